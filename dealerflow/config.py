@@ -1,0 +1,45 @@
+"""Configuration from the environment, one function per setting.
+
+Every setting has a default that makes `make run` work on a bare machine:
+RabbitMQ on localhost and one SQLite file per service under ``var/``.
+"""
+import os
+from pathlib import Path
+
+SERVICES = ("gateway", "customers", "leads", "followups", "notifications")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def var_dir() -> Path:
+    return Path(os.environ.get("DEALERFLOW_VAR", ROOT / "var"))
+
+
+def amqp_uri() -> str:
+    return os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def database_url(service: str) -> str:
+    """``<SERVICE>_DATABASE_URL``, else ``sqlite:///var/<service>.db``."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}")
+    url = os.environ.get(f"{service.upper()}_DATABASE_URL")
+    return url or f"sqlite:///{var_dir() / service}.db"
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def nameko_config(service: str) -> dict:
+    """The nameko config of one service, built from the environment."""
+    return {
+        "AMQP_URI": amqp_uri(),
+        "DATABASE_URL": database_url(service),
+        "max_workers": env_int("MAX_WORKERS", 10),
+        # RabbitMQ's advice: 5-20 s; short enough to notice a dead peer fast.
+        "HEARTBEAT": env_int("AMQP_HEARTBEAT", 10),
+        "serializer": "json",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }

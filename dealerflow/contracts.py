@@ -1,0 +1,162 @@
+"""Message contracts: every event's name, who publishes it, and its schema.
+
+The publisher dumps with the schema, a consumer loads with the same schema;
+``unknown = EXCLUDE`` everywhere, so a consumer tolerates fields added by a
+newer publisher. Every event carries the envelope of ``Event``: its id (the
+key consumers dedupe on), when it happened and the schema version.
+"""
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+# -- the queue lead platforms' leads wait in -----------------------------------
+
+INTAKE_QUEUE = "leads.intake"
+
+CHANNELS = ("website", "third_party", "auto_show", "referral", "walk_in",
+            "phone", "social", "other")
+
+# -- event names, by publishing service ---------------------------------------
+
+STORE_SAVED = "store_saved"          # gateway: a store was created or changed
+USER_SAVED = "user_saved"            # gateway: a user was created or changed
+LEAD_RECEIVED = "lead_received"      # leads: a lead was stored
+LEAD_ASSIGNED = "lead_assigned"      # leads: a lead got its consultant
+CUSTOMER_MATCHED = "customer_matched"  # customers: a lead's customer was found or created
+FOLLOWUP_SCHEDULED = "followup_scheduled"  # followups: a task was created
+
+
+class Tolerant(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+# -- the lead as platforms send it (the public contract of POST /v1/leads) ----
+
+class Customer(Tolerant):
+    name = fields.String(validate=validate.Length(max=200))
+    phone = fields.String(validate=validate.Length(max=40))
+    phones = fields.List(fields.Dict(), validate=validate.Length(max=20))
+    email = fields.String(validate=validate.Length(max=254))
+    city = fields.String(validate=validate.Length(max=100))
+    language = fields.String(validate=validate.Length(max=16))
+    address = fields.Dict()
+
+
+class Interest(Tolerant):
+    brand = fields.String(validate=validate.Length(max=100))
+    model = fields.String(validate=validate.Length(max=100))
+    trim = fields.String(validate=validate.Length(max=100))
+    year = fields.Integer(validate=validate.Range(min=1900, max=2100))
+    condition = fields.String(validate=validate.Length(max=20))
+    fuel_type = fields.String(validate=validate.Length(max=20))
+    vin = fields.String(validate=validate.Length(max=40))
+    stock = fields.String(validate=validate.Length(max=40))
+    budget_min = fields.Integer(validate=validate.Range(min=0))
+    budget_max = fields.Integer(validate=validate.Range(min=0))
+    currency = fields.String(validate=validate.Length(equal=3))
+    timeframe = fields.String(validate=validate.Length(max=40))
+    finance = fields.Boolean()
+    trade_in = fields.Boolean()
+    test_drive = fields.Boolean()
+
+
+class Lead(Tolerant):
+    source = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    external_id = fields.String(validate=validate.Length(min=1, max=128))
+    channel = fields.String(load_default="other", validate=validate.OneOf(CHANNELS))
+    store_code = fields.String(validate=validate.Length(min=1, max=32))
+    received_at = fields.DateTime()
+    customer = fields.Nested(Customer, required=True)
+    interest = fields.Nested(Interest)
+    trade_in = fields.List(fields.Dict(), validate=validate.Length(max=10))
+    comments = fields.String(validate=validate.Length(max=10000))
+    adf_status = fields.String(validate=validate.Length(max=20))
+
+    @validates_schema
+    def has_contact(self, data, **kwargs):
+        customer = data.get("customer") or {}
+        if not (customer.get("phone") or "").strip() and not (customer.get("email") or "").strip():
+            raise ValidationError({"customer": {"phone": ["A phone or an email is required."]}})
+
+
+# -- the message the gateway puts in INTAKE_QUEUE ------------------------------
+
+class LeadSubmitted(Tolerant):
+    id = fields.String(required=True)
+    platform = fields.String(required=True)
+    api_key_id = fields.String(required=True)
+    store_code = fields.String(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+    format = fields.String(required=True, validate=validate.OneOf(("json", "adf")))
+    raw = fields.String(allow_none=True)
+    lead = fields.Nested(Lead, required=True)
+
+
+# -- events --------------------------------------------------------------------
+
+class Event(Tolerant):
+    event_id = fields.String(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    version = fields.Integer(load_default=1)
+
+
+class StoreSaved(Event):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    timezone = fields.String(required=True)
+    response_minutes = fields.Integer(required=True)
+    active = fields.Boolean(required=True)
+    revision = fields.Integer(required=True)
+
+
+class UserSaved(Event):
+    user_id = fields.String(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True)
+    stores = fields.List(fields.String(), required=True)
+    email = fields.String(allow_none=True)
+    active = fields.Boolean(required=True)
+    revision = fields.Integer(required=True)
+
+
+class LeadReceived(Event):
+    lead_id = fields.String(required=True)
+    store_code = fields.String(required=True)
+    source = fields.String(required=True)
+    channel = fields.String(required=True)
+    customer = fields.Nested(Customer, required=True)
+
+
+class LeadAssigned(Event):
+    lead_id = fields.String(required=True)
+    store_code = fields.String(required=True)
+    consultant_id = fields.String(required=True)
+    assigned_at = fields.AwareDateTime(required=True)
+    customer_name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    source = fields.String(required=True)
+    interest = fields.Dict(allow_none=True)
+
+
+class CustomerMatched(Event):
+    lead_id = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    created = fields.Boolean(required=True)
+
+
+class FollowupScheduled(Event):
+    task_id = fields.String(required=True)
+    lead_id = fields.String(required=True)
+    consultant_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)
+
+
+SCHEMAS = {
+    STORE_SAVED: StoreSaved,
+    USER_SAVED: UserSaved,
+    LEAD_RECEIVED: LeadReceived,
+    LEAD_ASSIGNED: LeadAssigned,
+    CUSTOMER_MATCHED: CustomerMatched,
+    FOLLOWUP_SCHEDULED: FollowupScheduled,
+}

@@ -1,0 +1,168 @@
+"""Delivery mechanics on top of nameko: retries with back-off, a parking
+queue, the correlation id, and queues declared before any traffic.
+
+nameko acks a message whose handler raised and drops it, or (with
+``requeue_on_error``) redelivers it in a hot loop. Our entrypoints do neither:
+a failed message is republished to ``<queue>.retry.<n>s``, a queue whose
+messages expire after n seconds back into ``<queue>``; after the last delay
+it goes to ``<queue>.parked``, where it waits for an admin
+(``dealerflow parked``). Only then is the original acked.
+"""
+import logging
+import os
+import traceback
+
+from kombu import Connection, Exchange, Queue
+from kombu.pools import producers
+from nameko.events import EventHandler as NamekoEventHandler
+from nameko.extensions import DependencyProvider
+from nameko.messaging import Consumer as NamekoConsumer
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from dealerflow.logs import correlation_id
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_HEADER = "x-dealerflow-attempt"
+ERROR_HEADER = "x-dealerflow-error"
+
+
+def retry_delays() -> tuple[float, ...]:
+    """Seconds to wait before each retry; ``DEALERFLOW_RETRY_DELAYS`` overrides."""
+    value = os.environ.get("DEALERFLOW_RETRY_DELAYS", "1,5,30,120,600")
+    return tuple(float(v) for v in value.split(","))
+
+
+def retry_queue(queue_name: str, delay: float) -> Queue:
+    return Queue(f"{queue_name}.retry.{delay:g}s", durable=True, queue_arguments={
+        "x-message-ttl": int(delay * 1000),
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": queue_name,
+    })
+
+
+def parking_queue(queue_name: str) -> Queue:
+    return Queue(f"{queue_name}.parked", durable=True)
+
+
+def retry_or_park(amqp_uri: str, queue_name: str, message, exc_info) -> str:
+    """Republish a failed message for a later attempt, or park it."""
+    attempt = int(message.headers.get(ATTEMPT_HEADER, 0))
+    delays = retry_delays()
+    headers = dict(message.headers, **{ATTEMPT_HEADER: attempt + 1})
+    if attempt < len(delays):
+        target = retry_queue(queue_name, delays[attempt])
+    else:
+        target = parking_queue(queue_name)
+        error = "".join(traceback.format_exception_only(*exc_info[:2])).strip()
+        headers[ERROR_HEADER] = error[:2000]
+    connection = Connection(amqp_uri, transport_options={"confirm_publish": True})
+    with producers[connection].acquire(block=True) as producer:
+        producer.publish(
+            message.body, exchange="", routing_key=target.name, headers=headers,
+            content_type=message.content_type, content_encoding=message.content_encoding,
+            delivery_mode=2, declare=[target], retry=True, retry_policy={"max_retries": 2})
+    return target.name
+
+
+class RetryOnError:
+    """Mixin for nameko consumer entrypoints: failed messages are retried
+    later and finally parked, never dropped and never hot-looped."""
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None:
+            try:
+                target = retry_or_park(self.container.config["AMQP_URI"],
+                                       self.queue.name, message, exc_info)
+                log.warning("%s failed (%s); sent to %s", self.method_name,
+                            exc_info[1].__class__.__name__, target)
+            except Exception:
+                log.exception("could not reschedule a failed message; it is requeued")
+                self.queue_consumer.requeue_message(message)
+                return
+        self.queue_consumer.ack_message(message)
+
+
+class EventHandler(RetryOnError, NamekoEventHandler):
+    pass
+
+
+class Consumer(RetryOnError, NamekoConsumer):
+    pass
+
+
+event_handler = EventHandler.decorator
+consume = Consumer.decorator
+
+
+class Correlation(DependencyProvider):
+    """Puts the message's correlation id into the logs of the worker."""
+
+    def worker_setup(self, worker_ctx):
+        correlation_id.set(worker_ctx.context_data.get("correlation_id"))
+
+    def get_dependency(self, worker_ctx):
+        return worker_ctx.context_data.get("correlation_id")
+
+
+def queues_of(service_cls) -> list[Queue]:
+    """The durable queues the service's consumers read, named as nameko names them."""
+    queues = []
+    for name in dir(service_cls):
+        for entrypoint in getattr(getattr(service_cls, name), "nameko_entrypoints", ()):
+            if isinstance(entrypoint, NamekoEventHandler):
+                queues.append(Queue(
+                    f"evt-{entrypoint.source_service}-{entrypoint.event_type}"
+                    f"--{service_cls.name}.{name}",
+                    exchange=Exchange(f"{entrypoint.source_service}.events",
+                                      type="topic", durable=True),
+                    routing_key=entrypoint.event_type, durable=True))
+            elif isinstance(entrypoint, NamekoConsumer):
+                queues.append(entrypoint.queue)
+    return queues
+
+
+def declare_queues(service_cls, amqp_uri: str) -> list[str]:
+    """Declare (idempotently) every queue the service consumes, so events
+    published before its first start wait for it instead of being dropped."""
+    with Connection(amqp_uri, connect_timeout=5) as connection:
+        channel = connection.default_channel
+        for queue in queues_of(service_cls):
+            queue.bind(channel).declare()
+        return [q.name for q in queues_of(service_cls)]
+
+
+class Reliable:
+    """Entrypoints every service has: ``ping`` for /readyz and the relay timer
+    that publishes outbox rows a crash or an outage left behind."""
+
+    @rpc
+    def ping(self):
+        return self.name
+
+    @timer(interval=1)
+    def relay_outbox(self):
+        self.relay.publish_pending(self.db)
+
+
+def parked_messages(amqp_uri: str, queue_names: list[str], replay: bool = False):
+    """Yield ``(queue, description)`` for every parked message of these
+    queues; with ``replay`` each goes back to its queue for a fresh set of
+    attempts, else it stays parked."""
+    with Connection(amqp_uri, connect_timeout=5) as connection:
+        for name in queue_names:
+            channel = connection.channel()
+            parked = parking_queue(name).bind(channel)
+            parked.declare()
+            while (message := parked.get(no_ack=False)) is not None:
+                yield name, f"{message.headers.get(ERROR_HEADER, '?')} :: {message.body[:300]!r}"
+                if replay:
+                    headers = {k: v for k, v in message.headers.items()
+                               if k not in (ATTEMPT_HEADER, ERROR_HEADER)}
+                    channel.basic_publish(channel.prepare_message(
+                        message.body, content_type=message.content_type,
+                        content_encoding=message.content_encoding, headers=headers,
+                        properties={"delivery_mode": 2}), exchange="", routing_key=name)
+                    message.ack()
+            channel.close()  # unacked (listed only) messages return to the parking queue

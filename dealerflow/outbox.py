@@ -1,0 +1,124 @@
+"""Transactional outbox and inbox: a fact written and the event announcing it
+cannot diverge, and an event delivered twice changes nothing the second time.
+
+A handler records its events in its own database transaction
+(``record``); after the commit they are published with publisher confirms
+and ``mandatory`` (an event no queue would take is an error, not a silent
+drop) and marked sent. A crash between commit and publish leaves the row
+unsent; the relay timer publishes it later. So delivery is at least once and
+every consumer dedupes on the event id (``first_delivery``).
+"""
+import logging
+import uuid
+from datetime import timedelta
+
+from kombu import Exchange
+from nameko.amqp.publish import Publisher
+from sqlalchemy import JSON, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dealerflow import config
+from dealerflow.contracts import SCHEMAS
+from dealerflow.db import UTCDateTime, utcnow
+from dealerflow.logs import correlation_id
+
+log = logging.getLogger(__name__)
+
+
+class OutboxMixin:
+    """Columns of a service's ``outbox`` table."""
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[object | None] = mapped_column(UTCDateTime, index=True)
+
+
+class ProcessedMixin:
+    """Columns of a service's ``processed_messages`` table (the inbox)."""
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handler: Mapped[str] = mapped_column(String(100), primary_key=True)
+    processed_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+def record(session, outbox_model, event_type: str, **data) -> dict:
+    """Add the event to the session's transaction; returns its payload."""
+    payload = SCHEMAS[event_type]().dump(
+        dict(data, event_id=str(uuid.uuid4()), occurred_at=utcnow(), version=1))
+    session.add(outbox_model(
+        id=payload["event_id"], event_type=event_type, payload=payload,
+        correlation_id=correlation_id.get(), created_at=utcnow()))
+    session.info.setdefault("recorded_events", []).append(payload["event_id"])
+    return payload
+
+
+def first_delivery(session, processed_model, message_id: str, handler: str) -> bool:
+    """True the first time ``handler`` sees ``message_id``; the mark commits
+    with the handler's own writes, so a crash before commit leaves no mark."""
+    if session.get(processed_model, (message_id, handler)) is not None:
+        return False
+    session.add(processed_model(message_id=message_id, handler=handler,
+                                processed_at=utcnow()))
+    return True
+
+
+def is_duplicate(exc: IntegrityError) -> bool:
+    """Whether an IntegrityError came from a concurrent duplicate delivery."""
+    text = str(exc.orig).lower()
+    return "unique" in text or "duplicate" in text
+
+
+class Relay:
+    """Publishes a service's outbox rows to ``<service>.events``."""
+
+    def __init__(self, service: str, outbox_model):
+        self.exchange = Exchange(f"{service}.events", type="topic", durable=True)
+        self.outbox_model = outbox_model
+        self._publisher = None
+
+    @property
+    def publisher(self):
+        if self._publisher is None:
+            self._publisher = Publisher(
+                config.amqp_uri(), declare=[self.exchange], mandatory=True,
+                retry_policy={"max_retries": 1, "interval_start": 0.5,
+                              "interval_step": 0.5, "interval_max": 1},
+                transport_options={"max_retries": 1, "interval_start": 0.5,
+                                   "interval_step": 0.5, "interval_max": 1})
+        return self._publisher
+
+    def publish_recorded(self, session) -> int:
+        """Publish what this session recorded (after its commit)."""
+        ids = session.info.pop("recorded_events", [])
+        if not ids:
+            return 0
+        model = self.outbox_model
+        rows = session.scalars(select(model).where(model.id.in_(ids), model.sent_at.is_(None))
+                               .order_by(model.created_at)).all()
+        return self._publish(session, rows)
+
+    def publish_pending(self, session, older_than=timedelta(seconds=2), limit=500) -> int:
+        """Publish rows a crash or an outage left unsent."""
+        model = self.outbox_model
+        rows = session.scalars(
+            select(model).where(model.sent_at.is_(None),
+                                model.created_at < utcnow() - older_than)
+            .order_by(model.created_at).limit(limit)).all()
+        return self._publish(session, rows)
+
+    def _publish(self, session, rows) -> int:
+        sent = 0
+        try:
+            for row in rows:
+                headers = {"nameko.correlation_id": row.correlation_id} if row.correlation_id else {}
+                self.publisher.publish(row.payload, exchange=self.exchange,
+                                       routing_key=row.event_type, headers=headers)
+                row.sent_at = utcnow()
+                sent += 1
+        except Exception as exc:  # broker away, or no queue bound: keep it for later
+            log.warning("outbox: %d event(s) left for the relay: %r", len(rows) - sent, exc)
+        finally:
+            session.commit()
+        return sent

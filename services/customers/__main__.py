@@ -1,0 +1,3 @@
+from dealerflow.runner import run  # first: it monkey-patches eventlet
+
+run("services.customers.service:CustomersService")

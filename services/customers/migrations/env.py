@@ -1,0 +1,4 @@
+from dealerflow.migrations import run
+from services.customers.models import Base
+
+run(Base.metadata)

@@ -1,0 +1,18 @@
+"""The customers service: people, deduplicated on phone and email."""
+from dealerflow.contracts import LEAD_RECEIVED, LeadReceived
+from dealerflow.db import Database
+from dealerflow.messaging import Correlation, Reliable, event_handler
+from dealerflow.outbox import Relay
+from services.customers import handlers
+from services.customers.models import OutboxMessage
+
+
+class CustomersService(Reliable):
+    name = "customers"
+    relay = Relay(name, OutboxMessage)
+    db = Database(relay)
+    correlation = Correlation()
+
+    @event_handler("leads", LEAD_RECEIVED)
+    def handle_lead_received(self, payload):
+        handlers.match_lead_customer(self.db, LeadReceived().load(payload))

@@ -1,0 +1,50 @@
+"""Use cases of the followups service."""
+import uuid
+
+from sqlalchemy import select
+
+from dealerflow.contracts import FOLLOWUP_SCHEDULED
+from dealerflow.db import utcnow
+from dealerflow.outbox import first_delivery, record
+from services.followups.cadence import first_contact_due
+from services.followups.models import OutboxMessage, ProcessedMessage, StoreCalendar, Task
+
+
+def save_store_calendar(session, store: dict) -> None:
+    if not first_delivery(session, ProcessedMessage, store["event_id"], "save_store_calendar"):
+        return
+    calendar = session.get(StoreCalendar, store["code"])
+    if calendar is None:
+        calendar = StoreCalendar(store_code=store["code"], revision=-1)
+        session.add(calendar)
+    if store["revision"] > calendar.revision:
+        calendar.timezone, calendar.response_minutes = store["timezone"], store["response_minutes"]
+        calendar.revision = store["revision"]
+    session.commit()
+
+
+def schedule_first_contact(session, assigned: dict) -> Task | None:
+    """The task to call a newly assigned lead within the store's deadline."""
+    if not first_delivery(session, ProcessedMessage, assigned["event_id"], "schedule_first_contact"):
+        return None
+    calendar = session.get(StoreCalendar, assigned["store_code"])
+    existing = session.scalar(select(Task).where(Task.lead_id == assigned["lead_id"],
+                                                 Task.kind == "first_contact"))
+    if existing is not None:  # re-assigned: the new owner inherits the clock
+        existing.consultant_id = assigned["consultant_id"]
+        session.commit()
+        return existing
+    task = Task(id=str(uuid.uuid4()), lead_id=assigned["lead_id"],
+                consultant_id=assigned["consultant_id"], store_code=assigned["store_code"],
+                kind="first_contact", status="open", created_at=utcnow(),
+                due_at=first_contact_due(assigned["assigned_at"],
+                                         calendar.response_minutes if calendar else None))
+    session.add(task)
+    record(session, OutboxMessage, FOLLOWUP_SCHEDULED, task_id=task.id, lead_id=task.lead_id,
+           consultant_id=task.consultant_id, kind=task.kind, due_at=task.due_at)
+    session.commit()
+    return task
+
+
+def list_tasks(session, lead_id: str) -> list[Task]:
+    return session.scalars(select(Task).where(Task.lead_id == lead_id)).all()

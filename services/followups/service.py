@@ -1,0 +1,29 @@
+"""The followups service: what must be done for a lead, and by when."""
+from nameko.rpc import rpc
+
+from dealerflow.contracts import LEAD_ASSIGNED, STORE_SAVED, LeadAssigned, StoreSaved
+from dealerflow.db import Database
+from dealerflow.messaging import Correlation, Reliable, event_handler
+from dealerflow.outbox import Relay
+from services.followups import handlers
+from services.followups.models import OutboxMessage
+from services.followups.schemas import TaskOut
+
+
+class FollowupsService(Reliable):
+    name = "followups"
+    relay = Relay(name, OutboxMessage)
+    db = Database(relay)
+    correlation = Correlation()
+
+    @event_handler("gateway", STORE_SAVED)
+    def handle_store_saved(self, payload):
+        handlers.save_store_calendar(self.db, StoreSaved().load(payload))
+
+    @event_handler("leads", LEAD_ASSIGNED)
+    def handle_lead_assigned(self, payload):
+        handlers.schedule_first_contact(self.db, LeadAssigned().load(payload))
+
+    @rpc
+    def list_tasks(self, lead_id):
+        return TaskOut(many=True).dump(handlers.list_tasks(self.db, lead_id))

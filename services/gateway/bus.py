@@ -1,0 +1,92 @@
+"""The gateway's side of RabbitMQ: the intake publisher and the RPC pool.
+
+Intake never waits on an RPC: a lead is published with a publisher confirm
+into the durable ``leads.intake`` queue and the gateway answers as soon as
+the broker has it on disk. Both objects are safe to share between the
+greenlets or threads of one gunicorn worker and are made after the fork.
+"""
+import json
+import queue
+from contextlib import contextmanager
+
+from kombu import Connection, Queue
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
+from kombu.pools import producers
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from dealerflow.contracts import INTAKE_QUEUE
+from dealerflow.logs import correlation_id
+from services.gateway.errors import Unavailable
+
+# What a broken, cut or overloaded broker connection raises.
+BUS_ERRORS = (OSError, TimeoutError, queue.Empty, KombuError, AMQPError)
+FAST_FAIL = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+
+
+class IntakePublisher:
+    def __init__(self, amqp_uri: str, timeout: float = 2.0):
+        self.connection = Connection(amqp_uri, connect_timeout=timeout,
+                                     transport_options={"confirm_publish": True, **FAST_FAIL})
+        self.queue = Queue(INTAKE_QUEUE, durable=True)
+        self.timeout = timeout
+
+    def publish(self, message: dict) -> None:
+        """Return once the broker confirmed the message is safe; raise
+        ``Unavailable`` when it cannot say so within the timeout."""
+        headers = {"nameko.correlation_id": correlation_id.get() or ""}
+        try:
+            with producers[self.connection].acquire(block=True, timeout=self.timeout) as producer:
+                producer.publish(json.dumps(message), exchange="", routing_key=self.queue.name,
+                                 content_type="application/json", content_encoding="utf-8",
+                                 headers=headers, delivery_mode=2, mandatory=True,
+                                 declare=[self.queue], retry=True, retry_policy=FAST_FAIL,
+                                 timeout=self.timeout, confirm_timeout=self.timeout)
+        except BUS_ERRORS as exc:
+            raise Unavailable("The lead could not be made safe; it was not accepted. "
+                              "Send it again shortly.", headers={"Retry-After": "5"}) from exc
+
+    def ping(self) -> None:
+        with Connection(self.connection.as_uri(include_password=True),
+                        connect_timeout=self.timeout) as connection:
+            connection.ensure_connection(max_retries=1)
+
+
+class RpcPool:
+    """Started ``ClusterRpcProxy`` objects, one per concurrent caller: a
+    standalone proxy must never be used by two callers at once."""
+
+    def __init__(self, amqp_uri: str, timeout: float = 5.0):
+        self.config = {"AMQP_URI": amqp_uri}
+        self.timeout = timeout
+        self.idle = queue.LifoQueue()
+
+    @contextmanager
+    def _proxy(self):
+        try:
+            runner, proxy, context = self.idle.get_nowait()
+        except queue.Empty:
+            context = {}
+            runner = ClusterRpcProxy(self.config, context_data=context, timeout=self.timeout)
+            proxy = runner.start()
+        context["correlation_id"] = correlation_id.get()
+        healthy = False
+        try:
+            yield proxy
+            healthy = True
+        except RemoteError:
+            healthy = True  # the service answered; the proxy is fine
+            raise
+        finally:
+            if healthy:
+                self.idle.put((runner, proxy, context))
+            else:
+                try:
+                    runner.stop()
+                except Exception:
+                    pass
+
+    def call(self, service: str, method: str, *args, **kwargs):
+        with self._proxy() as proxy:
+            return getattr(getattr(proxy, service), method)(*args, **kwargs)

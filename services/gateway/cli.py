@@ -1,0 +1,193 @@
+"""``dealerflow``: the admin command line.
+
+    dealerflow migrate [--service NAME]
+    dealerflow seed-demo
+    dealerflow create-store CODE --name NAME [--timezone TZ] [--response-minutes N]
+    dealerflow create-user USERNAME --role ROLE [--store CODE ...] [--name NAME] [--email E]
+    dealerflow create-api-key --store CODE [--store CODE ...] [--platform NAME] [--rate-limit N]
+    dealerflow revoke-api-key KEY_OR_ID
+    dealerflow parked [--replay]
+
+Passwords come from ``--password`` or ``DEALERFLOW_PASSWORD``. Each command
+exits 0 on success and 1 with a message on stderr on bad input.
+"""
+import argparse
+import os
+import sys
+
+from sqlalchemy.orm import sessionmaker
+
+from dealerflow import config
+from dealerflow.db import make_engine
+from dealerflow.outbox import Relay
+from services.gateway import demo, org
+from services.gateway.auth import authenticate_key
+from services.gateway.models import OutboxMessage
+
+SERVICE_CLASSES = {
+    "customers": "services.customers.service:CustomersService",
+    "leads": "services.leads.service:LeadsService",
+    "followups": "services.followups.service:FollowupsService",
+    "notifications": "services.notifications.service:NotificationsService",
+}
+
+
+class CommandError(Exception):
+    pass
+
+
+def gateway_session():
+    return sessionmaker(make_engine(config.database_url("gateway"), immediate=False),
+                        expire_on_commit=False)()
+
+
+def commit_and_announce(session) -> None:
+    """Commit, then publish the events the change recorded; what cannot be
+    published now is published by the gateway's relay later."""
+    session.commit()
+    Relay("gateway", OutboxMessage).publish_recorded(session)
+
+
+def service_class(name: str):
+    import importlib
+    module, cls = SERVICE_CLASSES[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def cmd_migrate(args):
+    from dealerflow.messaging import declare_queues
+    from dealerflow.migrations import upgrade
+    names = [args.service] if args.service else list(config.SERVICES)
+    for name in names:
+        upgrade(name)
+        print(f"{name}: database at head ({config.database_url(name).split('@')[-1]})")
+    for name in names:
+        if name in SERVICE_CLASSES:
+            queues = declare_queues(service_class(name), config.amqp_uri())
+            print(f"{name}: {len(queues)} queue(s) declared")
+
+
+def password_of(args) -> str:
+    password = args.password or os.environ.get("DEALERFLOW_PASSWORD")
+    if not password:
+        raise CommandError("give --password or set DEALERFLOW_PASSWORD")
+    return password
+
+
+def cmd_seed_demo(args):
+    password = args.password or os.environ.get("DEALERFLOW_DEMO_PASSWORD", "dealerflow-demo")
+    session = gateway_session()
+    created = demo.seed_demo(session, password)
+    commit_and_announce(session)
+    print("created: " + ", ".join(created) if created else "demo group already there")
+    key_file = config.var_dir() / "demo-api-key"
+    key = key_file.read_text().strip() if key_file.exists() else None
+    if key is None or authenticate_key(session, key) is None:
+        _, key = org.create_api_key(session, [code for code, _, _ in demo.DEMO_STORES],
+                                    platform="demo", rate_limit=0)
+        session.commit()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(key + "\n")
+        key_file.chmod(0o600)
+    print(key)
+
+
+def cmd_create_store(args):
+    session = gateway_session()
+    store = org.create_store(session, args.code, args.name, args.timezone, args.response_minutes)
+    commit_and_announce(session)
+    print(f"store {store.code} created ({store.timezone}, first contact within "
+          f"{store.response_minutes} min)")
+
+
+def cmd_create_user(args):
+    session = gateway_session()
+    user = org.create_user(session, args.username, password_of(args), args.role, args.store or [],
+                           args.name, args.email)
+    commit_and_announce(session)
+    print(f"user {user.username} created ({user.role}; stores: {', '.join(user.stores) or 'all'})")
+    print(user.id)
+
+
+def cmd_create_api_key(args):
+    session = gateway_session()
+    row, key = org.create_api_key(session, args.store or [], args.platform, args.rate_limit)
+    session.commit()
+    print(f"API key {row.id} for {row.platform} (stores: {', '.join(row.stores)}); "
+          "it is shown once, only its hash is kept:")
+    print(key)
+
+
+def cmd_revoke_api_key(args):
+    session = gateway_session()
+    row = org.revoke_api_key(session, args.key)
+    session.commit()
+    print(f"API key {row.id} ({row.prefix}…) revoked")
+
+
+def cmd_parked(args):
+    from dealerflow.messaging import parked_messages, queues_of
+    queues = [q.name for name in SERVICE_CLASSES for q in queues_of(service_class(name))]
+    total = 0
+    for queue_name, message in parked_messages(config.amqp_uri(), queues, replay=args.replay):
+        total += 1
+        print(f"{queue_name}: {message}")
+    print(f"{total} parked message(s){' sent back to their queues' if args.replay and total else ''}")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dealerflow", description="Dealerflow administration.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("migrate", help="migrate the databases and declare the queues")
+    s.add_argument("--service", choices=config.SERVICES)
+    s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("seed-demo", help="create the demo dealer group (idempotent)")
+    s.add_argument("--password", help="demo password (default: $DEALERFLOW_DEMO_PASSWORD or dealerflow-demo)")
+    s.set_defaults(func=cmd_seed_demo)
+
+    s = sub.add_parser("create-store", help="create a store")
+    s.add_argument("code")
+    s.add_argument("--name", required=True)
+    s.add_argument("--timezone", default="Asia/Shanghai")
+    s.add_argument("--response-minutes", type=int, default=15)
+    s.set_defaults(func=cmd_create_store)
+
+    s = sub.add_parser("create-user", help="create a staff user")
+    s.add_argument("username")
+    s.add_argument("--role", required=True, choices=org.ROLES)
+    s.add_argument("--store", action="append", help="a store code (repeat for several)")
+    s.add_argument("--name")
+    s.add_argument("--email")
+    s.add_argument("--password")
+    s.set_defaults(func=cmd_create_user)
+
+    s = sub.add_parser("create-api-key", help="create a lead platform's API key")
+    s.add_argument("--store", action="append", required=True, help="a store code (repeat for several)")
+    s.add_argument("--platform", default="default", help="the platform's name")
+    s.add_argument("--rate-limit", type=int, default=100, help="requests per second; 0 for none")
+    s.set_defaults(func=cmd_create_api_key)
+
+    s = sub.add_parser("revoke-api-key", help="revoke an API key")
+    s.add_argument("key", help="the key, its id, or its prefix")
+    s.set_defaults(func=cmd_revoke_api_key)
+
+    s = sub.add_parser("parked", help="list messages that failed every retry")
+    s.add_argument("--replay", action="store_true", help="send them back to their queues")
+    s.set_defaults(func=cmd_parked)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (CommandError, org.OrgError) as exc:
+        print(f"dealerflow {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

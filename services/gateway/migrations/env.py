@@ -1,0 +1,4 @@
+from dealerflow.migrations import run
+from services.gateway.models import Base
+
+run(Base.metadata)

@@ -1,0 +1,81 @@
+"""The gateway's tables: the organisation (stores, users, API keys), the
+intake ledger that makes platform submissions idempotent, and its outbox."""
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from dealerflow.db import UTCDateTime
+from dealerflow.outbox import OutboxMixin
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OutboxMessage(OutboxMixin, Base):
+    __tablename__ = "outbox"
+
+
+class Store(Base):
+    __tablename__ = "stores"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    response_minutes: Mapped[int]
+    active: Mapped[bool]
+    revision: Mapped[int]
+    created_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class UserStore(Base):
+    __tablename__ = "user_stores"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    store_code: Mapped[str] = mapped_column(ForeignKey("stores.code"), primary_key=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool]
+    revision: Mapped[int]
+    created_at: Mapped[object] = mapped_column(UTCDateTime)
+    store_links: Mapped[list[UserStore]] = relationship(cascade="all, delete-orphan",
+                                                        lazy="selectin")
+
+    @property
+    def stores(self) -> list[str]:
+        return sorted(link.store_code for link in self.store_links)
+
+
+class ApiKey(Base):
+    """A lead platform's key. Only a SHA-256 of the key is kept: the key is
+    192 random bits, so a slow password hash would add nothing but latency."""
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    stores: Mapped[list] = mapped_column(JSON)
+    rate_limit: Mapped[int] = mapped_column(Integer)  # requests per second; 0: no limit
+    created_at: Mapped[object] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+
+class IntakeRecord(Base):
+    """One row per way a submitted lead can be recognised when it comes again
+    (its Idempotency-Key, its source and external id, its own id)."""
+    __tablename__ = "intake_ledger"
+
+    dedupe_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    lead_id: Mapped[str] = mapped_column(String(36), index=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    store_code: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[object] = mapped_column(UTCDateTime)

@@ -1,0 +1,81 @@
+"""``/v1/leads``: intake for lead platforms and the platform's view of a lead."""
+import falcon
+
+from services.gateway import intake
+from services.gateway.auth import authenticate_key
+from services.gateway.errors import NotFound, RateLimited, TooLarge, Unauthorized
+
+
+def read_body(req, limit: int) -> bytes:
+    """The body, refused with 413 past ``limit`` bytes. A declared oversize
+    body is drained first (up to a cap) so the client reads our answer
+    instead of a broken pipe."""
+    if req.content_length is not None and req.content_length > limit:
+        if req.content_length <= 64 * limit:
+            req.bounded_stream.exhaust()
+        raise TooLarge(f"The body is {req.content_length} bytes; at most {limit} are accepted.",
+                       headers={"Connection": "close"})
+    body = req.bounded_stream.read(limit + 1)
+    if len(body) > limit:
+        raise TooLarge(f"The body is over {limit} bytes.", headers={"Connection": "close"})
+    return body
+
+
+class Platforms:
+    """Authenticates ``X-Api-Key`` and applies the key's rate limit."""
+
+    def __init__(self, sessions, limiter):
+        self.sessions, self.limiter = sessions, limiter
+
+    def authenticate(self, req):
+        with self.sessions() as session:
+            platform = authenticate_key(session, req.get_header("X-Api-Key"))
+        if platform is None:
+            raise Unauthorized("A valid X-Api-Key header is required.")
+        wait = self.limiter.wait_time(platform.key_id, platform.rate_limit)
+        if wait:
+            raise RateLimited(f"Over this key's limit of {platform.rate_limit} requests per second.",
+                              headers={"Retry-After": str(max(1, round(wait + 0.5)))})
+        return platform
+
+
+class LeadCollection:
+    def __init__(self, sessions, platforms, publisher, max_body: int):
+        self.sessions, self.platforms = sessions, platforms
+        self.publisher, self.max_body = publisher, max_body
+
+    def on_post(self, req, resp):
+        platform = self.platforms.authenticate(req)
+        fmt, documents = intake.read_leads(req.content_type, read_body(req, self.max_body))
+        leads = intake.validate(documents)
+        with self.sessions() as session:
+            prepared = intake.prepare(session, platform, documents, leads, fmt,
+                                      req.get_header("Idempotency-Key"))
+        for item in prepared:
+            if item["new"]:
+                self.publisher.publish(item["message"])
+                with self.sessions() as session:
+                    item["new"] = intake.remember(session, platform, item)
+        answers = [{"id": item["id"], "status": "accepted",
+                    "status_url": f"/v1/leads/{item['id']}"} for item in prepared]
+        resp.status = falcon.HTTP_202 if any(item["new"] for item in prepared) else falcon.HTTP_200
+        resp.media = answers[0] if fmt == "json" else {"leads": answers}
+
+
+class LeadItem:
+    def __init__(self, sessions, platforms, rpc):
+        self.sessions, self.platforms, self.rpc = sessions, platforms, rpc
+
+    def on_get(self, req, resp, lead_id):
+        platform = self.platforms.authenticate(req)
+        try:
+            resp.media = self.rpc.call("leads", "get_lead", lead_id, platform.actor())
+            return
+        except NotFound:
+            pass
+        with self.sessions() as session:  # accepted, but not stored by the leads service yet
+            record = intake.find_accepted(session, platform, lead_id)
+        if record is None:
+            raise NotFound(f"No lead {lead_id}.")
+        resp.media = {"id": lead_id, "status": "accepted", "store_code": record.store_code,
+                      "assigned_at": None, "first_contact_at": None}

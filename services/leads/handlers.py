@@ -1,0 +1,118 @@
+"""Use cases of the leads service: plain functions on a SQLAlchemy session."""
+import logging
+
+from sqlalchemy import delete, select
+
+from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED
+from dealerflow.db import utcnow
+from dealerflow.logs import correlation_id
+from dealerflow.outbox import first_delivery, record
+from services.leads.exceptions import LeadNotFound
+from services.leads.models import (Assignment, Lead, OutboxMessage, ProcessedMessage,
+                                   RosterMember, StoreRotation)
+from services.leads.routing import next_in_rotation
+
+log = logging.getLogger(__name__)
+
+
+def accept_lead(session, submitted: dict) -> Lead | None:
+    """Store a lead a platform submitted and assign it; ``None`` when this
+    lead (same id, or same source and external id) is stored already."""
+    fields = submitted["lead"]
+    if session.get(Lead, submitted["id"]) is not None:
+        return None
+    if fields.get("external_id") and session.scalar(select(Lead.id).where(
+            Lead.source == fields["source"], Lead.external_id == fields["external_id"])):
+        log.info("lead %s repeats %s/%s; ignored", submitted["id"], fields["source"],
+                 fields["external_id"])
+        return None
+    now = utcnow()
+    lead = Lead(
+        id=submitted["id"], platform=submitted["platform"], source=fields["source"],
+        external_id=fields.get("external_id"), channel=fields["channel"],
+        format=submitted["format"], status="accepted", store_code=submitted["store_code"],
+        customer=fields["customer"], interest=fields.get("interest"),
+        trade_in=fields.get("trade_in"), comments=fields.get("comments"),
+        raw=submitted.get("raw"), received_at=_aware(fields.get("received_at")) or submitted["submitted_at"],
+        submitted_at=submitted["submitted_at"], created_at=now,
+        correlation_id=correlation_id.get())
+    session.add(lead)
+    record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
+           source=lead.source, channel=lead.channel, customer=lead.customer)
+    assign_round_robin(session, lead)
+    session.commit()
+    return lead
+
+
+def _aware(moment):
+    """A platform's own timestamp, if it says its zone (the gateway sees to that)."""
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def assign_round_robin(session, lead: Lead) -> bool:
+    """Give the lead to the store's next active consultant, if it has one."""
+    candidates = session.scalars(select(RosterMember.user_id).where(
+        RosterMember.store_code == lead.store_code, RosterMember.role == "consultant",
+        RosterMember.active.is_(True))).all()
+    rotation = session.get(StoreRotation, lead.store_code, with_for_update=True)
+    if rotation is None:
+        rotation = StoreRotation(store_code=lead.store_code)
+        session.add(rotation)
+    consultant_id = next_in_rotation(candidates, rotation.last_user_id)
+    if consultant_id is None:
+        log.warning("store %s has no active consultant; lead %s waits", lead.store_code, lead.id)
+        return False
+    rotation.last_user_id = consultant_id
+    lead.consultant_id, lead.status, lead.assigned_at = consultant_id, "assigned", utcnow()
+    session.add(Assignment(lead_id=lead.id, consultant_id=consultant_id, reason="round_robin",
+                           assigned_at=lead.assigned_at))
+    record(session, OutboxMessage, LEAD_ASSIGNED, lead_id=lead.id, store_code=lead.store_code,
+           consultant_id=consultant_id, assigned_at=lead.assigned_at,
+           customer_name=lead.customer.get("name"), phone=lead.customer.get("phone"),
+           source=lead.source, interest=lead.interest)
+    return True
+
+
+def save_roster_member(session, user: dict) -> int:
+    """Keep the roster copy up to date; then hand waiting leads of the user's
+    stores to consultants. Returns how many waiting leads were assigned."""
+    if not first_delivery(session, ProcessedMessage, user["event_id"], "save_roster_member"):
+        return 0
+    known = session.scalar(select(RosterMember.revision).where(
+        RosterMember.user_id == user["user_id"]).limit(1))
+    if known is not None and known >= user["revision"]:
+        session.commit()
+        return 0
+    session.execute(delete(RosterMember).where(RosterMember.user_id == user["user_id"]))
+    for store_code in user["stores"]:
+        session.add(RosterMember(user_id=user["user_id"], store_code=store_code,
+                                 display_name=user["display_name"], role=user["role"],
+                                 active=user["active"], revision=user["revision"]))
+    session.flush()
+    waiting = session.scalars(select(Lead).where(
+        Lead.store_code.in_(user["stores"]), Lead.status == "accepted",
+        Lead.consultant_id.is_(None)).order_by(Lead.created_at)).all()
+    assigned = sum(assign_round_robin(session, lead) for lead in waiting)
+    session.commit()
+    return assigned
+
+
+def link_customer(session, matched: dict) -> None:
+    if not first_delivery(session, ProcessedMessage, matched["event_id"], "link_customer"):
+        return
+    lead = session.get(Lead, matched["lead_id"])
+    if lead is None:
+        raise LeadNotFound(matched["lead_id"])  # retried later: the lead's commit may lag
+    lead.customer_id = matched["customer_id"]
+    session.commit()
+
+
+def get_lead(session, lead_id: str, actor: dict) -> Lead:
+    """The lead, if the actor may see it; ``LeadNotFound`` otherwise, so that
+    another store's lead looks exactly like a lead that does not exist."""
+    lead = session.get(Lead, lead_id)
+    visible = (lead is not None and actor["kind"] == "api_key"
+               and lead.platform == actor["platform"] and lead.store_code in actor["stores"])
+    if not visible:
+        raise LeadNotFound(lead_id)
+    return lead

@@ -1,0 +1,77 @@
+"""The leads service's tables: leads, their assignments, and its copy of the
+stores' roster (kept from the gateway's ``user_saved`` events)."""
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from dealerflow.db import UTCDateTime
+from dealerflow.outbox import OutboxMixin, ProcessedMixin
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OutboxMessage(OutboxMixin, Base):
+    __tablename__ = "outbox"
+
+
+class ProcessedMessage(ProcessedMixin, Base):
+    __tablename__ = "processed_messages"
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(20))
+    format: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    store_code: Mapped[str] = mapped_column(String(32), index=True)
+    consultant_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    customer: Mapped[dict] = mapped_column(JSON)
+    interest: Mapped[dict | None] = mapped_column(JSON)
+    trade_in: Mapped[list | None] = mapped_column(JSON)
+    comments: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[object] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[object] = mapped_column(UTCDateTime)
+    created_at: Mapped[object] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    first_contact_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Assignment(Base):
+    """Every time a lead got an owner: who, when and why."""
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), index=True)
+    consultant_id: Mapped[str] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(String(40))
+    assigned_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class RosterMember(Base):
+    """A user of a store as the gateway last announced them."""
+    __tablename__ = "roster"
+
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool]
+    revision: Mapped[int]
+
+
+class StoreRotation(Base):
+    """Where each store's round robin stands."""
+    __tablename__ = "store_rotation"
+
+    store_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_user_id: Mapped[str | None] = mapped_column(String(36))

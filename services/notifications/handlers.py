@@ -1,0 +1,27 @@
+"""Use cases of the notifications service."""
+import uuid
+
+from sqlalchemy import select
+
+from dealerflow.db import utcnow
+from dealerflow.outbox import first_delivery
+from services.notifications.messages import new_lead_message
+from services.notifications.models import InboxMessage, ProcessedMessage
+
+
+def notify_new_lead(session, assigned: dict) -> InboxMessage | None:
+    """Put the new lead in its consultant's inbox (once per assignment event)."""
+    if not first_delivery(session, ProcessedMessage, assigned["event_id"], "notify_new_lead"):
+        return None
+    title, body = new_lead_message(assigned)
+    message = InboxMessage(id=str(uuid.uuid4()), user_id=assigned["consultant_id"],
+                           kind="lead_assigned", title=title, body=body,
+                           lead_id=assigned["lead_id"], created_at=utcnow())
+    session.add(message)
+    session.commit()
+    return message
+
+
+def list_inbox(session, user_id: str, limit: int = 50) -> list[InboxMessage]:
+    return session.scalars(select(InboxMessage).where(InboxMessage.user_id == user_id)
+                           .order_by(InboxMessage.created_at.desc()).limit(limit)).all()

@@ -1,0 +1,25 @@
+"""The notifications service: delivery to people (for now the in-app inbox)."""
+from nameko.rpc import rpc
+
+from dealerflow.contracts import LEAD_ASSIGNED, LeadAssigned
+from dealerflow.db import Database
+from dealerflow.messaging import Correlation, Reliable, event_handler
+from dealerflow.outbox import Relay
+from services.notifications import handlers
+from services.notifications.models import OutboxMessage
+from services.notifications.schemas import InboxMessageOut
+
+
+class NotificationsService(Reliable):
+    name = "notifications"
+    relay = Relay(name, OutboxMessage)
+    db = Database(relay)
+    correlation = Correlation()
+
+    @event_handler("leads", LEAD_ASSIGNED)
+    def handle_lead_assigned(self, payload):
+        handlers.notify_new_lead(self.db, LeadAssigned().load(payload))
+
+    @rpc
+    def list_inbox(self, user_id):
+        return InboxMessageOut(many=True).dump(handlers.list_inbox(self.db, user_id))

@@ -1,0 +1,217 @@
+"""Unit tests for services.gateway.adf (no network, no services)."""
+
+from pathlib import Path
+
+import pytest
+
+from services.gateway.adf import AdfError, parse_adf
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "adf"
+
+
+def load(name: str) -> list[dict]:
+    return parse_adf((FIXTURES / name).read_bytes())
+
+
+def adf(prospect_body: str, prolog: str = '<?xml version="1.0"?>') -> bytes:
+    """A minimal one-prospect document around `prospect_body`."""
+    return (f"{prolog}<adf><prospect><requestdate>2024-06-11T09:00:00</requestdate>"
+            f"{prospect_body}</prospect></adf>").encode("utf-8")
+
+
+def customer(inner: str, comments: str = "") -> str:
+    return f"<customer><contact>{inner}</contact>{comments}</customer>"
+
+
+# --- fixtures ------------------------------------------------------------------
+
+def test_full_buy_with_trade_in():
+    [lead] = load("01_full_buy_with_tradein.xml")
+    assert lead["source"] == "cars.example.com"
+    assert lead["external_id"] == "CX-20240611-000731"
+    assert lead["channel"] == "third_party"
+    assert lead["received_at"] == "2024-06-11T09:42:17-05:00"
+    assert lead["adf_status"] == "new"
+    c = lead["customer"]
+    assert c["name"] == "Maria L. Gonzalez"
+    assert c["phone"] == "(312) 555-0142"
+    assert c["phones"] == [{"number": "(312) 555-0142", "type": "cellphone"},
+                           {"number": "312.555.0199", "type": "voice"}]
+    assert c["email"] == "maria.gonzalez@example.net"
+    assert c["city"] == "Chicago"
+    assert c["address"] == {"street": "1432 W Belmont Ave, Unit 3R", "city": "Chicago",
+                            "region": "IL", "postal_code": "60657", "country": "US"}
+    assert lead["interest"] == {
+        "brand": "Toyota", "model": "RAV4 Hybrid", "trim": "XLE Premium", "year": 2024,
+        "condition": "new", "vin": "4T3RWRFV0RU000001", "stock": "T24-1187",
+        "test_drive": False, "finance": True, "trade_in": True,
+    }
+    assert lead["trade_in"] == [{
+        "interest": "trade-in", "brand": "Honda", "model": "CR-V", "year": 2016,
+        "vin": "2HKRM4H70GH000002", "odometer": 81250, "odometer_units": "mi",
+    }]
+    assert lead["comments"] == ("Prefer text messages before 11am. Trade has minor rear bumper scuff.\n"
+                                "vehicle: Customer asked about the hybrid warranty.")
+    assert lead["raw"].startswith('<prospect status="new">')
+    assert lead["raw"].endswith("</prospect>")
+
+
+def test_minimal_full_name_phone_only():
+    [lead] = load("02_minimal_fullname_phone_only.xml")
+    assert lead["source"] == "adf"  # no id, no provider, no vendorname
+    assert "external_id" not in lead
+    assert lead["received_at"] == "2000-03-30T15:30:20-08:00"
+    assert lead["customer"] == {"name": "Jean-Luc De La Cruz Jr.", "phone": "323-223-3322",
+                                "phones": [{"number": "323-223-3322", "type": "voice"}]}
+    assert lead["interest"]["year"] == 2008
+    assert lead["interest"]["condition"] == "new"
+    assert "trade_in" not in lead
+    assert "comments" not in lead
+
+
+def test_quirky_not_well_formed_keeps_every_character():
+    [lead] = load("04_quirky_not_wellformed.xml")
+    assert lead["comments"] == "Trade & cash offer? Best price < $5,000 please"
+    assert "<comments>Trade & cash offer? Best price < $5,000 please</comments>" in lead["raw"]
+    assert lead["source"] == "Spring Sales Event"
+    assert "external_id" not in lead  # the <id> is empty
+    assert lead["received_at"] == "2008-06-25T08:47:50"  # naive stays naive
+    assert lead["customer"]["name"] == "Johnny"  # empty last name ignored
+    assert lead["customer"]["email"] == "johnny@customer.example"
+    assert lead["customer"]["phone"] == "979-685-9685"  # mobile beats home and work
+    assert {"number": "867-586-7584 x204", "type": "work"} in lead["customer"]["phones"]
+    assert lead["interest"]["condition"] == "cpo"
+    assert lead["interest"]["year"] == 1995
+    assert lead["interest"]["stock"] == "12886"
+
+
+def test_two_prospects_latin1():
+    first, second = load("06_resend_two_prospects_latin1.xml")
+    assert first["customer"]["name"] == "José"
+    assert first["comments"].startswith("Señor Muñoz prefers español.")
+    assert first["adf_status"] == "resend"
+    assert (first["source"], first["external_id"]) == ("DealerWebsite", "WEB-55120")
+    assert first["received_at"] == "2024-06-10T18:20:00+00:00"
+    assert first["interest"]["finance"] is True
+    assert first["interest"]["model"] == "ID.4"
+    assert "José" in first["raw"] and "WEB-55121" not in first["raw"]
+
+    assert second["customer"]["name"] == "Françoise Müller"
+    assert second["customer"]["phone"] == "+49 171 1234567"
+    assert second["adf_status"] == "new"
+    assert second["external_id"] == "WEB-55121"
+    assert second["received_at"] == "2024-06-10T18:25:00"
+    assert "interest" not in second  # only a vehicle for sale
+    assert second["trade_in"] == [{"interest": "sell", "brand": "Subaru", "model": "Outback",
+                                   "year": 2019, "odometer": 96500, "odometer_units": "km"}]
+    assert "Françoise Müller" in second["raw"]
+
+
+# --- repairs and decoding ------------------------------------------------------
+
+def test_bom_whitespace_and_pis_in_any_order():
+    body = b'\xef\xbb\xbf \r\n<?ADF VERSION="1.0"?>\n<?xml version="1.0"?>' + adf(customer("<name>A B</name>"), "")
+    [lead] = parse_adf(body)
+    assert lead["customer"]["name"] == "A B"
+
+
+def test_undeclared_latin1_falls_back_to_cp1252():
+    body = adf(customer("<name>Zoë – O’Brien</name>"), "").decode().encode("cp1252")
+    [lead] = parse_adf(body)
+    assert lead["customer"]["name"] == "Zoë – O’Brien"
+
+
+def test_lying_utf8_declaration_falls_back():
+    body = adf(customer("<name>José</name>"), '<?xml version="1.0" encoding="UTF-8"?>').decode().encode("latin-1")
+    [lead] = parse_adf(body)
+    assert lead["customer"]["name"] == "José"
+
+
+def test_html_entity_becomes_text():
+    [lead] = parse_adf(adf(customer("<name>A</name>", "<comments>Fast &mdash; please &amp; thanks</comments>")))
+    assert lead["comments"] == "Fast \u2014 please & thanks"
+
+
+def test_incomplete_entity_like_text_is_kept():
+    [lead] = parse_adf(adf(customer("<name>A</name>", "<comments>R&D &not sure &copy</comments>")))
+    assert lead["comments"] == "R&D &not sure &copy"
+
+
+def test_cdata_comments_keep_ampersand_and_less_than():
+    comments = "<comments><![CDATA[Trade & cash <b>now</b> if price < 5000]]></comments>"
+    [lead] = parse_adf(adf(customer("<name>A</name>", comments)))
+    assert lead["comments"] == "Trade & cash <b>now</b> if price < 5000"
+
+
+def test_vehicle_defaults_test_drive_and_email_mailto():
+    body = adf('<id source=" ">X-1</id><vehicle interest="test-drive"><year>2024</year><make>BYD</make>'
+               "<model>Han</model></vehicle>"
+               '<customer><contact><name part="full">Full Name</name><name part="first">Wei</name>'
+               '<name part="last">Wang</name><email>mailto:</email><email>MAILTO:w@example.com</email>'
+               '<phone type="fax" preferredcontact="1">1</phone><phone preferredcontact="1">2</phone>'
+               '<phone type="home">3</phone></contact></customer>'
+               "<provider><name>Provider Co</name></provider>")
+    [lead] = parse_adf(body)
+    assert lead["source"] == "Provider Co"  # blank id@source falls through
+    assert lead["external_id"] == "X-1"
+    assert lead["customer"]["name"] == "Wei Wang"  # parts win over full
+    assert lead["customer"]["email"] == "w@example.com"
+    assert lead["customer"]["phone"] == "2"  # preferred voice beats home; fax is last
+    assert lead["interest"]["test_drive"] is True
+    assert lead["interest"]["condition"] == "new"
+
+
+def test_unparseable_requestdate_is_omitted():
+    body = adf(customer("<name>A</name>")).replace(b"2024-06-11T09:00:00", b"soon-ish")
+    [lead] = parse_adf(body)
+    assert "received_at" not in lead
+
+
+# --- refusals ------------------------------------------------------------------
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<adf><prospect><customer><comments>&lol3;</comments></customer></prospect></adf>"""
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE adf [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<adf><prospect><customer><comments>&xxe;</comments></customer></prospect></adf>"""
+
+PLAIN_DOCTYPE = b'<?xml version="1.0"?><!DOCTYPE adf SYSTEM "adf.dtd"><adf><prospect/></adf>'
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, XXE, PLAIN_DOCTYPE, PLAIN_DOCTYPE.lower()],
+                         ids=["billion-laughs", "xxe", "doctype", "lowercase-doctype"])
+def test_dtds_and_entities_are_refused(body):
+    with pytest.raises(AdfError, match="DTDs and entities are not accepted"):
+        parse_adf(body)
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"", "empty"),
+    (b" \r\n\t", "empty"),
+    (bytes(range(256)) * 4, "not well-formed"),
+    (b"\x00\x81\xfe\xff garbage <<<>>> &&&", "not well-formed"),
+    (b"Hello, I want a car", "not well-formed"),
+    (b"<adf><prospect></adf>", "not well-formed"),
+    (b'<?xml version="1.0"?><lead><prospect/></lead>', "expected <adf>"),
+    (b"<adf/>", "no <prospect>"),
+    (b"<adf><vendor/></adf>", "no <prospect>"),
+    (b"<adf>" + b"<prospect/>" * 101 + b"</adf>", "at most 100"),
+], ids=["empty", "whitespace", "all-bytes", "garbage", "plain-text", "unclosed", "non-adf-root",
+        "no-prospect", "no-prospect-children", "too-many-prospects"])
+def test_unreadable_bodies_raise_adf_error(body, message):
+    with pytest.raises(AdfError, match=message):
+        parse_adf(body)
+
+
+def test_adf_error_is_a_value_error():
+    assert issubclass(AdfError, ValueError)
+
+
+def test_hundred_prospects_are_accepted():
+    assert len(parse_adf(b"<adf>" + b"<prospect/>" * 100 + b"</adf>")) == 100
