@@ -1,9 +1,10 @@
 """The SQLAlchemy 2 side every service shares: engines and the nameko dependency.
 
 SQLite is the embedded default: WAL so readers never wait for the writer,
-a busy timeout instead of instant "database is locked", and (for services,
-whose transactions read then write) ``BEGIN IMMEDIATE`` so two transactions
-can never deadlock upgrading their locks. PostgreSQL is production.
+one pooled connection per process, a busy timeout for the other processes,
+and (for services, whose transactions read then write) ``BEGIN IMMEDIATE``
+so two transactions can never deadlock upgrading their locks. PostgreSQL is
+production.
 """
 import logging
 from datetime import datetime, timezone
@@ -11,6 +12,7 @@ from datetime import datetime, timezone
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,12 @@ def make_engine(url: str, immediate: bool = True):
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    # One connection per process: SQLite has one writer anyway, and a
+    # greenlet waiting for the pool yields to the others, where one waiting
+    # in SQLite's busy handler would stall the whole process, including the
+    # greenlet that holds the lock (and is sending an RPC reply meanwhile).
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                           poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):

@@ -3,8 +3,10 @@ cannot diverge, and an event delivered twice changes nothing the second time.
 
 A handler records its events in its own database transaction
 (``record``); after the commit they are published with publisher confirms
-and ``mandatory`` (an event no queue would take is an error, not a silent
-drop) and marked sent. A crash between commit and publish leaves the row
+and marked sent. Every consumer's queue is declared by ``dealerflow
+migrate`` before any service runs, so an event is never published before
+its subscribers' queues exist; an event no service subscribes to (yet)
+is, correctly, delivered to no one. A crash between commit and publish leaves the row
 unsent; the relay timer publishes it later. So delivery is at least once and
 every consumer dedupes on the event id (``first_delivery``).
 """
@@ -14,7 +16,7 @@ from datetime import timedelta
 
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
-from sqlalchemy import JSON, String, select
+from sqlalchemy import JSON, String, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -82,7 +84,7 @@ class Relay:
     def publisher(self):
         if self._publisher is None:
             self._publisher = Publisher(
-                config.amqp_uri(), declare=[self.exchange], mandatory=True,
+                config.amqp_uri(), declare=[self.exchange],
                 retry_policy={"max_retries": 1, "interval_start": 0.5,
                               "interval_step": 0.5, "interval_max": 1},
                 transport_options={"max_retries": 1, "interval_start": 0.5,
@@ -109,16 +111,21 @@ class Relay:
         return self._publish(session, rows)
 
     def _publish(self, session, rows) -> int:
-        sent = 0
+        """Publish, holding no transaction (and no SQLite lock) while the
+        broker answers; then mark what was confirmed as sent."""
+        pending = [(row.id, row.event_type, row.payload, row.correlation_id) for row in rows]
+        session.commit()
+        sent = []
         try:
-            for row in rows:
-                headers = {"nameko.correlation_id": row.correlation_id} if row.correlation_id else {}
-                self.publisher.publish(row.payload, exchange=self.exchange,
-                                       routing_key=row.event_type, headers=headers)
-                row.sent_at = utcnow()
-                sent += 1
-        except Exception as exc:  # broker away, or no queue bound: keep it for later
-            log.warning("outbox: %d event(s) left for the relay: %r", len(rows) - sent, exc)
-        finally:
+            for event_id, event_type, payload, correlation in pending:
+                headers = {"nameko.correlation_id": correlation} if correlation else {}
+                self.publisher.publish(payload, exchange=self.exchange, routing_key=event_type,
+                                       headers=headers)
+                sent.append(event_id)
+        except Exception as exc:  # broker away: keep the rest for later
+            log.warning("outbox: %d event(s) left for the relay: %r", len(pending) - len(sent), exc)
+        if sent:
+            model = self.outbox_model
+            session.execute(update(model).where(model.id.in_(sent)).values(sent_at=utcnow()))
             session.commit()
-        return sent
+        return len(sent)

@@ -1,4 +1,5 @@
 """Use cases of the customers service."""
+import logging
 import uuid
 
 from sqlalchemy import select
@@ -8,6 +9,8 @@ from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery, record
 from services.customers.contacts import normalize_email, normalize_phone
 from services.customers.models import Customer, CustomerLead, OutboxMessage, ProcessedMessage
+
+log = logging.getLogger(__name__)
 
 
 def find_customer(session, phone: str | None, email: str | None) -> Customer | None:
@@ -42,4 +45,5 @@ def match_lead_customer(session, received: dict) -> Customer | None:
     record(session, OutboxMessage, CUSTOMER_MATCHED, lead_id=received["lead_id"],
            customer_id=customer.id, created=created)
     session.commit()
+    log.info("lead %s: %s customer %s", received["lead_id"], "new" if created else "known", customer.id)
     return customer

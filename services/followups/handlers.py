@@ -1,4 +1,5 @@
 """Use cases of the followups service."""
+import logging
 import uuid
 
 from sqlalchemy import select
@@ -8,6 +9,8 @@ from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery, record
 from services.followups.cadence import first_contact_due
 from services.followups.models import OutboxMessage, ProcessedMessage, StoreCalendar, Task
+
+log = logging.getLogger(__name__)
 
 
 def save_store_calendar(session, store: dict) -> None:
@@ -43,6 +46,8 @@ def schedule_first_contact(session, assigned: dict) -> Task | None:
     record(session, OutboxMessage, FOLLOWUP_SCHEDULED, task_id=task.id, lead_id=task.lead_id,
            consultant_id=task.consultant_id, kind=task.kind, due_at=task.due_at)
     session.commit()
+    log.info("lead %s: first contact due %s by %s", task.lead_id, task.due_at.isoformat(),
+             task.consultant_id)
     return task
 
 

@@ -89,11 +89,13 @@ def lead_id_for(keys: list[str]) -> str:
 
 
 def prepare(session, platform: Platform, documents: list[dict], leads: list[dict], fmt: str,
-            idempotency_key: str | None) -> list[dict]:
-    """For each lead: its id, whether it is new, its ledger keys and message."""
+            idempotency_key: str | None, store_code: str | None = None) -> list[dict]:
+    """For each lead: its id, whether it is new, its ledger keys and message.
+    A lead's own ``store_code`` wins over the one of the request (the
+    ``store_code`` query parameter, for ADF senders)."""
     prepared = []
     for index, (document, lead) in enumerate(zip(documents, leads)):
-        store = resolve_store(session, platform, lead.pop("store_code", None))
+        store = resolve_store(session, platform, lead.pop("store_code", None) or store_code)
         if lead.get("received_at") is not None and lead["received_at"].tzinfo is None:
             lead["received_at"] = lead["received_at"].replace(tzinfo=ZoneInfo(store.timezone))
         keys = dedupe_keys(platform, lead, idempotency_key, index)

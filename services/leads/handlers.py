@@ -41,6 +41,8 @@ def accept_lead(session, submitted: dict) -> Lead | None:
            source=lead.source, channel=lead.channel, customer=lead.customer)
     assign_round_robin(session, lead)
     session.commit()
+    log.info("lead %s stored for %s (%s), %s", lead.id, lead.store_code, lead.source,
+             f"assigned to {lead.consultant_id}" if lead.consultant_id else "waiting for a consultant")
     return lead
 
 

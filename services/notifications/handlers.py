@@ -1,4 +1,5 @@
 """Use cases of the notifications service."""
+import logging
 import uuid
 
 from sqlalchemy import select
@@ -7,6 +8,8 @@ from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery
 from services.notifications.messages import new_lead_message
 from services.notifications.models import InboxMessage, ProcessedMessage
+
+log = logging.getLogger(__name__)
 
 
 def notify_new_lead(session, assigned: dict) -> InboxMessage | None:
@@ -19,6 +22,7 @@ def notify_new_lead(session, assigned: dict) -> InboxMessage | None:
                            lead_id=assigned["lead_id"], created_at=utcnow())
     session.add(message)
     session.commit()
+    log.info("lead %s: inbox message %s for %s", message.lead_id, message.id, message.user_id)
     return message
 
 

@@ -50,7 +50,8 @@ class LeadCollection:
         leads = intake.validate(documents)
         with self.sessions() as session:
             prepared = intake.prepare(session, platform, documents, leads, fmt,
-                                      req.get_header("Idempotency-Key"))
+                                      req.get_header("Idempotency-Key"),
+                                      req.get_param("store_code"))
         for item in prepared:
             if item["new"]:
                 self.publisher.publish(item["message"])

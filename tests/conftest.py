@@ -1,0 +1,45 @@
+import pytest
+
+from tests.support.stack import Stack
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, backend):
+    """The running system on one backend, shared by a module's tests."""
+    running = Stack(tmp_path_factory.mktemp(f"stack-{backend}"), backend)
+    running.setup()
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+
+
+def make_lead(**overrides) -> dict:
+    """A JSON lead as a platform sends it; ``overrides`` replace top-level fields."""
+    import uuid
+    lead = {
+        "source": "autohome",
+        "external_id": f"AH-{uuid.uuid4().hex[:12]}",
+        "channel": "third_party",
+        "store_code": "SH-PUDONG",
+        "received_at": "2026-11-26T09:30:00+08:00",
+        "customer": {"name": "王磊", "phone": "13800138000", "email": "WL@Example.com",
+                     "city": "上海", "language": "zh"},
+        "interest": {"brand": "BYD", "model": "Han EV", "year": 2026, "condition": "new",
+                     "fuel_type": "ev", "budget_min": 20000000, "budget_max": 25000000,
+                     "currency": "CNY", "timeframe": "within_7_days", "finance": True,
+                     "trade_in": False, "test_drive": True},
+        "comments": "想周末试驾，关心续航和置换补贴",
+    }
+    lead.update(overrides)
+    return lead
+
+
+@pytest.fixture
+def lead_factory():
+    return make_lead

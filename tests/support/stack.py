@@ -1,0 +1,157 @@
+"""The whole of Dealerflow as real processes, for integration, end-to-end and
+fault tests: its own RabbitMQ vhost, its own databases (SQLite files or
+PostgreSQL databases), the four services and the gateway under gunicorn."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg2
+import requests
+from sqlalchemy import create_engine, text
+
+from dealerflow.config import SERVICES
+from tests.support.waiting import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BROKER = ("127.0.0.1", 5672)
+WORKERS = ("customers", "leads", "followups", "notifications")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def postgres(statement: str) -> None:
+    connection = psycopg2.connect(POSTGRES_ADMIN_URL)
+    connection.autocommit = True
+    try:
+        connection.cursor().execute(statement)
+    finally:
+        connection.close()
+
+
+class Stack:
+    def __init__(self, workdir: Path, backend: str = "sqlite", broker_port: int | None = None,
+                 extra_env: dict | None = None):
+        self.workdir, self.backend = workdir, backend
+        self.tag = uuid.uuid4().hex[:8]
+        self.vhost = f"dftest-{self.tag}"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        broker_port = broker_port or BROKER[1]
+        self.amqp_uri = f"amqp://guest:guest@127.0.0.1:{broker_port}/{quote(self.vhost, safe='')}"
+        self.direct_amqp_uri = f"amqp://guest:guest@127.0.0.1:{BROKER[1]}/{quote(self.vhost, safe='')}"
+        self.env = dict(os.environ, AMQP_URI=self.amqp_uri, DEALERFLOW_VAR=str(workdir),
+                        BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY="2", LOG_LEVEL="INFO",
+                        DEALERFLOW_RETRY_DELAYS="0.2,0.5,1", PYTHONUNBUFFERED="1",
+                        **(extra_env or {}))
+        self.databases = {}
+        for service in SERVICES:
+            if backend == "postgresql":
+                name = f"dftest_{self.tag}_{service}"
+                self.databases[service] = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+                self.env[f"{service.upper()}_DATABASE_URL"] = self.databases[service]
+            else:
+                self.env.pop(f"{service.upper()}_DATABASE_URL", None)
+                self.databases[service] = f"sqlite:///{workdir / service}.db"
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.engines = {}
+
+    # -- life cycle -------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Broker vhost, databases, migrations, the demo group and its keys."""
+        rabbitmqctl("add_vhost", self.vhost)
+        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        if self.backend == "postgresql":
+            for service in SERVICES:
+                postgres(f"CREATE DATABASE dftest_{self.tag}_{service}")
+        self.cli("migrate")
+        self.api_key = self.cli("seed-demo").strip().splitlines()[-1]
+        self.sh_key = self.cli("create-api-key", "--store", "SH-PUDONG", "--platform", "autohome",
+                               "--rate-limit", "0").strip().splitlines()[-1]
+        self.bj_key = self.cli("create-api-key", "--store", "BJ-CHAOYANG", "--platform", "autohome",
+                               "--rate-limit", "0").strip().splitlines()[-1]
+
+    def start(self) -> "Stack":
+        for name in (*WORKERS, "gateway"):
+            self.start_process(name)
+        self.wait_ready()
+        return self
+
+    def start_process(self, name: str) -> None:
+        if name == "gateway":
+            command = [str(Path(sys.executable).parent / "gunicorn"), "-c",
+                       "services/gateway/gunicorn_conf.py", "services.gateway.app:get_app()"]
+        else:
+            command = [sys.executable, "-m", f"services.{name}"]
+        log = open(self.workdir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self, name: str, sig=signal.SIGKILL) -> None:
+        process = self.processes.pop(name)
+        os.killpg(process.pid, sig)
+        process.wait(timeout=60)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        def ready():
+            try:
+                return requests.get(f"{self.url}/readyz", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+        eventually(ready, timeout=timeout, message="the stack answers /readyz")
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.kill(name, signal.SIGTERM) if name == "gateway" else self.kill(name, signal.SIGKILL)
+        for engine in self.engines.values():
+            engine.dispose()
+        try:
+            rabbitmqctl("delete_vhost", self.vhost)
+        except subprocess.SubprocessError:
+            pass
+        if self.backend == "postgresql":
+            for service in SERVICES:
+                postgres(f"DROP DATABASE IF EXISTS dftest_{self.tag}_{service} WITH (FORCE)")
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run([str(Path(sys.executable).parent / "dealerflow"), *args], cwd=ROOT,
+                                env=self.env, capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"dealerflow {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+    # -- looking inside ---------------------------------------------------------
+
+    def scalar(self, service: str, sql: str, **params):
+        if service not in self.engines:
+            self.engines[service] = create_engine(self.databases[service])
+        with self.engines[service].connect() as connection:
+            return connection.execute(text(sql), params).scalar()
+
+    def post_lead(self, payload=None, key=None, headers=None, data=None, **kwargs):
+        headers = {"X-Api-Key": key or self.sh_key, **(headers or {})}
+        if data is None:
+            return requests.post(f"{self.url}/v1/leads", json=payload, headers=headers,
+                                 timeout=10, **kwargs)
+        return requests.post(f"{self.url}/v1/leads", data=data, headers=headers, timeout=10, **kwargs)
+
+    def get_lead(self, lead_id: str, key=None):
+        return requests.get(f"{self.url}/v1/leads/{lead_id}",
+                            headers={"X-Api-Key": key or self.sh_key}, timeout=10)
+
+    def log(self, name: str) -> str:
+        return (self.workdir / f"{name}.log").read_text(errors="replace")

@@ -1,0 +1,107 @@
+"""dealerflow.contracts: every event schema round-trips and tolerates the unknown."""
+import copy
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from marshmallow import ValidationError
+
+from dealerflow import contracts
+from dealerflow.contracts import SCHEMAS
+
+NOW = datetime(2026, 11, 26, 1, 30, tzinfo=timezone.utc)
+
+
+def envelope() -> dict:
+    return {"event_id": str(uuid.uuid4()), "occurred_at": NOW, "version": 1}
+
+
+SAMPLES = {
+    contracts.STORE_SAVED: dict(code="SH-PUDONG", name="Shanghai Pudong",
+                                timezone="Asia/Shanghai", response_minutes=15, active=True,
+                                revision=2),
+    contracts.USER_SAVED: dict(user_id="u-1", username="consultant.sh1",
+                               display_name="Pudong Consultant 1", role="consultant",
+                               stores=["SH-PUDONG"], email=None, active=True, revision=1),
+    contracts.LEAD_RECEIVED: dict(lead_id="l-1", store_code="SH-PUDONG", source="autohome",
+                                  channel="third_party",
+                                  customer={"name": "王磊", "phone": "+8613800138000"}),
+    contracts.LEAD_ASSIGNED: dict(lead_id="l-1", store_code="SH-PUDONG", consultant_id="u-1",
+                                  assigned_at=NOW, customer_name="王磊",
+                                  phone="+8613800138000", source="autohome",
+                                  interest={"brand": "BYD", "model": "Han EV"}),
+    contracts.CUSTOMER_MATCHED: dict(lead_id="l-1", customer_id="c-1", created=True),
+    contracts.FOLLOWUP_SCHEDULED: dict(task_id="t-1", lead_id="l-1", consultant_id="u-1",
+                                       kind="first_contact", due_at=NOW),
+}
+
+
+def make_event(event_type: str, **overrides) -> dict:
+    event = dict(envelope(), **copy.deepcopy(SAMPLES[event_type]))
+    event.update(overrides)
+    return event
+
+
+def test_every_schema_has_a_sample():
+    assert set(SAMPLES) == set(SCHEMAS)
+
+
+@pytest.mark.parametrize("event_type", sorted(SCHEMAS))
+def test_dump_then_load_gives_the_same_fields(event_type):
+    schema = SCHEMAS[event_type]()
+    event = make_event(event_type)
+    dumped = schema.dump(event)
+    assert isinstance(dumped["occurred_at"], str)
+    assert schema.load(dumped) == event
+
+
+@pytest.mark.parametrize("event_type", sorted(SCHEMAS))
+def test_an_unknown_field_is_tolerated_and_dropped(event_type):
+    schema = SCHEMAS[event_type]()
+    dumped = schema.dump(make_event(event_type))
+    loaded = schema.load(dict(dumped, added_by_a_newer_publisher={"x": 1}))
+    assert "added_by_a_newer_publisher" not in loaded
+    assert loaded == schema.load(dumped)
+
+
+@pytest.mark.parametrize("event_type", sorted(SCHEMAS))
+def test_the_envelope_is_required(event_type):
+    dumped = SCHEMAS[event_type]().dump(make_event(event_type))
+    del dumped["event_id"]
+    with pytest.raises(ValidationError) as caught:
+        SCHEMAS[event_type]().load(dumped)
+    assert "event_id" in caught.value.messages
+
+
+def test_version_defaults_to_one():
+    dumped = SCHEMAS[contracts.CUSTOMER_MATCHED]().dump(make_event(contracts.CUSTOMER_MATCHED))
+    del dumped["version"]
+    assert SCHEMAS[contracts.CUSTOMER_MATCHED]().load(dumped)["version"] == 1
+
+
+def test_event_times_must_be_aware():
+    dumped = SCHEMAS[contracts.LEAD_ASSIGNED]().dump(make_event(contracts.LEAD_ASSIGNED))
+    dumped["assigned_at"] = "2026-11-26T09:30:00"
+    with pytest.raises(ValidationError) as caught:
+        SCHEMAS[contracts.LEAD_ASSIGNED]().load(dumped)
+    assert "assigned_at" in caught.value.messages
+
+
+def test_lead_submitted_round_trips_with_its_lead():
+    message = {"id": "l-1", "platform": "p1", "api_key_id": "k-1", "store_code": "SH-PUDONG",
+               "submitted_at": NOW, "format": "adf", "raw": "<prospect/>",
+               "lead": {"source": "autohome", "channel": "third_party",
+                        "customer": {"phone": "13800138000"}}}
+    schema = contracts.LeadSubmitted()
+    dumped = schema.dump(message)
+    assert schema.load(dict(dumped, unknown_extra=1)) == message
+
+
+def test_lead_submitted_refuses_an_unknown_format():
+    schema = contracts.LeadSubmitted()
+    dumped = schema.dump({"id": "l-1", "platform": "p1", "api_key_id": "k-1",
+                          "store_code": "SH-PUDONG", "submitted_at": NOW, "format": "json",
+                          "raw": None, "lead": {"source": "a", "customer": {"email": "a@b.cn"}}})
+    with pytest.raises(ValidationError) as caught:
+        schema.load(dict(dumped, format="csv"))
+    assert set(caught.value.messages) == {"format"}

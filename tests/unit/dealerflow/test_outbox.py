@@ -1,0 +1,98 @@
+"""dealerflow.outbox: ``record`` and ``first_delivery`` on a real SQLite
+database, with the customers service's models."""
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from dealerflow.contracts import CUSTOMER_MATCHED, SCHEMAS
+from dealerflow.db import make_engine
+from dealerflow.logs import correlation_id
+from dealerflow.outbox import first_delivery, record
+from services.customers.models import Base, OutboxMessage, ProcessedMessage
+
+
+@pytest.fixture
+def sessions(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'customers.db'}")
+    Base.metadata.create_all(engine)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture
+def request_id():
+    token = correlation_id.set("req-42")
+    yield "req-42"
+    correlation_id.reset(token)
+
+
+def record_match(session, **overrides) -> dict:
+    data = {"lead_id": "l-1", "customer_id": "c-1", "created": True}
+    data.update(overrides)
+    return record(session, OutboxMessage, CUSTOMER_MATCHED, **data)
+
+
+def test_record_writes_the_event_in_the_transaction(sessions, request_id):
+    with sessions() as session:
+        payload = record_match(session)
+        assert session.info["recorded_events"] == [payload["event_id"]]
+        session.commit()
+    with sessions() as session:
+        [row] = session.scalars(select(OutboxMessage)).all()
+    assert row.id == payload["event_id"]
+    assert row.event_type == CUSTOMER_MATCHED
+    assert row.payload == payload
+    assert row.correlation_id == "req-42"
+    assert row.sent_at is None
+    assert row.created_at.tzinfo is not None
+
+
+def test_recorded_payload_loads_with_the_events_schema(sessions):
+    with sessions() as session:
+        payload = record_match(session, created=False)
+    loaded = SCHEMAS[CUSTOMER_MATCHED]().load(payload)
+    assert loaded["lead_id"] == "l-1" and loaded["created"] is False
+    assert loaded["version"] == 1
+    assert loaded["occurred_at"].tzinfo is not None
+
+
+def test_each_record_gets_its_own_event_id(sessions):
+    with sessions() as session:
+        ids = [record_match(session)["event_id"] for _ in range(3)]
+        session.commit()
+        assert len(set(ids)) == 3
+        assert session.info["recorded_events"] == ids
+        assert len(session.scalars(select(OutboxMessage)).all()) == 3
+
+
+def test_a_rolled_back_transaction_leaves_no_event(sessions):
+    with sessions() as session:
+        record_match(session)
+        session.rollback()
+    with sessions() as session:
+        assert session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_first_delivery_once_per_message_and_handler(sessions):
+    with sessions() as session:
+        assert first_delivery(session, ProcessedMessage, "ev-1", "match") is True
+        session.commit()
+    with sessions() as session:
+        assert first_delivery(session, ProcessedMessage, "ev-1", "match") is False
+        assert first_delivery(session, ProcessedMessage, "ev-1", "timeline") is True
+        assert first_delivery(session, ProcessedMessage, "ev-2", "match") is True
+        session.commit()
+    with sessions() as session:
+        marks = session.execute(select(ProcessedMessage.message_id, ProcessedMessage.handler)
+                                .order_by(ProcessedMessage.message_id,
+                                          ProcessedMessage.handler)).all()
+    assert [tuple(mark) for mark in marks] == [("ev-1", "match"), ("ev-1", "timeline"),
+                                               ("ev-2", "match")]
+
+
+def test_first_delivery_mark_is_lost_with_a_rollback(sessions):
+    with sessions() as session:
+        assert first_delivery(session, ProcessedMessage, "ev-1", "match") is True
+        session.rollback()   # the handler crashed before its commit
+    with sessions() as session:
+        assert first_delivery(session, ProcessedMessage, "ev-1", "match") is True

@@ -1,0 +1,295 @@
+"""services.gateway.intake: reading, validating and recognising platform leads."""
+import copy
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from services.gateway import intake
+from services.gateway.auth import Platform
+from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
+from services.gateway.models import IntakeRecord, Store
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "adf"
+
+LEAD = {
+    "source": "autohome",
+    "external_id": "AH-2026-000123",
+    "channel": "third_party",
+    "store_code": "SH-PUDONG",
+    "received_at": "2026-11-26T09:30:00+08:00",
+    "customer": {"name": "王磊", "phone": "13800138000", "email": "wl@example.com",
+                 "city": "上海", "language": "zh"},
+    "interest": {"brand": "BYD", "model": "Han EV", "trim": "", "year": 2026,
+                 "condition": "new", "fuel_type": "ev", "budget_min": 20000000,
+                 "budget_max": 25000000, "currency": "CNY", "timeframe": "within_7_days",
+                 "finance": True, "trade_in": False, "test_drive": True},
+    "comments": "想周末试驾，关心续航和置换补贴",
+}
+
+MINIMAL_ADF = (b'<?xml version="1.0"?><adf><prospect><customer><contact>'
+               b'<name part="full">Li Na</name><phone>13800138000</phone>'
+               b'</contact></customer></prospect></adf>')
+
+
+def make_lead(**overrides) -> dict:
+    lead = copy.deepcopy(LEAD)
+    lead.update(overrides)
+    return lead
+
+
+def make_platform(**overrides) -> Platform:
+    fields = {"key_id": "key-1", "platform": "p1", "stores": ("SH-PUDONG",), "rate_limit": 0}
+    fields.update(overrides)
+    return Platform(**fields)
+
+
+def as_json(document) -> bytes:
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def errors_of(documents) -> dict:
+    with pytest.raises(Invalid) as caught:
+        intake.validate(documents)
+    return caught.value.errors
+
+
+# --- read_leads ----------------------------------------------------------------
+
+def test_json_object_is_one_lead():
+    fmt, documents = intake.read_leads("application/json", as_json(make_lead()))
+    assert fmt == "json"
+    assert documents == [make_lead()]
+
+
+def test_json_content_type_parameters_and_case_are_ignored():
+    fmt, documents = intake.read_leads("Application/JSON; charset=UTF-8", as_json(make_lead()))
+    assert fmt == "json" and documents[0]["source"] == "autohome"
+
+
+def test_json_array_parses_but_is_invalid():
+    with pytest.raises(Invalid) as caught:
+        intake.read_leads("application/json", as_json([make_lead()]))
+    assert caught.value.errors == {"_schema": ["Expected an object."]}
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b'{"source": "a",}', b"null garbage"])
+def test_bad_json_is_a_bad_request(body):
+    with pytest.raises(BadRequest):
+        intake.read_leads("application/json", body)
+
+
+def test_json_that_is_not_utf8_is_a_bad_request():
+    body = '{"source": "autohome", "customer": {"name": "José"}}'.encode("latin-1")
+    with pytest.raises(BadRequest):
+        intake.read_leads("application/json", body)
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/xml", "text/xml", "application/x-adf+xml",
+    "application/xml; charset=utf-8", "TEXT/XML; charset=ISO-8859-1",
+])
+def test_every_xml_type_is_read_as_adf(content_type):
+    fmt, documents = intake.read_leads(content_type, MINIMAL_ADF)
+    assert fmt == "adf"
+    assert len(documents) == 1
+    assert documents[0]["customer"]["phone"] == "13800138000"
+    assert documents[0]["raw"].startswith("<prospect>")
+
+
+def test_xml_that_is_not_adf_is_a_bad_request():
+    with pytest.raises(BadRequest):
+        intake.read_leads("application/xml", b"<lead><phone>1</phone></lead>")
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x",
+    "", None,
+])
+def test_other_content_types_are_unsupported(content_type):
+    with pytest.raises(UnsupportedType):
+        intake.read_leads(content_type, b"source=autohome&phone=13800138000")
+
+
+# --- validate -------------------------------------------------------------------
+
+def test_a_valid_lead_loads():
+    [lead] = intake.validate([make_lead()])
+    assert lead["source"] == "autohome"
+    assert lead["customer"]["phone"] == "13800138000"
+    assert lead["interest"]["year"] == 2026
+    assert lead["received_at"].utcoffset().total_seconds() == 8 * 3600
+
+
+def test_channel_defaults_to_other_and_unknown_fields_are_dropped():
+    document = make_lead(extra_field="x")
+    del document["channel"]
+    [lead] = intake.validate([document])
+    assert lead["channel"] == "other"
+    assert "extra_field" not in lead
+
+
+def test_email_alone_is_enough():
+    [lead] = intake.validate([make_lead(customer={"email": "wl@example.com"})])
+    assert lead["customer"] == {"email": "wl@example.com"}
+
+
+def test_missing_source_is_named():
+    document = make_lead()
+    del document["source"]
+    assert set(errors_of([document])) == {"source"}
+
+
+def test_neither_phone_nor_email_is_named():
+    errors = errors_of([make_lead(customer={"name": "王磊", "phone": " ", "email": ""})])
+    assert set(errors) == {"customer"}
+    assert "phone" in errors["customer"]
+
+
+def test_bad_channel_is_named():
+    assert set(errors_of([make_lead(channel="fax")])) == {"channel"}
+
+
+@pytest.mark.parametrize("year", [1800, 3000, "next year"])
+def test_bad_year_is_named(year):
+    interest = dict(LEAD["interest"], year=year)
+    errors = errors_of([make_lead(interest=interest)])
+    assert set(errors) == {"interest"}
+    assert set(errors["interest"]) == {"year"}
+
+
+def test_every_bad_field_is_named_at_once():
+    document = make_lead(channel="fax", customer={"name": "x"})
+    del document["source"]
+    assert {"source", "channel"} <= set(errors_of([document]))
+
+
+def test_raw_is_not_validated_as_a_lead_field():
+    [lead] = intake.validate([make_lead(raw="<prospect/>")])
+    assert "raw" not in lead
+
+
+def test_several_documents_report_errors_by_index():
+    good, bad = make_lead(), make_lead(channel="fax")
+    errors = errors_of([good, bad])
+    assert set(errors) == {"leads"}
+    assert set(errors["leads"]) == {1}
+    assert set(errors["leads"][1]) == {"channel"}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.xml")))
+def test_every_adf_fixture_validates(name):
+    fmt, documents = intake.read_leads("application/xml", (FIXTURES / name).read_bytes())
+    leads = intake.validate(documents)
+    assert fmt == "adf"
+    assert len(leads) == len(documents) >= 1
+
+
+# --- dedupe_keys and lead_id_for ----------------------------------------------
+
+def test_dedupe_keys_from_idempotency_key_and_external_id():
+    keys = intake.dedupe_keys(make_platform(), make_lead(), "req-1", 0)
+    assert keys == ["key:p1:req-1:0", "ext:autohome:AH-2026-000123"]
+
+
+def test_idempotency_key_is_per_platform_and_per_prospect():
+    lead = make_lead(external_id=None)
+    assert intake.dedupe_keys(make_platform(), lead, "req-1", 0) == ["key:p1:req-1:0"]
+    assert intake.dedupe_keys(make_platform(platform="p2"), lead, "req-1", 1) == ["key:p2:req-1:1"]
+
+
+def test_no_keys_without_idempotency_key_or_external_id():
+    lead = make_lead()
+    del lead["external_id"]
+    assert intake.dedupe_keys(make_platform(), lead, None, 0) == []
+    assert intake.dedupe_keys(make_platform(), lead, "", 0) == []
+
+
+def test_same_keys_give_the_same_id():
+    keys = ["key:p1:req-1:0", "ext:autohome:AH-2026-000123"]
+    first = intake.lead_id_for(keys)
+    assert first == intake.lead_id_for(list(keys))
+    assert uuid.UUID(first).version == 5
+    assert intake.lead_id_for(["key:p1:req-2:0"]) != first
+
+
+def test_no_keys_give_a_random_id():
+    first, second = intake.lead_id_for([]), intake.lead_id_for([])
+    assert first != second
+    assert uuid.UUID(first).version == 4
+
+
+# --- with the gateway database ------------------------------------------------
+
+def test_resolve_store_defaults_to_the_keys_only_store(sessions):
+    with sessions() as session:
+        assert intake.resolve_store(session, make_platform(), None).code == "SH-PUDONG"
+
+
+def test_resolve_store_needs_a_code_for_a_key_of_several_stores(sessions):
+    platform = make_platform(stores=("BJ-CHAOYANG", "SH-PUDONG"))
+    with sessions() as session:
+        with pytest.raises(Invalid) as caught:
+            intake.resolve_store(session, platform, None)
+        assert set(caught.value.errors) == {"store_code"}
+        assert intake.resolve_store(session, platform, "BJ-CHAOYANG").code == "BJ-CHAOYANG"
+
+
+def test_resolve_store_outside_the_key_is_forbidden(sessions):
+    with sessions() as session:
+        with pytest.raises(Forbidden):
+            intake.resolve_store(session, make_platform(), "BJ-CHAOYANG")
+
+
+def test_resolve_store_refuses_an_inactive_store(sessions):
+    with sessions() as session:
+        session.get(Store, "SH-PUDONG").active = False
+        session.commit()
+        with pytest.raises(Invalid) as caught:
+            intake.resolve_store(session, make_platform(), "SH-PUDONG")
+        assert set(caught.value.errors) == {"store_code"}
+
+
+def test_prepare_then_remember_makes_a_repeat_known(sessions):
+    platform = make_platform()
+    documents = [make_lead()]
+
+    def prepared():
+        with sessions() as session:
+            return intake.prepare(session, platform, documents, intake.validate(documents),
+                                  "json", "req-1")
+
+    [first] = prepared()
+    assert first["new"] is True
+    assert first["store_code"] == "SH-PUDONG"
+    assert first["message"]["id"] == first["id"]
+    assert first["message"]["lead"]["customer"]["phone"] == "13800138000"
+    with sessions() as session:
+        assert intake.remember(session, platform, first) is True
+    [again] = prepared()
+    assert again["new"] is False and again["id"] == first["id"]
+    with sessions() as session:  # a concurrent twin writing the same rows loses
+        assert intake.remember(session, platform, first) is False
+        assert session.query(IntakeRecord).count() == 3
+
+
+def test_naive_received_at_takes_the_stores_time_zone(sessions):
+    documents = [make_lead(received_at="2026-11-26T09:30:00")]
+    with sessions() as session:
+        [item] = intake.prepare(session, make_platform(), documents,
+                                intake.validate(documents), "json", None)
+    assert item["message"]["lead"]["received_at"] == "2026-11-26T09:30:00+08:00"
+
+
+def test_find_accepted_only_for_the_submitting_platform(sessions):
+    platform = make_platform()
+    item = {"id": "lead-1", "store_code": "SH-PUDONG", "keys": ["id:lead-1"]}
+    with sessions() as session:
+        intake.remember(session, platform, item)
+    with sessions() as session:
+        assert intake.find_accepted(session, platform, "lead-1").store_code == "SH-PUDONG"
+        assert intake.find_accepted(session, make_platform(platform="p2"), "lead-1") is None
+        assert intake.find_accepted(session, make_platform(stores=("BJ-CHAOYANG",)),
+                                    "lead-1") is None
+        assert intake.find_accepted(session, platform, "lead-2") is None
