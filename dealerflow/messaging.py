@@ -12,12 +12,15 @@ import logging
 import os
 import traceback
 
+from amqp.exceptions import AMQPError
 from kombu import Connection, Exchange, Queue
+from kombu.exceptions import KombuError
 from kombu.pools import producers
+from nameko import messaging as nameko_messaging
+from nameko import rpc as nameko_rpc
 from nameko.events import EventHandler as NamekoEventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer as NamekoConsumer
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from dealerflow.logs import correlation_id
@@ -66,6 +69,47 @@ def retry_or_park(amqp_uri: str, queue_name: str, message, exc_info) -> str:
     return target.name
 
 
+# What a connection that died under a worker raises.
+CONNECTION_ERRORS = (OSError, AMQPError, KombuError)
+
+
+class QueueConsumer(nameko_messaging.QueueConsumer):
+    """nameko's, with acks and requeues that survive the connection dying
+    under them. nameko catches only amqp's ConnectionError; a BrokenPipeError
+    then kills the whole container. The broker redelivers such a message
+    anyway, and every handler is idempotent."""
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except CONNECTION_ERRORS as exc:
+            log.warning("ack lost with the connection (%r); the broker redelivers", exc)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except CONNECTION_ERRORS as exc:
+            log.warning("requeue lost with the connection (%r); the broker redelivers", exc)
+
+
+class RpcConsumer(nameko_rpc.RpcConsumer):
+    queue_consumer = QueueConsumer()
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            return super().handle_result(message, result, exc_info)
+        except CONNECTION_ERRORS as exc:
+            log.warning("RPC reply lost with the connection (%r); the call is redelivered", exc)
+            return result, exc_info
+
+
+class Rpc(nameko_rpc.Rpc):
+    rpc_consumer = RpcConsumer()
+
+
+rpc = Rpc.decorator
+
+
 class RetryOnError:
     """Mixin for nameko consumer entrypoints: failed messages are retried
     later and finally parked, never dropped and never hot-looped."""
@@ -85,11 +129,11 @@ class RetryOnError:
 
 
 class EventHandler(RetryOnError, NamekoEventHandler):
-    pass
+    queue_consumer = QueueConsumer()
 
 
 class Consumer(RetryOnError, NamekoConsumer):
-    pass
+    queue_consumer = QueueConsumer()
 
 
 event_handler = EventHandler.decorator

@@ -1,9 +1,8 @@
 """The followups service: what must be done for a lead, and by when."""
-from nameko.rpc import rpc
 
 from dealerflow.contracts import LEAD_ASSIGNED, STORE_SAVED, LeadAssigned, StoreSaved
 from dealerflow.db import Database
-from dealerflow.messaging import Correlation, Reliable, event_handler
+from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
 from services.followups import handlers
 from services.followups.models import OutboxMessage

@@ -1,9 +1,8 @@
 """The notifications service: delivery to people (for now the in-app inbox)."""
-from nameko.rpc import rpc
 
 from dealerflow.contracts import LEAD_ASSIGNED, LeadAssigned
 from dealerflow.db import Database
-from dealerflow.messaging import Correlation, Reliable, event_handler
+from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
 from services.notifications import handlers
 from services.notifications.models import OutboxMessage
