@@ -18,6 +18,16 @@ from sqlalchemy.types import TypeDecorator
 log = logging.getLogger(__name__)
 
 
+# Named constraints, so that migrations can alter them on SQLite too.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

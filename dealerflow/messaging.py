@@ -200,7 +200,8 @@ def parked_messages(amqp_uri: str, queue_names: list[str], replay: bool = False)
             parked = parking_queue(name).bind(channel)
             parked.declare()
             while (message := parked.get(no_ack=False)) is not None:
-                yield name, f"{message.headers.get(ERROR_HEADER, '?')} :: {message.body[:300]!r}"
+                yield name, (f"after {message.headers.get(ATTEMPT_HEADER, '?')} attempts: "
+                             f"{message.headers.get(ERROR_HEADER, '?')} :: {message.body[:300]!r}")
                 if replay:
                     headers = {k: v for k, v in message.headers.items()
                                if k not in (ATTEMPT_HEADER, ERROR_HEADER)}

@@ -3,8 +3,10 @@
 Importing this module monkey-patches eventlet, so it must be the first import
 of a service's ``__main__`` (nameko 2.13+ no longer patches for us).
 """
-import dealerflow  # noqa: F401  (filters eventlet's deprecation notice)
+# isort: off
+import dealerflow  # noqa: F401  (first: it filters eventlet's deprecation notice)
 import eventlet
+# isort: on
 
 eventlet.monkey_patch()
 

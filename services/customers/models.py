@@ -1,13 +1,13 @@
 """The customers service's tables: people, and which leads they came with."""
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from dealerflow.db import UTCDateTime
+from dealerflow.db import NAMING_CONVENTION, UTCDateTime
 from dealerflow.outbox import OutboxMixin, ProcessedMixin
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class OutboxMessage(OutboxMixin, Base):

@@ -1,13 +1,13 @@
 """The followups service's tables: tasks, and its copy of the stores' calendars."""
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from dealerflow.db import UTCDateTime
+from dealerflow.db import NAMING_CONVENTION, UTCDateTime
 from dealerflow.outbox import OutboxMixin, ProcessedMixin
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class OutboxMessage(OutboxMixin, Base):

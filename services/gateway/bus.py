@@ -9,8 +9,8 @@ import json
 import queue
 from contextlib import contextmanager
 
-from kombu import Connection, Queue
 from amqp.exceptions import AMQPError
+from kombu import Connection, Queue
 from kombu.exceptions import KombuError
 from kombu.pools import producers
 from nameko.exceptions import RemoteError
@@ -18,7 +18,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from dealerflow.contracts import INTAKE_QUEUE
 from dealerflow.logs import correlation_id
-from services.gateway.errors import Unavailable
+from services.gateway.errors import Unavailable, from_remote
 
 # What a broken, cut or overloaded broker connection raises.
 BUS_ERRORS = (OSError, TimeoutError, queue.Empty, KombuError, AMQPError)
@@ -88,5 +88,13 @@ class RpcPool:
                     pass
 
     def call(self, service: str, method: str, *args, **kwargs):
-        with self._proxy() as proxy:
-            return getattr(getattr(proxy, service), method)(*args, **kwargs)
+        """The service's answer; its public errors (``REMOTE_ERRORS``) come
+        back as the gateway's own, so resources can catch them."""
+        try:
+            with self._proxy() as proxy:
+                return getattr(getattr(proxy, service), method)(*args, **kwargs)
+        except RemoteError as exc:
+            translated = from_remote(exc)
+            if translated is exc:
+                raise
+            raise translated from exc

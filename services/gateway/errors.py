@@ -47,6 +47,12 @@ REMOTE_ERRORS = {
 }
 
 
+def from_remote(exc: RemoteError) -> Exception:
+    """The gateway's error for a service's public one; other errors as they are."""
+    mapped = REMOTE_ERRORS.get(exc.exc_type)
+    return mapped(exc.value or exc.exc_type) if mapped else exc
+
+
 def handle_gateway_error(req, resp, exc, params):
     status, title = HTTP_ERRORS[type(exc)]
     resp.status = status
@@ -58,11 +64,10 @@ def handle_gateway_error(req, resp, exc, params):
 
 
 def handle_remote_error(req, resp, exc, params):
-    mapped = REMOTE_ERRORS.get(exc.exc_type)
-    if mapped is None:
-        log.error("unexpected error from a service: %s %s", exc.exc_type, exc.value)
-        raise falcon.HTTPInternalServerError(description="A service failed; it was logged.")
-    handle_gateway_error(req, resp, mapped(exc.value or exc.exc_type), params)
+    """A service error that is not part of its contract (``RpcPool.call``
+    turns those that are into ``REMOTE_ERRORS``' gateway errors)."""
+    log.error("unexpected error from a service: %s %s", exc.exc_type, exc.value)
+    raise falcon.HTTPInternalServerError(description="A service failed; it was logged.")
 
 
 def handle_bus_down(req, resp, exc, params):

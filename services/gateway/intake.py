@@ -4,6 +4,7 @@ The order of checks is the contract's: the key (401) and its rate (429)
 before the body is read, then media type (415), size (413), parsing (400),
 validation (422), the key's stores (403), and safety (503).
 """
+import hashlib
 import json
 import uuid
 from zoneinfo import ZoneInfo
@@ -24,10 +25,29 @@ XML_TYPES = ("application/xml", "text/xml", "application/x-adf+xml")
 LEAD_NAMESPACE = uuid.UUID("5b0c7f3e-2d55-4c39-9d7e-4f6f1b8a8d21")
 
 
-def read_leads(content_type: str | None, body: bytes) -> tuple[str, list[dict]]:
-    """The format and the raw lead dicts of a body (each ADF one keeps ``raw``)."""
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def body_format(content_type: str | None) -> str:
+    """``json`` or ``adf`` by the Content-Type; ``UnsupportedType`` otherwise."""
     media = (content_type or "").split(";")[0].strip().lower()
     if media in JSON_TYPES:
+        return "json"
+    if media in XML_TYPES:
+        return "adf"
+    raise UnsupportedType(
+        f"Send application/json or ADF XML ({', '.join(XML_TYPES)}), not {media or 'no type'}.")
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    if value is not None and not 0 < len(value) <= MAX_IDEMPOTENCY_KEY:
+        raise BadRequest(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
+    return value
+
+
+def read_leads(content_type: str | None, body: bytes) -> tuple[str, list[dict]]:
+    """The format and the raw lead dicts of a body (each ADF one keeps ``raw``)."""
+    if body_format(content_type) == "json":
         try:
             document = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -35,13 +55,10 @@ def read_leads(content_type: str | None, body: bytes) -> tuple[str, list[dict]]:
         if not isinstance(document, dict):
             raise Invalid("The JSON lead must be an object.", errors={"_schema": ["Expected an object."]})
         return "json", [document]
-    if media in XML_TYPES:
-        try:
-            return "adf", parse_adf(body)
-        except AdfError as exc:
-            raise BadRequest(str(exc))
-    raise UnsupportedType(
-        f"Send application/json or ADF XML ({', '.join(XML_TYPES)}), not {media or 'no type'}.")
+    try:
+        return "adf", parse_adf(body)
+    except AdfError as exc:
+        raise BadRequest(str(exc))
 
 
 def validate(documents: list[dict]) -> list[dict]:
@@ -72,13 +89,18 @@ def resolve_store(session, platform: Platform, store_code: str | None) -> Store:
     return store
 
 
-def dedupe_keys(platform: Platform, lead: dict, idempotency_key: str | None, index: int) -> list[str]:
-    """The ways this lead is recognised when it comes again."""
+def dedupe_keys(platform: Platform, lead: dict, idempotency_key: str | None, index: int,
+                raw: str | None = None) -> list[str]:
+    """The ways this lead is recognised when the same platform sends it
+    again: its Idempotency-Key, its source and external id, and for ADF the
+    exact text of its prospect (a resent document is the same lead)."""
     keys = []
     if idempotency_key:
         keys.append(f"key:{platform.platform}:{idempotency_key}:{index}")
     if lead.get("external_id"):
-        keys.append(f"ext:{lead['source']}:{lead['external_id']}")
+        keys.append(f"ext:{platform.platform}:{lead['source']}:{lead['external_id']}")
+    if raw:
+        keys.append(f"adf:{platform.platform}:{hashlib.sha256(raw.encode()).hexdigest()}")
     return keys
 
 
@@ -98,7 +120,8 @@ def prepare(session, platform: Platform, documents: list[dict], leads: list[dict
         store = resolve_store(session, platform, lead.pop("store_code", None) or store_code)
         if lead.get("received_at") is not None and lead["received_at"].tzinfo is None:
             lead["received_at"] = lead["received_at"].replace(tzinfo=ZoneInfo(store.timezone))
-        keys = dedupe_keys(platform, lead, idempotency_key, index)
+        raw = document.get("raw") if fmt == "adf" else None
+        keys = dedupe_keys(platform, lead, idempotency_key, index, raw)
         known = session.scalar(select(IntakeRecord.lead_id).where(
             IntakeRecord.dedupe_key.in_(keys))) if keys else None
         lead_id = known or lead_id_for(keys)
@@ -108,7 +131,7 @@ def prepare(session, platform: Platform, documents: list[dict], leads: list[dict
             "message": LeadSubmitted().dump({
                 "id": lead_id, "platform": platform.platform, "api_key_id": platform.key_id,
                 "store_code": store.code, "submitted_at": utcnow(), "format": fmt,
-                "raw": document.get("raw"), "lead": lead}),
+                "raw": raw, "lead": lead}),
         })
     return prepared
 

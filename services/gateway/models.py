@@ -1,14 +1,14 @@
 """The gateway's tables: the organisation (stores, users, API keys), the
 intake ledger that makes platform submissions idempotent, and its outbox."""
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from dealerflow.db import UTCDateTime
+from dealerflow.db import NAMING_CONVENTION, UTCDateTime
 from dealerflow.outbox import OutboxMixin
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class OutboxMessage(OutboxMixin, Base):

@@ -8,8 +8,14 @@ from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
 from dealerflow.outbox import first_delivery, record
 from services.leads.exceptions import LeadNotFound
-from services.leads.models import (Assignment, Lead, OutboxMessage, ProcessedMessage,
-                                   RosterMember, StoreRotation)
+from services.leads.models import (
+    Assignment,
+    Lead,
+    OutboxMessage,
+    ProcessedMessage,
+    RosterMember,
+    StoreRotation,
+)
 from services.leads.routing import next_in_rotation
 
 log = logging.getLogger(__name__)
@@ -22,7 +28,8 @@ def accept_lead(session, submitted: dict) -> Lead | None:
     if session.get(Lead, submitted["id"]) is not None:
         return None
     if fields.get("external_id") and session.scalar(select(Lead.id).where(
-            Lead.source == fields["source"], Lead.external_id == fields["external_id"])):
+            Lead.platform == submitted["platform"], Lead.source == fields["source"],
+            Lead.external_id == fields["external_id"])):
         log.info("lead %s repeats %s/%s; ignored", submitted["id"], fields["source"],
                  fields["external_id"])
         return None

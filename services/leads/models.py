@@ -1,14 +1,14 @@
 """The leads service's tables: leads, their assignments, and its copy of the
 stores' roster (kept from the gateway's ``user_saved`` events)."""
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from dealerflow.db import UTCDateTime
+from dealerflow.db import NAMING_CONVENTION, UTCDateTime
 from dealerflow.outbox import OutboxMixin, ProcessedMixin
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class OutboxMessage(OutboxMixin, Base):
@@ -21,7 +21,7 @@ class ProcessedMessage(ProcessedMixin, Base):
 
 class Lead(Base):
     __tablename__ = "leads"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (UniqueConstraint("platform", "source", "external_id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     platform: Mapped[str] = mapped_column(String(64))

@@ -1,8 +1,14 @@
 """The leads service: intake from every channel, assignment, the lead's life."""
 from kombu import Queue
 
-from dealerflow.contracts import (CUSTOMER_MATCHED, INTAKE_QUEUE, USER_SAVED, CustomerMatched,
-                                  LeadSubmitted, UserSaved)
+from dealerflow.contracts import (
+    CUSTOMER_MATCHED,
+    INTAKE_QUEUE,
+    USER_SAVED,
+    CustomerMatched,
+    LeadSubmitted,
+    UserSaved,
+)
 from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, consume, event_handler, rpc
 from dealerflow.outbox import Relay

@@ -1,13 +1,13 @@
 """The notifications service's tables: the in-app inbox."""
-from sqlalchemy import String, Text
+from sqlalchemy import MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from dealerflow.db import UTCDateTime
+from dealerflow.db import NAMING_CONVENTION, UTCDateTime
 from dealerflow.outbox import OutboxMixin, ProcessedMixin
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class OutboxMessage(OutboxMixin, Base):

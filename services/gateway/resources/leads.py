@@ -46,11 +46,12 @@ class LeadCollection:
 
     def on_post(self, req, resp):
         platform = self.platforms.authenticate(req)
+        intake.body_format(req.content_type)
+        idempotency_key = intake.check_idempotency_key(req.get_header("Idempotency-Key"))
         fmt, documents = intake.read_leads(req.content_type, read_body(req, self.max_body))
         leads = intake.validate(documents)
         with self.sessions() as session:
-            prepared = intake.prepare(session, platform, documents, leads, fmt,
-                                      req.get_header("Idempotency-Key"),
+            prepared = intake.prepare(session, platform, documents, leads, fmt, idempotency_key,
                                       req.get_param("store_code"))
         for item in prepared:
             if item["new"]:
@@ -73,7 +74,7 @@ class LeadItem:
             resp.media = self.rpc.call("leads", "get_lead", lead_id, platform.actor())
             return
         except NotFound:
-            pass
+            pass  # perhaps accepted but not stored yet
         with self.sessions() as session:  # accepted, but not stored by the leads service yet
             record = intake.find_accepted(session, platform, lead_id)
         if record is None:

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import falcon.testing
 import pytest
-from nameko.exceptions import RemoteError
 from sqlalchemy import func, select
 
 from services.gateway.app import create_app
-from services.gateway.errors import Unavailable
+from services.gateway.errors import NotFound, Unavailable
 from services.gateway.models import ApiKey, IntakeRecord
 from services.gateway.org import revoke_api_key
 from services.gateway.ratelimit import RateLimiter
@@ -94,7 +93,7 @@ class FakeRpc:
             lead_id, actor = args
             platform, view = self.leads.get(lead_id, (None, None))
             if platform != actor["platform"]:
-                raise RemoteError("LeadNotFound", "x")
+                raise NotFound("x")  # what RpcPool.call makes of the service's LeadNotFound
             return view
         return "pong"
 

@@ -72,10 +72,15 @@ def test_errors_and_headers_are_passed_on(raising):
     assert result.headers["Retry-After"] == "3"
 
 
-def test_a_known_remote_error_is_mapped(raising):
-    result = raising(RemoteError("LeadNotFound", "no lead x"))
-    assert result.status_code == 404
-    assert result.json["description"] == "no lead x"
+@pytest.mark.parametrize("exc_type, gateway_error", sorted(errors.REMOTE_ERRORS.items()))
+def test_a_services_public_error_becomes_the_gateways(exc_type, gateway_error):
+    translated = errors.from_remote(RemoteError(exc_type, "no lead x"))
+    assert type(translated) is gateway_error and translated.description == "no lead x"
+
+
+def test_another_remote_error_stays_as_it_is():
+    original = RemoteError("KeyError", "secret internals")
+    assert errors.from_remote(original) is original
 
 
 def test_an_unknown_remote_error_is_a_500_without_details(raising):

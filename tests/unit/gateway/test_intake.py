@@ -190,7 +190,7 @@ def test_every_adf_fixture_validates(name):
 
 def test_dedupe_keys_from_idempotency_key_and_external_id():
     keys = intake.dedupe_keys(make_platform(), make_lead(), "req-1", 0)
-    assert keys == ["key:p1:req-1:0", "ext:autohome:AH-2026-000123"]
+    assert keys == ["key:p1:req-1:0", "ext:p1:autohome:AH-2026-000123"]
 
 
 def test_idempotency_key_is_per_platform_and_per_prospect():

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:39:49.693545
+Create Date: 2026-11-26 22:49:46.385080
 
 """
 from typing import Sequence, Union
@@ -32,9 +32,9 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=16), nullable=True),
     sa.Column('lifecycle', sa.String(length=20), nullable=False),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('email'),
-    sa.UniqueConstraint('phone')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customers')),
+    sa.UniqueConstraint('email', name=op.f('uq_customers_email')),
+    sa.UniqueConstraint('phone', name=op.f('uq_customers_phone'))
     )
     op.create_table('outbox',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('correlation_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', dealerflow.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_created_at'), ['created_at'], unique=False)
@@ -53,7 +53,7 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=64), nullable=False),
     sa.Column('handler', sa.String(length=100), nullable=False),
     sa.Column('processed_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('message_id', 'handler')
+    sa.PrimaryKeyConstraint('message_id', 'handler', name=op.f('pk_processed_messages'))
     )
     op.create_table('customer_leads',
     sa.Column('lead_id', sa.String(length=36), nullable=False),
@@ -61,8 +61,8 @@ def upgrade() -> None:
     sa.Column('store_code', sa.String(length=32), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
     sa.Column('linked_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
-    sa.PrimaryKeyConstraint('lead_id')
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_leads_customer_id_customers')),
+    sa.PrimaryKeyConstraint('lead_id', name=op.f('pk_customer_leads'))
     )
     with op.batch_alter_table('customer_leads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_leads_customer_id'), ['customer_id'], unique=False)

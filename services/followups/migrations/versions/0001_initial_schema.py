@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:39:49.897642
+Create Date: 2026-11-26 22:49:46.542700
 
 """
 from typing import Sequence, Union
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('correlation_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', dealerflow.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_created_at'), ['created_at'], unique=False)
@@ -40,14 +40,14 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=64), nullable=False),
     sa.Column('handler', sa.String(length=100), nullable=False),
     sa.Column('processed_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('message_id', 'handler')
+    sa.PrimaryKeyConstraint('message_id', 'handler', name=op.f('pk_processed_messages'))
     )
     op.create_table('store_calendars',
     sa.Column('store_code', sa.String(length=32), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('response_minutes', sa.Integer(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('store_code')
+    sa.PrimaryKeyConstraint('store_code', name=op.f('pk_store_calendars'))
     )
     op.create_table('tasks',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -58,8 +58,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('due_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('lead_id', 'kind')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks')),
+    sa.UniqueConstraint('lead_id', 'kind', name=op.f('uq_tasks_lead_id_kind'))
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tasks_consultant_id'), ['consultant_id'], unique=False)

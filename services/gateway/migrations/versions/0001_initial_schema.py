@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:39:49.622236
+Create Date: 2026-11-26 22:49:46.329292
 
 """
 from typing import Sequence, Union
@@ -32,8 +32,8 @@ def upgrade() -> None:
     sa.Column('rate_limit', sa.Integer(), nullable=False),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', dealerflow.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('key_hash')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_api_keys_key_hash'))
     )
     op.create_table('intake_ledger',
     sa.Column('dedupe_key', sa.String(length=300), nullable=False),
@@ -41,7 +41,7 @@ def upgrade() -> None:
     sa.Column('platform', sa.String(length=64), nullable=False),
     sa.Column('store_code', sa.String(length=32), nullable=False),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('dedupe_key')
+    sa.PrimaryKeyConstraint('dedupe_key', name=op.f('pk_intake_ledger'))
     )
     with op.batch_alter_table('intake_ledger', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_intake_ledger_lead_id'), ['lead_id'], unique=False)
@@ -53,7 +53,7 @@ def upgrade() -> None:
     sa.Column('correlation_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', dealerflow.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_created_at'), ['created_at'], unique=False)
@@ -67,7 +67,7 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('code')
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_stores'))
     )
     op.create_table('users',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -79,15 +79,15 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('username')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
     op.create_table('user_stores',
     sa.Column('user_id', sa.String(length=36), nullable=False),
     sa.Column('store_code', sa.String(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['store_code'], ['stores.code'], ),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
-    sa.PrimaryKeyConstraint('user_id', 'store_code')
+    sa.ForeignKeyConstraint(['store_code'], ['stores.code'], name=op.f('fk_user_stores_store_code_stores')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_stores_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', 'store_code', name=op.f('pk_user_stores'))
     )
     # ### end Alembic commands ###
 

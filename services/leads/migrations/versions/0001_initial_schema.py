@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:39:49.835780
+Create Date: 2026-11-26 22:49:46.495571
 
 """
 from typing import Sequence, Union
@@ -45,8 +45,8 @@ def upgrade() -> None:
     sa.Column('assigned_at', dealerflow.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('first_contact_at', dealerflow.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('correlation_id', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('source', 'external_id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_leads')),
+    sa.UniqueConstraint('platform', 'source', 'external_id', name=op.f('uq_leads_platform_source_external_id'))
     )
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_leads_consultant_id'), ['consultant_id'], unique=False)
@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.Column('correlation_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', dealerflow.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_created_at'), ['created_at'], unique=False)
@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=64), nullable=False),
     sa.Column('handler', sa.String(length=100), nullable=False),
     sa.Column('processed_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('message_id', 'handler')
+    sa.PrimaryKeyConstraint('message_id', 'handler', name=op.f('pk_processed_messages'))
     )
     op.create_table('roster',
     sa.Column('user_id', sa.String(length=36), nullable=False),
@@ -80,12 +80,12 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('user_id', 'store_code')
+    sa.PrimaryKeyConstraint('user_id', 'store_code', name=op.f('pk_roster'))
     )
     op.create_table('store_rotation',
     sa.Column('store_code', sa.String(length=32), nullable=False),
     sa.Column('last_user_id', sa.String(length=36), nullable=True),
-    sa.PrimaryKeyConstraint('store_code')
+    sa.PrimaryKeyConstraint('store_code', name=op.f('pk_store_rotation'))
     )
     op.create_table('assignments',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -93,8 +93,8 @@ def upgrade() -> None:
     sa.Column('consultant_id', sa.String(length=36), nullable=False),
     sa.Column('reason', sa.String(length=40), nullable=False),
     sa.Column('assigned_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_assignments_lead_id_leads')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments'))
     )
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assignments_lead_id'), ['lead_id'], unique=False)

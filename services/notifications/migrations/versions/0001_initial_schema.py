@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:39:49.954471
+Create Date: 2026-11-26 22:49:46.580916
 
 """
 from typing import Sequence, Union
@@ -32,7 +32,7 @@ def upgrade() -> None:
     sa.Column('lead_id', sa.String(length=36), nullable=True),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('read_at', dealerflow.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_messages'))
     )
     with op.batch_alter_table('inbox_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbox_messages_lead_id'), ['lead_id'], unique=False)
@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('correlation_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', dealerflow.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_created_at'), ['created_at'], unique=False)
@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=64), nullable=False),
     sa.Column('handler', sa.String(length=100), nullable=False),
     sa.Column('processed_at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('message_id', 'handler')
+    sa.PrimaryKeyConstraint('message_id', 'handler', name=op.f('pk_processed_messages'))
     )
     # ### end Alembic commands ###
 

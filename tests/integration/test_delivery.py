@@ -1,0 +1,86 @@
+"""Delivery that can be trusted, on the real broker: a message delivered
+twice changes nothing, and a message no handler can take is retried with
+back-off and then parked where an admin sees it."""
+import json
+import uuid
+
+import pytest
+from kombu import Connection, Exchange
+
+from dealerflow.contracts import INTAKE_QUEUE
+from tests.conftest import make_lead
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def publish(stack, body: dict, exchange: str = "", routing_key: str = INTAKE_QUEUE):
+    with Connection(stack.direct_amqp_uri) as connection:
+        producer = connection.Producer()
+        producer.publish(json.dumps(body), content_type="application/json", content_encoding="utf-8",
+                         exchange=Exchange(exchange, type="topic", durable=True) if exchange else "",
+                         routing_key=routing_key, delivery_mode=2, declare=[])
+
+
+def submitted(stack, **lead_overrides) -> dict:
+    lead_id = str(uuid.uuid4())
+    return {"id": lead_id, "platform": "autohome", "api_key_id": "test", "store_code": "SH-PUDONG",
+            "submitted_at": "2026-11-26T01:30:00+00:00", "format": "json", "raw": None,
+            "lead": {k: v for k, v in make_lead(**lead_overrides).items() if k != "store_code"}}
+
+
+def inbox_count(stack, lead_id):
+    return stack.scalar("notifications", "SELECT count(*) FROM inbox_messages WHERE lead_id = :id", id=lead_id)
+
+
+def test_an_intake_message_delivered_twice_is_one_lead(stack):
+    message = submitted(stack)
+    publish(stack, message)
+    publish(stack, message)
+    eventually(lambda: inbox_count(stack, message["id"]) == 1)
+    marker = make_lead()  # a later lead that has gone all the way: the twin was handled by then
+    publish(stack, submitted(stack, external_id=marker["external_id"]))
+    eventually(lambda: stack.scalar("leads", "SELECT count(*) FROM leads WHERE external_id = :e",
+                                    e=marker["external_id"]) == 1)
+    assert stack.scalar("leads", "SELECT count(*) FROM leads WHERE id = :id", id=message["id"]) == 1
+    assert stack.scalar("leads", "SELECT count(*) FROM assignments WHERE lead_id = :id", id=message["id"]) == 1
+    assert inbox_count(stack, message["id"]) == 1
+
+
+def test_an_event_delivered_twice_changes_nothing(stack):
+    message = submitted(stack)
+    publish(stack, message)
+    eventually(lambda: inbox_count(stack, message["id"]) == 1)
+    assigned_event = eventually(lambda: stack.scalar(
+        "leads", "SELECT payload FROM outbox WHERE event_type = 'lead_assigned' AND sent_at IS NOT NULL "
+                 "AND CAST(payload AS TEXT) LIKE :id", id=f'%{message["id"]}%'))
+    payload = assigned_event if isinstance(assigned_event, dict) else json.loads(assigned_event)
+    publish(stack, payload, exchange="leads.events", routing_key="lead_assigned")
+    publish(stack, payload, exchange="leads.events", routing_key="lead_assigned")
+    follow = submitted(stack)
+    publish(stack, follow)
+    eventually(lambda: inbox_count(stack, follow["id"]) == 1)
+    assert inbox_count(stack, message["id"]) == 1
+    assert stack.scalar("followups", "SELECT count(*) FROM tasks WHERE lead_id = :id", id=message["id"]) == 1
+
+
+def test_a_poison_event_is_retried_then_parked_and_others_still_flow(stack):
+    poison = {"event_id": str(uuid.uuid4()), "occurred_at": "2026-11-26T01:30:00+00:00",
+              "lead_id": "not-a-real-lead"}  # lacks what customers needs
+    publish(stack, poison, exchange="leads.events", routing_key="lead_received")
+
+    answer = stack.post_lead(make_lead())
+    lead_id = answer.json()["id"]
+    eventually(lambda: stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE lead_id = :id",
+                                    id=lead_id) == 1)
+
+    def parked():
+        listing = stack.cli("parked")
+        return listing if "1 parked message(s)" in listing else None
+    listing = eventually(parked, timeout=30, message="the poison event is parked")
+    assert "evt-leads-lead_received--customers.handle_lead_received" in listing
+    assert "after 4 attempts" in listing and "ValidationError" in listing
+    assert "1 parked message(s)" in stack.cli("parked")  # listing leaves it parked
+
+    assert "sent back" in stack.cli("parked", "--replay")
+    eventually(parked, timeout=30, message="the replayed poison event is parked again")
