@@ -11,12 +11,13 @@ unsent; the relay timer publishes it later. So delivery is at least once and
 every consumer dedupes on the event id (``first_delivery``).
 """
 import logging
+import time
 import uuid
 from datetime import timedelta
 
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
-from sqlalchemy import JSON, String, select, update
+from sqlalchemy import JSON, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +27,9 @@ from dealerflow.db import UTCDateTime, utcnow
 from dealerflow.logs import correlation_id
 
 log = logging.getLogger(__name__)
+
+KEEP_SENT = timedelta(days=7)  # sent events stay this long, for audits and replays
+PURGE_EVERY_S = 600
 
 
 class OutboxMixin:
@@ -79,6 +83,7 @@ class Relay:
         self.exchange = Exchange(f"{service}.events", type="topic", durable=True)
         self.outbox_model = outbox_model
         self._publisher = None
+        self._purged_at = time.monotonic()
 
     @property
     def publisher(self):
@@ -102,8 +107,13 @@ class Relay:
         return self._publish(session, rows)
 
     def publish_pending(self, session, older_than=timedelta(seconds=2), limit=500) -> int:
-        """Publish rows a crash or an outage left unsent."""
+        """Publish rows a crash or an outage left unsent (and now and then
+        forget rows sent longer ago than ``KEEP_SENT``)."""
         model = self.outbox_model
+        if time.monotonic() - self._purged_at > PURGE_EVERY_S:
+            self._purged_at = time.monotonic()
+            session.execute(delete(model).where(model.sent_at < utcnow() - KEEP_SENT))
+            session.commit()
         rows = session.scalars(
             select(model).where(model.sent_at.is_(None),
                                 model.created_at < utcnow() - older_than)

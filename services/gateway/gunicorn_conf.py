@@ -11,5 +11,26 @@ worker_class = "gevent"
 worker_connections = 1000
 timeout = 30
 graceful_timeout = 25
-errorlog = "-"
+# gunicorn 27 opens a control socket under $HOME by default; two gateways on
+# one host (tests, benchmarks) would fight over it, and nothing here uses it.
+control_socket_disable = True
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# gunicorn's own lines as JSON too, like every other Dealerflow log line.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"levelname": "level", "asctime": "time", "name": "logger"},
+        "static_fields": {"service": "gateway"},
+    }},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json",
+                            "stream": "ext://sys.stdout"}},
+    "root": {"handlers": ["stdout"], "level": loglevel.upper()},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False},
+    },
+}

@@ -1,4 +1,5 @@
 """A lead platform's whole contract, through HTTP, against the running system."""
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,23 @@ def test_a_lead_is_visible_only_to_its_platform_and_stores(stack):
     assert stack.get_lead(lead_id, stack.api_key).status_code == 404  # the demo platform
     assert stack.get_lead("00000000-0000-0000-0000-000000000000").status_code == 404
     assert requests.get(f"{stack.url}/v1/leads/{lead_id}", timeout=10).status_code == 401
+
+
+def test_a_lead_waits_for_a_store_without_consultants_then_is_assigned(stack):
+    stack.cli("create-store", "GZ-TIANHE", "--name", "Guangzhou Tianhe", "--response-minutes", "10")
+    key = stack.cli("create-api-key", "--store", "GZ-TIANHE", "--platform", "autohome",
+                    "--rate-limit", "0").strip().splitlines()[-1]
+    lead_id = stack.post_lead(make_lead(store_code="GZ-TIANHE"), key=key).json()["id"]
+    eventually(lambda: stack.scalar("leads", "SELECT status FROM leads WHERE id = :id", id=lead_id) == "accepted")
+    assert stack.get_lead(lead_id, key).json()["status"] == "accepted"
+
+    stack.cli("create-user", "consultant.gz1", "--role", "consultant", "--store", "GZ-TIANHE",
+              "--password", "a-long-password")
+    view = assigned(stack, lead_id, key)
+    assert view["store_code"] == "GZ-TIANHE"
+    due = eventually(lambda: stack.scalar("followups", "SELECT due_at FROM tasks WHERE lead_id = :id",
+                                          id=lead_id))
+    due = datetime.fromisoformat(str(due)).replace(tzinfo=timezone.utc)
+    assert due - datetime.fromisoformat(view["assigned_at"]) == timedelta(minutes=10)  # the store's deadline
+    eventually(lambda: stack.scalar("notifications", "SELECT count(*) FROM inbox_messages WHERE lead_id = :id",
+                                    id=lead_id) == 1)

@@ -21,6 +21,9 @@ class Ready:
         except Exception as exc:
             checks["broker"] = f"unreachable: {exc.__class__.__name__}"
         for service in SERVICES:
+            if checks["broker"] != "ok":
+                checks[service] = "not asked: the broker is unreachable"
+                continue
             try:
                 self.rpc.call(service, "ping")
                 checks[service] = "ok"

@@ -1,0 +1,119 @@
+"""Dealerflow itself under load: leads sent to the real gateway, then
+followed through the databases until each is fully processed."""
+import json
+import os
+import time
+
+from sqlalchemy import create_engine, text
+
+from bench.common import Leads, cores_used, cpu_snapshot, intake_summary, latency, say, to_epoch
+from bench.loadgen import open_loop
+
+# A lead is fully processed when all of these hold.
+COUNTS = {
+    "customers": "SELECT count(*) FROM customer_leads",
+    "leads": "SELECT count(*) FROM leads WHERE status = 'assigned'",
+    "followups": "SELECT count(*) FROM tasks",
+    "notifications": "SELECT count(*) FROM inbox_messages",
+}
+ROWS = {  # (lead id, when) of each step
+    "customers": "SELECT lead_id, linked_at FROM customer_leads",
+    "leads": "SELECT id, assigned_at FROM leads WHERE status = 'assigned'",
+    "followups": "SELECT lead_id, created_at FROM tasks",
+    "notifications": "SELECT lead_id, created_at FROM inbox_messages",
+}
+COMPLETED_BY = ("customers", "followups", "notifications")  # the latest of these is completion
+
+
+def labels(stack) -> dict:
+    """Our processes for ``cpu_snapshot``: the stack's by session, this one by pid."""
+    names = {process.pid: name for name, process in stack.processes.items()}
+    return {**names, os.getpid(): "bench client"}
+
+
+def rows(stack, service: str, sql: str) -> list:
+    if service not in stack.engines:
+        stack.engines[service] = create_engine(stack.databases[service])
+    with stack.engines[service].connect() as connection:
+        return connection.execute(text(sql)).all()
+
+
+def counts(stack) -> dict:
+    return {service: stack.scalar(service, sql) for service, sql in COUNTS.items()}
+
+
+def wait_processed(stack, accepted: dict, baseline: dict, timeout: float) -> dict:
+    """Wait (at most ``timeout`` s) until every accepted lead is fully
+    processed; returns {lead id: (completed, notified)} epoch seconds for
+    those that are."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = counts(stack)
+        ready = all(now[s] >= baseline[s] + len(accepted) for s in COUNTS)
+        if ready or time.monotonic() > deadline:
+            steps = {s: {row[0]: to_epoch(row[1]) for row in rows(stack, s, sql)}
+                     for s, sql in ROWS.items()}
+            done = {lead_id: (max(steps[s][lead_id] for s in COMPLETED_BY),
+                              steps["notifications"][lead_id])
+                    for lead_id in accepted if all(lead_id in steps[s] for s in ROWS)}
+            if len(done) == len(accepted) or time.monotonic() > deadline:
+                return done
+        time.sleep(0.5)
+
+
+def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
+          timeout: float) -> dict:
+    """Send leads at ``rate`` for ``seconds``, then wait until they are
+    fully processed: intake numbers, processing numbers, CPU per process."""
+    requests = leads.requests(round(rate * seconds))
+    baseline, who = counts(stack), labels(stack)
+    cpu = [cpu_snapshot(who)]
+    run = open_loop("127.0.0.1", stack.port, requests, rate, connections)
+    cpu.append(cpu_snapshot(who))
+    result = intake_summary(run)
+    accepted = {json.loads(a.body)["id"]: a.wall for a in run.answers if a.status == 202}
+    done = wait_processed(stack, accepted, baseline, timeout)
+    cpu.append(cpu_snapshot(who))
+    first, last = min(accepted.values(), default=0), max((c for c, _ in done.values()), default=0)
+    result["processing"] = {
+        "fully_processed": len(done),
+        "not_processed": len(accepted) - len(done),
+        "span_s": round(last - first, 2),
+        "fully_processed_per_s": round(len(done) / (last - first), 1) if done else 0,
+        "lead_to_notification_ms": latency(((n - accepted[i]) * 1000 for i, (_, n) in done.items()),
+                                           (50, 99, 100)),
+        "lead_to_done_ms": latency(((c - accepted[i]) * 1000 for i, (c, _) in done.items()),
+                                   (50, 99, 100)),
+    }
+    result["cpu_cores"] = {"intake": cores_used(cpu[0], cpu[1]), "processing": cores_used(cpu[1], cpu[2])}
+    return result
+
+
+def describe(result: dict) -> str:
+    p = result["processing"]
+    return (f"offered {result['offered_per_s']:g}/s: accepted {result['accepted_per_s']:g}/s, "
+            f"202 p99 {result['latency_ms']['p99']} ms, others {result['other_statuses'] or '-'}; "
+            f"{p['fully_processed']}/{result['accepted']} fully processed at "
+            f"{p['fully_processed_per_s']}/s, 202->inbox p99 {p['lead_to_notification_ms']['p99']} ms")
+
+
+def measure(stack, options) -> dict:
+    """Bursts, then steady rates, on a started stack."""
+    leads = Leads(stack.port, stack.sh_key)
+    say("  warm-up: 50 leads/s for 1 s")
+    phase(stack, leads, 50, 1, options.connections, options.process_timeout)
+    bursts, steady = [], []
+    for rate in options.rates:
+        say(f"  burst: {rate:g} leads/s for {options.burst_seconds:g} s, then until processed")
+        bursts.append(phase(stack, leads, rate, options.burst_seconds, options.connections,
+                            options.process_timeout))
+        say(f"  burst done: {describe(bursts[-1])}")
+    for rate in options.steady_rates:
+        say(f"  steady: {rate:g} leads/s for {options.steady_seconds:g} s")
+        steady.append(phase(stack, leads, rate, options.steady_seconds, options.connections,
+                            options.process_timeout))
+        say(f"  steady done: {describe(steady[-1])}")
+    processed = sum(b["processing"]["fully_processed"] for b in bursts)
+    span = sum(b["processing"]["span_s"] for b in bursts)
+    return {"intake": bursts, "fully_processed_per_s": round(processed / span, 1) if span else 0,
+            "steady": steady}
