@@ -17,13 +17,13 @@ from datetime import timedelta
 
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
-from sqlalchemy import JSON, String, delete, select, update
+from sqlalchemy import JSON, MetaData, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dealerflow import config
 from dealerflow.contracts import SCHEMAS
-from dealerflow.db import UTCDateTime, utcnow
+from dealerflow.db import NAMING_CONVENTION, UTCDateTime, utcnow
 from dealerflow.logs import correlation_id
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,24 @@ class ProcessedMixin:
     message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     handler: Mapped[str] = mapped_column(String(100), primary_key=True)
     processed_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+def service_tables(consumes: bool = True):
+    """A service's declarative ``Base`` (with named constraints) and its
+    ``OutboxMessage`` and, when it consumes messages, ``ProcessedMessage``."""
+    class Base(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    class OutboxMessage(OutboxMixin, Base):
+        __tablename__ = "outbox"
+
+    if not consumes:
+        return Base, OutboxMessage
+
+    class ProcessedMessage(ProcessedMixin, Base):
+        __tablename__ = "processed_messages"
+
+    return Base, OutboxMessage, ProcessedMessage
 
 
 def record(session, outbox_model, event_type: str, **data) -> dict:

@@ -1,21 +1,11 @@
 """The customers service's tables: people, and which leads they came with."""
-from sqlalchemy import ForeignKey, MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
 
-from dealerflow.db import NAMING_CONVENTION, UTCDateTime
-from dealerflow.outbox import OutboxMixin, ProcessedMixin
+from dealerflow.db import UTCDateTime
+from dealerflow.outbox import service_tables
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class OutboxMessage(OutboxMixin, Base):
-    __tablename__ = "outbox"
-
-
-class ProcessedMessage(ProcessedMixin, Base):
-    __tablename__ = "processed_messages"
+Base, OutboxMessage, ProcessedMessage = service_tables()
 
 
 class Customer(Base):

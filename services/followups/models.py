@@ -1,21 +1,11 @@
 """The followups service's tables: tasks, and its copy of the stores' calendars."""
-from sqlalchemy import MetaData, String, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
-from dealerflow.db import NAMING_CONVENTION, UTCDateTime
-from dealerflow.outbox import OutboxMixin, ProcessedMixin
+from dealerflow.db import UTCDateTime
+from dealerflow.outbox import service_tables
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class OutboxMessage(OutboxMixin, Base):
-    __tablename__ = "outbox"
-
-
-class ProcessedMessage(ProcessedMixin, Base):
-    __tablename__ = "processed_messages"
+Base, OutboxMessage, ProcessedMessage = service_tables()
 
 
 class StoreCalendar(Base):

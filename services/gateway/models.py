@@ -1,18 +1,12 @@
 """The gateway's tables: the organisation (stores, users, API keys), the
 intake ledger that makes platform submissions idempotent, and its outbox."""
-from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dealerflow.db import NAMING_CONVENTION, UTCDateTime
-from dealerflow.outbox import OutboxMixin
+from dealerflow.db import UTCDateTime
+from dealerflow.outbox import service_tables
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class OutboxMessage(OutboxMixin, Base):
-    __tablename__ = "outbox"
+Base, OutboxMessage = service_tables(consumes=False)
 
 
 class Store(Base):

@@ -1,22 +1,12 @@
 """The leads service's tables: leads, their assignments, and its copy of the
 stores' roster (kept from the gateway's ``user_saved`` events)."""
-from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
-from dealerflow.db import NAMING_CONVENTION, UTCDateTime
-from dealerflow.outbox import OutboxMixin, ProcessedMixin
+from dealerflow.db import UTCDateTime
+from dealerflow.outbox import service_tables
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class OutboxMessage(OutboxMixin, Base):
-    __tablename__ = "outbox"
-
-
-class ProcessedMessage(ProcessedMixin, Base):
-    __tablename__ = "processed_messages"
+Base, OutboxMessage, ProcessedMessage = service_tables()
 
 
 class Lead(Base):

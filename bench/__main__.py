@@ -1,0 +1,155 @@
+"""``make bench``: Dealerflow's throughput and latency on this machine, next
+to the ceilings of the same machine, per database backend.
+
+For each backend: a fresh ``Stack`` (own vhost, own databases); bursts of
+leads at fixed offered rates (open loop) and how fast they get fully
+processed; steady rates and the lead-to-notification latency; then the bare
+gateway and the bare nameko pipeline. Writes bench/results/<UTC time>.json
+and bench/results/latest.json and prints a summary with the targets.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import ceilings, system  # noqa: E402
+from bench.common import say  # noqa: E402
+from tests.support.stack import Stack  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def rates(text: str) -> list[float]:
+    return [float(value) for value in text.split(",")]
+
+
+def parse_args(argv) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    add = parser.add_argument
+    add("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    add("--rates", type=rates, default=[400, 800, 1200], help="burst rates, leads/s")
+    add("--burst-seconds", type=float, default=3)
+    add("--steady-rates", type=rates, default=[50, 100, 200], help="leads/s")
+    add("--steady-seconds", type=float, default=10)
+    add("--ceiling-rates", type=rates, default=[800, 1600, 2400], help="bare gateway rates, leads/s")
+    add("--pipeline-messages", type=int, default=3000)
+    add("--pipeline-rates", type=rates, default=[50, 200], help="messages/s")
+    add("--pipeline-seconds", type=float, default=5)
+    add("--connections", type=int, default=64, help="client keep-alive connections")
+    add("--process-timeout", type=float, default=180,
+        help="longest wait, in s, for the leads of one phase to be fully processed")
+    return parser.parse_args(argv)
+
+
+def bench_backend(backend: str, options) -> dict:
+    with ExitStack() as cleanup:
+        workdir = Path(tempfile.mkdtemp(prefix=f"dealerflow-bench-{backend}-"))
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        stack = Stack(workdir, backend)
+        cleanup.callback(stack.stop)
+        say(f"{backend}: setting up the stack")
+        stack.setup()
+        stack.start()
+        say(f"{backend}: stack ready on {stack.url}")
+        result = system.measure(stack, options)
+        say(f"{backend}: ceiling: bare gateway")
+        result["ceilings"] = {"gateway": ceilings.gateway(stack, options)}
+        say(f"{backend}: ceiling: nameko pipeline")
+        result["ceilings"]["pipeline"] = ceilings.pipeline(stack, options)
+        say(f"{backend}: stopping the stack")
+    best = max(result["intake"], key=lambda r: r["accepted_per_s"])
+    result["ratios"] = {
+        "accepted_vs_gateway_ceiling":
+            round(best["accepted_per_s"] / result["ceilings"]["gateway"]["accepted_per_s"], 2),
+        "fully_processed_vs_pipeline_drain":
+            round(result["fully_processed_per_s"] / result["ceilings"]["pipeline"]["drain_per_s"], 2),
+    }
+    result["targets"] = targets(result)
+    return result
+
+
+def targets(result: dict) -> dict:
+    """The three targets, each with what was measured and PASS or MISS."""
+    fast = [r for r in result["intake"] if r["accepted_per_s"] >= 800 and r["latency_ms"]["p99"] < 30]
+    best = max(fast or result["intake"], key=lambda r: r["accepted_per_s"])
+    at_50 = [r for r in result["steady"] if r["offered_per_s"] == 50]
+    p99_50 = at_50[0]["processing"]["lead_to_notification_ms"]["p99"] if at_50 else None
+    return {
+        ">=800 accepted/s with 202 p99 < 30 ms": {
+            "measured": f"{best['accepted_per_s']:g}/s at p99 {best['latency_ms']['p99']} ms "
+                        f"(offered {best['offered_per_s']:g}/s)",
+            "result": "PASS" if fast else "MISS"},
+        ">=200 fully processed/s": {
+            "measured": f"{result['fully_processed_per_s']:g}/s",
+            "result": "PASS" if result["fully_processed_per_s"] >= 200 else "MISS"},
+        "lead-to-notification p99 < 100 ms at 50/s": {
+            "measured": f"{p99_50} ms" if at_50 else "not measured (no 50/s steady rate)",
+            "result": "PASS" if p99_50 is not None and p99_50 < 100 else "MISS"},
+    }
+
+
+def print_summary(report: dict) -> None:
+    print("\n=== Dealerflow benchmark", report["date"], f"({report['duration_s']:.0f} s,",
+          f"{report['machine']['cpus']} CPUs)")
+    for backend, r in report["backends"].items():
+        gw, pipe = r["ceilings"]["gateway"], r["ceilings"]["pipeline"]
+        print(f"\n--- {backend}")
+        for i in r["intake"]:
+            print(f"  intake  offered {i['offered_per_s']:6g}/s  accepted {i['accepted_per_s']:7g}/s  "
+                  f"202 p50/p99/max {i['latency_ms']['p50']}/{i['latency_ms']['p99']}/"
+                  f"{i['latency_ms']['max']} ms  others {i['other_statuses'] or '-'}  "
+                  f"client cpu {i['client_cpu']}")
+        print(f"  fully processed {r['fully_processed_per_s']:g} leads/s")
+        for s in r["steady"]:
+            n = s["processing"]["lead_to_notification_ms"]
+            print(f"  steady  offered {s['offered_per_s']:6g}/s  202->inbox p50/p99 {n['p50']}/{n['p99']} ms"
+                  f"  fully processed {s['processing']['fully_processed_per_s']:g}/s")
+        print(f"  ceiling bare gateway {gw['accepted_per_s']:g} accepted/s (p99 {gw['p99_ms']} ms "
+              f"at offered {gw['at_offered_per_s']:g}/s)")
+        print(f"  ceiling nameko pipeline drain {pipe['drain_per_s']:g} messages/s; " + ", ".join(
+            f"{p['offered_per_s']:g}/s: A->B p50/p99 {p['received_to_b_ms']['p50']}/"
+            f"{p['received_to_b_ms']['p99']} ms" for p in pipe["rates"]))
+        print(f"  ratios  accepted/gateway ceiling {r['ratios']['accepted_vs_gateway_ceiling']}, "
+              f"fully processed/pipeline drain {r['ratios']['fully_processed_vs_pipeline_drain']}")
+        for name, target in r["targets"].items():
+            print(f"  {target['result']}  {name}: {target['measured']}")
+
+
+def main(argv=None) -> int:
+    options = parse_args(argv if argv is not None else sys.argv[1:])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on Ctrl-C
+    started, date = time.monotonic(), datetime.now(timezone.utc)
+    backends = ("sqlite", "postgresql") if options.backend == "both" else (options.backend,)
+    report = {
+        "date": date.isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(), "load_average": os.getloadavg()},
+        "options": {k: v for k, v in vars(options).items()},
+        "backends": {},
+    }
+    for backend in backends:
+        report["backends"][backend] = bench_backend(backend, options)
+    report["duration_s"] = round(time.monotonic() - started, 1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    path = RESULTS / f"{date.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(text)
+    (RESULTS / "latest.json").write_text(text)
+    print_summary(report)
+    print(f"\nwritten: {path.relative_to(ROOT)} and bench/results/latest.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
