@@ -1,8 +1,9 @@
 """Lead intake for platforms: read the body, validate, make the lead safe.
 
-The order of checks is the contract's: the key (401) and its rate (429)
-before the body is read, then media type (415), size (413), parsing (400),
-validation (422), the key's stores (403), and safety (503).
+The order of checks: the key (401) and its rate (429), the media type
+(415) and the Idempotency-Key (400) before the body is read; then size
+(413), parsing (400), validation (422), the key's stores (403), and
+safety (503).
 """
 import hashlib
 import json
@@ -23,8 +24,6 @@ from services.gateway.models import IntakeRecord, Store
 JSON_TYPES = ("application/json",)
 XML_TYPES = ("application/xml", "text/xml", "application/x-adf+xml")
 LEAD_NAMESPACE = uuid.UUID("5b0c7f3e-2d55-4c39-9d7e-4f6f1b8a8d21")
-
-
 MAX_IDEMPOTENCY_KEY = 200
 
 

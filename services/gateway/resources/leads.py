@@ -46,7 +46,7 @@ class LeadCollection:
 
     def on_post(self, req, resp):
         platform = self.platforms.authenticate(req)
-        intake.body_format(req.content_type)
+        intake.body_format(req.content_type)  # 415 before the body is read
         idempotency_key = intake.check_idempotency_key(req.get_header("Idempotency-Key"))
         fmt, documents = intake.read_leads(req.content_type, read_body(req, self.max_body))
         leads = intake.validate(documents)
@@ -74,8 +74,8 @@ class LeadItem:
             resp.media = self.rpc.call("leads", "get_lead", lead_id, platform.actor())
             return
         except NotFound:
-            pass  # perhaps accepted but not stored yet
-        with self.sessions() as session:  # accepted, but not stored by the leads service yet
+            pass
+        with self.sessions() as session:  # accepted, but not stored by the leads service yet?
             record = intake.find_accepted(session, platform, lead_id)
         if record is None:
             raise NotFound(f"No lead {lead_id}.")
