@@ -5,6 +5,8 @@ The publisher dumps with the schema, a consumer loads with the same schema;
 newer publisher. Every event carries the envelope of ``Event``: its id (the
 key consumers dedupe on), when it happened and the schema version.
 """
+import functools
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 # -- the queue lead platforms' leads wait in -----------------------------------
@@ -22,6 +24,13 @@ LEAD_RECEIVED = "lead_received"      # leads: a lead was stored
 LEAD_ASSIGNED = "lead_assigned"      # leads: a lead got its consultant
 CUSTOMER_MATCHED = "customer_matched"  # customers: a lead's customer was found or created
 FOLLOWUP_SCHEDULED = "followup_scheduled"  # followups: a task was created
+
+
+@functools.cache
+def schema(cls, many: bool = False) -> Schema:
+    """The one instance of a schema class: making one copies every field,
+    which costs more than loading a message with it."""
+    return cls(many=many)
 
 
 class Tolerant(Schema):

@@ -18,11 +18,11 @@ from datetime import timedelta
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
 from sqlalchemy import JSON, MetaData, String, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dealerflow import config
-from dealerflow.contracts import SCHEMAS
+from dealerflow.contracts import SCHEMAS, schema
 from dealerflow.db import NAMING_CONVENTION, UTCDateTime, utcnow
 from dealerflow.logs import correlation_id
 
@@ -69,29 +69,24 @@ def service_tables(consumes: bool = True):
 
 def record(session, outbox_model, event_type: str, **data) -> dict:
     """Add the event to the session's transaction; returns its payload."""
-    payload = SCHEMAS[event_type]().dump(
+    payload = schema(SCHEMAS[event_type]).dump(
         dict(data, event_id=str(uuid.uuid4()), occurred_at=utcnow(), version=1))
-    session.add(outbox_model(
-        id=payload["event_id"], event_type=event_type, payload=payload,
-        correlation_id=correlation_id.get(), created_at=utcnow()))
-    session.info.setdefault("recorded_events", []).append(payload["event_id"])
+    event = (payload["event_id"], event_type, payload, correlation_id.get())
+    session.add(outbox_model(id=event[0], event_type=event_type, payload=payload,
+                             correlation_id=event[3], created_at=utcnow()))
+    session.info.setdefault("recorded_events", []).append(event)
     return payload
 
 
 def first_delivery(session, processed_model, message_id: str, handler: str) -> bool:
     """True the first time ``handler`` sees ``message_id``; the mark commits
-    with the handler's own writes, so a crash before commit leaves no mark."""
-    if session.get(processed_model, (message_id, handler)) is not None:
-        return False
-    session.add(processed_model(message_id=message_id, handler=handler,
-                                processed_at=utcnow()))
-    return True
-
-
-def is_duplicate(exc: IntegrityError) -> bool:
-    """Whether an IntegrityError came from a concurrent duplicate delivery."""
-    text = str(exc.orig).lower()
-    return "unique" in text or "duplicate" in text
+    with the handler's own writes, so a crash before commit leaves no mark.
+    (One INSERT that ignores a conflict: no read first.)"""
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}[session.get_bind().dialect.name]
+    inserted = session.execute(
+        dialect.insert(processed_model).values(message_id=message_id, handler=handler,
+                                               processed_at=utcnow()).on_conflict_do_nothing())
+    return inserted.rowcount == 1
 
 
 class Relay:
@@ -102,6 +97,7 @@ class Relay:
         self.outbox_model = outbox_model
         self._publisher = None
         self._purged_at = time.monotonic()
+        self.confirmed: list[str] = []  # published, not yet marked sent
 
     @property
     def publisher(self):
@@ -115,18 +111,15 @@ class Relay:
         return self._publisher
 
     def publish_recorded(self, session) -> int:
-        """Publish what this session recorded (after its commit)."""
-        ids = session.info.pop("recorded_events", [])
-        if not ids:
-            return 0
-        model = self.outbox_model
-        rows = session.scalars(select(model).where(model.id.in_(ids), model.sent_at.is_(None))
-                               .order_by(model.created_at)).all()
-        return self._publish(session, rows)
+        """Publish the events this session recorded, after its commit. They
+        are marked sent later, in one batch (``mark_sent``): until then a crash
+        only means they are published once more."""
+        return self._publish(session.info.pop("recorded_events", []))
 
     def publish_pending(self, session, older_than=timedelta(seconds=2), limit=500) -> int:
-        """Publish rows a crash or an outage left unsent (and now and then
-        forget rows sent longer ago than ``KEEP_SENT``)."""
+        """Mark what was published as sent; publish rows a crash or an outage
+        left unsent; now and then forget rows sent longer ago than ``KEEP_SENT``."""
+        self.mark_sent(session)
         model = self.outbox_model
         if time.monotonic() - self._purged_at > PURGE_EVERY_S:
             self._purged_at = time.monotonic()
@@ -136,24 +129,35 @@ class Relay:
             select(model).where(model.sent_at.is_(None),
                                 model.created_at < utcnow() - older_than)
             .order_by(model.created_at).limit(limit)).all()
-        return self._publish(session, rows)
-
-    def _publish(self, session, rows) -> int:
-        """Publish, holding no transaction (and no SQLite lock) while the
-        broker answers; then mark what was confirmed as sent."""
         pending = [(row.id, row.event_type, row.payload, row.correlation_id) for row in rows]
-        session.commit()
-        sent = []
+        session.commit()  # no transaction (and no SQLite lock) while the broker answers
+        sent = self._publish(pending)
+        self.mark_sent(session)
+        return sent
+
+    def mark_sent(self, session) -> None:
+        ids, self.confirmed = self.confirmed, []
+        if not ids:
+            return
         try:
-            for event_id, event_type, payload, correlation in pending:
+            model = self.outbox_model
+            session.execute(update(model).where(model.id.in_(ids)).values(sent_at=utcnow()))
+            session.commit()
+        except Exception:
+            self.confirmed.extend(ids)
+            raise
+
+    def _publish(self, events) -> int:
+        """Publish ``(id, type, payload, correlation id)`` tuples with confirms;
+        stop at the first failure and leave the rest to the relay."""
+        published = 0
+        try:
+            for event_id, event_type, payload, correlation in events:
                 headers = {"nameko.correlation_id": correlation} if correlation else {}
                 self.publisher.publish(payload, exchange=self.exchange, routing_key=event_type,
                                        headers=headers)
-                sent.append(event_id)
-        except Exception as exc:  # broker away: keep the rest for later
-            log.warning("outbox: %d event(s) left for the relay: %r", len(pending) - len(sent), exc)
-        if sent:
-            model = self.outbox_model
-            session.execute(update(model).where(model.id.in_(sent)).values(sent_at=utcnow()))
-            session.commit()
-        return len(sent)
+                self.confirmed.append(event_id)
+                published += 1
+        except Exception as exc:  # broker away: the relay tries again later
+            log.warning("outbox: %d event(s) left for the relay: %r", len(events) - published, exc)
+        return published

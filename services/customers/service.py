@@ -1,5 +1,5 @@
 """The customers service: people, deduplicated on phone and email."""
-from dealerflow.contracts import LEAD_RECEIVED, LeadReceived
+from dealerflow.contracts import LEAD_RECEIVED, LeadReceived, schema
 from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, event_handler
 from dealerflow.outbox import Relay
@@ -15,4 +15,4 @@ class CustomersService(Reliable):
 
     @event_handler("leads", LEAD_RECEIVED)
     def handle_lead_received(self, payload):
-        handlers.match_lead_customer(self.db, LeadReceived().load(payload))
+        handlers.match_lead_customer(self.db, schema(LeadReceived).load(payload))

@@ -1,6 +1,6 @@
 """The followups service: what must be done for a lead, and by when."""
 
-from dealerflow.contracts import LEAD_ASSIGNED, STORE_SAVED, LeadAssigned, StoreSaved
+from dealerflow.contracts import LEAD_ASSIGNED, STORE_SAVED, LeadAssigned, StoreSaved, schema
 from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
@@ -17,12 +17,12 @@ class FollowupsService(Reliable):
 
     @event_handler("gateway", STORE_SAVED)
     def handle_store_saved(self, payload):
-        handlers.save_store_calendar(self.db, StoreSaved().load(payload))
+        handlers.save_store_calendar(self.db, schema(StoreSaved).load(payload))
 
     @event_handler("leads", LEAD_ASSIGNED)
     def handle_lead_assigned(self, payload):
-        handlers.schedule_first_contact(self.db, LeadAssigned().load(payload))
+        handlers.schedule_first_contact(self.db, schema(LeadAssigned).load(payload))
 
     @rpc
     def list_tasks(self, lead_id):
-        return TaskOut(many=True).dump(handlers.list_tasks(self.db, lead_id))
+        return schema(TaskOut, many=True).dump(handlers.list_tasks(self.db, lead_id))

@@ -26,18 +26,20 @@ FAST_FAIL = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "inter
 
 
 class IntakePublisher:
-    def __init__(self, amqp_uri: str, timeout: float = 2.0):
+    def __init__(self, amqp_uri: str, timeout: float = 2.0, queueing: float = 10.0):
+        """``timeout`` bounds each wait on the broker; ``queueing`` how long a
+        request waits for one of the pooled channels when all are busy."""
         self.connection = Connection(amqp_uri, connect_timeout=timeout,
                                      transport_options={"confirm_publish": True, **FAST_FAIL})
         self.queue = Queue(INTAKE_QUEUE, durable=True)
-        self.timeout = timeout
+        self.timeout, self.queueing = timeout, queueing
 
     def publish(self, message: dict) -> None:
         """Return once the broker confirmed the message is safe; raise
         ``Unavailable`` when it cannot say so within the timeout."""
         headers = {"nameko.correlation_id": correlation_id.get() or ""}
         try:
-            with producers[self.connection].acquire(block=True, timeout=self.timeout) as producer:
+            with producers[self.connection].acquire(block=True, timeout=self.queueing) as producer:
                 producer.publish(json.dumps(message), exchange="", routing_key=self.queue.name,
                                  content_type="application/json", content_encoding="utf-8",
                                  headers=headers, delivery_mode=2, mandatory=True,

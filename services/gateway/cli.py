@@ -45,7 +45,9 @@ def commit_and_announce(session) -> None:
     """Commit, then publish the events the change recorded; what cannot be
     published now is published by the gateway's relay later."""
     session.commit()
-    Relay("gateway", OutboxMessage).publish_recorded(session)
+    relay = Relay("gateway", OutboxMessage)
+    relay.publish_recorded(session)
+    relay.mark_sent(session)
 
 
 def service_class(name: str):

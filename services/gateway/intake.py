@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from dealerflow.contracts import Lead, LeadSubmitted
+from dealerflow.contracts import Lead, LeadSubmitted, schema
 from dealerflow.db import utcnow
 from services.gateway.adf import AdfError, parse_adf
 from services.gateway.auth import Platform
@@ -65,7 +65,7 @@ def validate(documents: list[dict]) -> list[dict]:
     leads, errors = [], {}
     for index, document in enumerate(documents):
         try:
-            leads.append(Lead().load({k: v for k, v in document.items() if k != "raw"}))
+            leads.append(schema(Lead).load({k: v for k, v in document.items() if k != "raw"}))
         except ValidationError as exc:
             errors[index] = exc.messages
     if errors:
@@ -127,7 +127,7 @@ def prepare(session, platform: Platform, documents: list[dict], leads: list[dict
         prepared.append({
             "id": lead_id, "new": known is None, "store_code": store.code,
             "keys": keys + [f"id:{lead_id}"],
-            "message": LeadSubmitted().dump({
+            "message": schema(LeadSubmitted).dump({
                 "id": lead_id, "platform": platform.platform, "api_key_id": platform.key_id,
                 "store_code": store.code, "submitted_at": utcnow(), "format": fmt,
                 "raw": raw, "lead": lead}),

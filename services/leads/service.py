@@ -8,6 +8,7 @@ from dealerflow.contracts import (
     CustomerMatched,
     LeadSubmitted,
     UserSaved,
+    schema,
 )
 from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, consume, event_handler, rpc
@@ -26,16 +27,16 @@ class LeadsService(Reliable):
 
     @consume(Queue(INTAKE_QUEUE, durable=True))
     def handle_lead_submitted(self, body):
-        handlers.accept_lead(self.db, LeadSubmitted().load(body))
+        handlers.accept_lead(self.db, schema(LeadSubmitted).load(body))
 
     @event_handler("gateway", USER_SAVED)
     def handle_user_saved(self, payload):
-        handlers.save_roster_member(self.db, UserSaved().load(payload))
+        handlers.save_roster_member(self.db, schema(UserSaved).load(payload))
 
     @event_handler("customers", CUSTOMER_MATCHED)
     def handle_customer_matched(self, payload):
-        handlers.link_customer(self.db, CustomerMatched().load(payload))
+        handlers.link_customer(self.db, schema(CustomerMatched).load(payload))
 
     @rpc(expected_exceptions=(LeadNotFound,))
     def get_lead(self, lead_id, actor):
-        return LeadPlatformView().dump(handlers.get_lead(self.db, lead_id, Actor().load(actor)))
+        return schema(LeadPlatformView).dump(handlers.get_lead(self.db, lead_id, schema(Actor).load(actor)))

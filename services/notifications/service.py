@@ -1,6 +1,6 @@
 """The notifications service: delivery to people (for now the in-app inbox)."""
 
-from dealerflow.contracts import LEAD_ASSIGNED, LeadAssigned
+from dealerflow.contracts import LEAD_ASSIGNED, LeadAssigned, schema
 from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
@@ -17,8 +17,8 @@ class NotificationsService(Reliable):
 
     @event_handler("leads", LEAD_ASSIGNED)
     def handle_lead_assigned(self, payload):
-        handlers.notify_new_lead(self.db, LeadAssigned().load(payload))
+        handlers.notify_new_lead(self.db, schema(LeadAssigned).load(payload))
 
     @rpc
     def list_inbox(self, user_id):
-        return InboxMessageOut(many=True).dump(handlers.list_inbox(self.db, user_id))
+        return schema(InboxMessageOut, many=True).dump(handlers.list_inbox(self.db, user_id))

@@ -35,7 +35,8 @@ def record_match(session, **overrides) -> dict:
 def test_record_writes_the_event_in_the_transaction(sessions, request_id):
     with sessions() as session:
         payload = record_match(session)
-        assert session.info["recorded_events"] == [payload["event_id"]]
+        assert session.info["recorded_events"] == [
+            (payload["event_id"], CUSTOMER_MATCHED, payload, "req-42")]
         session.commit()
     with sessions() as session:
         [row] = session.scalars(select(OutboxMessage)).all()
@@ -61,7 +62,7 @@ def test_each_record_gets_its_own_event_id(sessions):
         ids = [record_match(session)["event_id"] for _ in range(3)]
         session.commit()
         assert len(set(ids)) == 3
-        assert session.info["recorded_events"] == ids
+        assert [event[0] for event in session.info["recorded_events"]] == ids
         assert len(session.scalars(select(OutboxMessage)).all()) == 3
 
 
