@@ -119,11 +119,23 @@ def print_summary(report: dict) -> None:
               f"at offered {gw['at_offered_per_s']:g}/s)")
         print(f"  ceiling nameko pipeline drain {pipe['drain_per_s']:g} messages/s; " + ", ".join(
             f"{p['offered_per_s']:g}/s: A->B p50/p99 {p['received_to_b_ms']['p50']}/"
-            f"{p['received_to_b_ms']['p99']} ms" for p in pipe["rates"]))
+            f"{p['received_to_b_ms']['p99']} ms, publish->B p99 {p['published_to_b_ms']['p99']} ms"
+            for p in pipe["rates"]))
+        heaviest = max(r["intake"], key=lambda i: i["offered_per_s"])
+        print(f"  CPU ms per lead (burst {heaviest['offered_per_s']:g}/s): "
+              + ", ".join(f"{k} {v:g}" for k, v in heaviest["cpu_ms_per_lead"].items()))
+        gw_best = max(gw["rates"], key=lambda i: i["accepted_per_s"])
+        print("  CPU ms per request, bare gateway: "
+              + ", ".join(f"{k} {v:g}" for k, v in gw_best["cpu_ms_per_request"].items())
+              + "; per message, pipeline: "
+              + ", ".join(f"{k} {v:g}" for k, v in pipe["drain"]["cpu_ms_per_message"].items()))
         print(f"  ratios  accepted/gateway ceiling {r['ratios']['accepted_vs_gateway_ceiling']}, "
               f"fully processed/pipeline drain {r['ratios']['fully_processed_vs_pipeline_drain']}")
         for name, target in r["targets"].items():
             print(f"  {target['result']}  {name}: {target['measured']}")
+        others = max(p["cpu_cores"]["intake"].get("other", 0) for p in r["intake"] + r["steady"])
+        if others >= 0.1:
+            print(f"  note: other processes on this machine used up to {others:g} cores during a phase")
 
 
 def main(argv=None) -> int:
@@ -138,8 +150,12 @@ def main(argv=None) -> int:
         "options": {k: v for k, v in vars(options).items()},
         "backends": {},
     }
-    for backend in backends:
-        report["backends"][backend] = bench_backend(backend, options)
+    try:
+        for backend in backends:
+            report["backends"][backend] = bench_backend(backend, options)
+    except KeyboardInterrupt:
+        say("interrupted; everything started was stopped and removed")
+        return 130
     report["duration_s"] = round(time.monotonic() - started, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(report, indent=2, ensure_ascii=False)

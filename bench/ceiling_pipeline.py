@@ -7,8 +7,10 @@ One side per process, with AMQP_URI and PIPELINE_DATABASE_URL set:
 ``python -m bench.ceiling_pipeline a`` (or ``b``).
 """
 if __name__ == "__main__":  # eventlet first, as dealerflow/runner.py; not when bench imports this
+    # isort: off
     import dealerflow  # noqa: F401
     import eventlet
+    # isort: on
     eventlet.monkey_patch()
 
 import os  # noqa: E402

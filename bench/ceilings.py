@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -14,8 +15,17 @@ from kombu import Connection, Queue
 from sqlalchemy import create_engine, text
 
 from bench import ceiling_gateway, ceiling_pipeline
-from bench.common import (Leads, child, cores_used, cpu_snapshot, intake_summary, latency, say,
-                          to_epoch)
+from bench.common import (
+    Leads,
+    child,
+    cores_used,
+    cpu_snapshot,
+    intake_summary,
+    latency,
+    say,
+    settle,
+    to_epoch,
+)
 from bench.loadgen import open_loop
 from tests.support.stack import free_port, postgres
 
@@ -43,10 +53,12 @@ def gateway(stack, options) -> dict:
         runs = []
         for rate in options.ceiling_rates:
             say(f"  bare gateway: {rate:g} leads/s for {options.burst_seconds:g} s")
+            batch, settled = leads.requests(round(rate * options.burst_seconds)), settle()
             before = cpu_snapshot(who)
-            run = open_loop("127.0.0.1", port, leads.requests(round(rate * options.burst_seconds)),
-                            rate, options.connections)
-            runs.append(dict(intake_summary(run), cpu_cores=cores_used(before, cpu_snapshot(who))))
+            run = open_loop("127.0.0.1", port, batch, rate, options.connections)
+            after, summary = cpu_snapshot(who), intake_summary(run)
+            runs.append(dict(summary, settled_s=settled, cpu_cores=cores_used(before, after),
+                             cpu_ms_per_request=cores_used(before, after, per=summary["accepted"])))
             say(f"  bare gateway done: accepted {runs[-1]['accepted_per_s']:g}/s, "
                 f"p99 {runs[-1]['latency_ms']['p99']} ms, others {runs[-1]['other_statuses'] or '-'}")
     with Connection(stack.amqp_uri) as connection:
@@ -88,7 +100,7 @@ def pipeline(stack, options) -> dict:
             process = cleanup.enter_context(child([sys.executable, "-m", "bench.ceiling_pipeline", side],
                                                   env, stack.workdir / f"pipeline_{side}.log"))
             who[process.pid] = f"pipeline {side}"
-            until(lambda: consumers(stack.amqp_uri, ceiling_pipeline.QUEUES[side]), 60,
+            until(partial(consumers, stack.amqp_uri, ceiling_pipeline.QUEUES[side]), 60,
                   f"pipeline {side} to consume")
         connection = cleanup.enter_context(
             Connection(stack.amqp_uri, transport_options={"confirm_publish": True}))
@@ -101,19 +113,20 @@ def pipeline(stack, options) -> dict:
             return time.time()
 
         publish("warm-up")
-        until(lambda: len(received(engines["b"], "b", "warm-up")) == 1, 30, "the warm-up message")
+        until(partial(all_received, engines["b"], "b", "warm-up", 1), 30, "the warm-up message")
 
         say(f"  pipeline drain: {options.pipeline_messages} messages as fast as confirms allow")
-        before = cpu_snapshot(who)
+        settled, before = settle(), cpu_snapshot(who)
         start = time.time()
         for i in range(options.pipeline_messages):
             publish(f"drain-{i}")
         published = time.time()
-        b = until(lambda: all_received(engines["b"], "b", "drain-", options.pipeline_messages),
+        b = until(partial(all_received, engines["b"], "b", "drain-", options.pipeline_messages),
                   options.process_timeout, "the pipeline to drain")
-        drain = {"messages": len(b), "publish_per_s": round(len(b) / (published - start), 1),
+        drain = {"messages": len(b), "settled_s": settled,
+                 "publish_per_s": round(len(b) / (published - start), 1),
                  "drain_per_s": round(len(b) / (max(b.values()) - start), 1),
-                 "cpu_cores": cores_used(before, cpu_snapshot(who))}
+                 "cpu_ms_per_message": cores_used(before, cpu_snapshot(who), per=len(b))}
         say(f"  pipeline drain done: {drain['drain_per_s']:g} messages/s "
             f"(published at {drain['publish_per_s']:g}/s)")
 
@@ -121,14 +134,14 @@ def pipeline(stack, options) -> dict:
         for rate in options.pipeline_rates:
             say(f"  pipeline: {rate:g} messages/s for {options.pipeline_seconds:g} s")
             prefix, count = f"rate{rate:g}-", round(rate * options.pipeline_seconds)
-            confirmed, t0 = {}, time.perf_counter()
+            settled, confirmed, t0 = settle(), {}, time.perf_counter()
             for i in range(count):
                 time.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
                 confirmed[f"{prefix}{i}"] = publish(f"{prefix}{i}")
-            b = until(lambda: all_received(engines["b"], "b", prefix, count),
+            b = until(partial(all_received, engines["b"], "b", prefix, count),
                       options.process_timeout, "the pipeline")
             a = received(engines["a"], "a", prefix)
-            rates.append({"offered_per_s": rate, "messages": count,
+            rates.append({"offered_per_s": rate, "messages": count, "settled_s": settled,
                           "received_to_b_ms": latency(((b[i] - a[i]) * 1000 for i in b), (50, 99, 100)),
                           "published_to_b_ms": latency(((b[i] - confirmed[i]) * 1000 for i in b),
                                                        (50, 99, 100))})

@@ -126,7 +126,8 @@ BROKER = ("beam.smp", "erl_child_setup", "epmd", "inet_gethost")
 def cpu_snapshot(labels: dict[int, str]) -> tuple[float, dict]:
     """(now, CPU seconds used so far per group of processes). ``labels``
     names our processes by pid or session id; the broker and PostgreSQL
-    are named by command; anything else on the machine is ``other``."""
+    are named by command, kernel threads are ``kernel``; any other process
+    on the machine (someone else's tests, say) is ``other``."""
     tick, totals = os.sysconf("SC_CLK_TCK"), defaultdict(float)
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -140,14 +141,38 @@ def cpu_snapshot(labels: dict[int, str]) -> tuple[float, dict]:
         fields = stat[stat.rindex(")") + 2:].split()
         group = (labels.get(int(entry.name)) or labels.get(int(fields[3]))
                  or ("rabbitmq" if command in BROKER else
-                     "postgres" if command.startswith("postgres") else "other"))
+                     "postgres" if command.startswith("postgres") else
+                     "kernel" if fields[1] in ("0", "2") else "other"))
         totals[group] += (int(fields[11]) + int(fields[12])) / tick
     return time.monotonic(), totals
 
 
-def cores_used(before: tuple, after: tuple) -> dict:
-    """Cores each group kept busy between two snapshots, busiest first."""
+def cores_used(before: tuple, after: tuple, per: float = 0) -> dict:
+    """Cores each group kept busy between two snapshots, busiest first; with
+    ``per``, CPU milliseconds per item instead (``per`` items were handled)."""
     seconds = after[0] - before[0]
-    used = {group: (cpu - before[1].get(group, 0)) / seconds for group, cpu in after[1].items()}
-    return {group: round(cores, 2) for group, cores in sorted(used.items(), key=lambda kv: -kv[1])
-            if cores >= 0.01}
+    used = {group: cpu - before[1].get(group, 0) for group, cpu in after[1].items()}
+    scaled = {group: cpu * 1000 / per if per else cpu / seconds for group, cpu in used.items()
+              if cpu / seconds >= 0.01}
+    return {group: round(value, 2) for group, value in sorted(scaled.items(), key=lambda kv: -kv[1])}
+
+
+def settle(timeout: float = 20, busy: float = 0.15, iowait: float = 0.05) -> float:
+    """Wait until the machine is quiet (over one second: under ``busy`` of
+    its CPU in use and under ``iowait`` waiting on the disk), so that one
+    phase's leftovers (a checkpoint, a flush) do not land in the next;
+    returns the seconds waited. Gives up quietly after ``timeout``."""
+    def ticks():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        return sum(values), values[3], values[4]  # total, idle, iowait
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        before = ticks()
+        time.sleep(1)
+        total, idle, wait = (now - then for now, then in zip(ticks(), before))
+        if (total - idle - wait) / total < busy and wait / total < iowait:
+            break
+    else:
+        say(f"  the machine is still busy after {timeout:g} s (see cpu_cores 'other'); measuring anyway")
+    return round(time.monotonic() - started, 1)

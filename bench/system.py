@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import create_engine, text
 
-from bench.common import Leads, cores_used, cpu_snapshot, intake_summary, latency, say, to_epoch
+from bench.common import Leads, cores_used, cpu_snapshot, intake_summary, latency, say, settle, to_epoch
 from bench.loadgen import open_loop
 
 # A lead is fully processed when all of these hold.
@@ -66,11 +66,12 @@ def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
     """Send leads at ``rate`` for ``seconds``, then wait until they are
     fully processed: intake numbers, processing numbers, CPU per process."""
     requests = leads.requests(round(rate * seconds))
+    settled = settle()
     baseline, who = counts(stack), labels(stack)
     cpu = [cpu_snapshot(who)]
     run = open_loop("127.0.0.1", stack.port, requests, rate, connections)
     cpu.append(cpu_snapshot(who))
-    result = intake_summary(run)
+    result = dict(intake_summary(run), settled_s=settled)
     accepted = {json.loads(a.body)["id"]: a.wall for a in run.answers if a.status == 202}
     done = wait_processed(stack, accepted, baseline, timeout)
     cpu.append(cpu_snapshot(who))
@@ -86,6 +87,7 @@ def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
                                    (50, 99, 100)),
     }
     result["cpu_cores"] = {"intake": cores_used(cpu[0], cpu[1]), "processing": cores_used(cpu[1], cpu[2])}
+    result["cpu_ms_per_lead"] = cores_used(cpu[0], cpu[2], per=len(done)) if done else {}
     return result
 
 
