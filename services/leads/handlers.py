@@ -1,7 +1,7 @@
 """Use cases of the leads service: plain functions on a SQLAlchemy session."""
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select, update
 
 from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED
 from dealerflow.db import utcnow
@@ -25,13 +25,12 @@ def accept_lead(session, submitted: dict) -> Lead | None:
     """Store a lead a platform submitted and assign it; ``None`` when this
     lead (same id, or same source and external id) is stored already."""
     fields = submitted["lead"]
-    if session.get(Lead, submitted["id"]) is not None:
-        return None
-    if fields.get("external_id") and session.scalar(select(Lead.id).where(
-            Lead.platform == submitted["platform"], Lead.source == fields["source"],
-            Lead.external_id == fields["external_id"])):
-        log.info("lead %s repeats %s/%s; ignored", submitted["id"], fields["source"],
-                 fields["external_id"])
+    same = Lead.id == submitted["id"]
+    if fields.get("external_id"):
+        same = or_(same, and_(Lead.platform == submitted["platform"], Lead.source == fields["source"],
+                              Lead.external_id == fields["external_id"]))
+    if session.scalar(select(Lead.id).where(same).limit(1)) is not None:
+        log.info("lead %s is here already; ignored", submitted["id"])
         return None
     now = utcnow()
     lead = Lead(
@@ -109,10 +108,10 @@ def save_roster_member(session, user: dict) -> int:
 def link_customer(session, matched: dict) -> None:
     if not first_delivery(session, ProcessedMessage, matched["event_id"], "link_customer"):
         return
-    lead = session.get(Lead, matched["lead_id"])
-    if lead is None:
+    linked = session.execute(update(Lead).where(Lead.id == matched["lead_id"])
+                             .values(customer_id=matched["customer_id"]))
+    if linked.rowcount != 1:
         raise LeadNotFound(matched["lead_id"])  # retried later: the lead's commit may lag
-    lead.customer_id = matched["customer_id"]
     session.commit()
 
 
