@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.conftest import make_lead
 from tests.support.waiting import eventually
@@ -45,6 +46,12 @@ def test_a_json_lead_goes_all_the_way_to_the_consultants_inbox(stack):
         id=lead_id) == consultant)
     eventually(lambda: stack.scalar(
         "notifications", "SELECT user_id FROM inbox_messages WHERE lead_id = :id", id=lead_id) == consultant)
+    # what the services answer about it over RPC (the staff API will ask the same)
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=10) as services:
+        [task] = services.followups.list_tasks(lead_id)
+        assert (task["kind"], task["status"], task["consultant_id"]) == ("first_contact", "open", consultant)
+        inbox = services.notifications.list_inbox(consultant)
+        assert [m["title"] for m in inbox if m["lead_id"] == lead_id] == ["New lead: 王磊"]
     # the correlation id of the request reached every service's logs
     request_id = answer.headers["X-Request-Id"]
     for service in ("leads", "customers", "followups", "notifications"):
