@@ -10,6 +10,7 @@ it goes to ``<queue>.parked``, where it waits for an admin
 """
 import logging
 import os
+import time
 import traceback
 
 from amqp.exceptions import AMQPError
@@ -28,6 +29,7 @@ from dealerflow.logs import correlation_id
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-dealerflow-attempt"
+REQUEUE_PAUSE_S = 1.0  # before requeueing what could not be rescheduled: no hot loop
 ERROR_HEADER = "x-dealerflow-error"
 
 
@@ -123,6 +125,7 @@ class RetryOnError:
                             exc_info[1].__class__.__name__, target)
             except Exception:
                 log.exception("could not reschedule a failed message; it is requeued")
+                time.sleep(REQUEUE_PAUSE_S)  # green under eventlet: only this worker waits
                 self.queue_consumer.requeue_message(message)
                 return
         self.queue_consumer.ack_message(message)
