@@ -3,13 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test unit bench venv clean
+.PHONY: run test lint unit bench venv clean
 
 run:
 	@deploy/local/run.sh
 
-test: venv
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
 
 unit: venv
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

@@ -15,6 +15,8 @@ import argparse
 import os
 import sys
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from sqlalchemy.orm import sessionmaker
 
 from dealerflow import config
@@ -65,7 +67,11 @@ def cmd_migrate(args):
         print(f"{name}: database at head ({config.database_url(name).split('@')[-1]})")
     for name in names:
         if name in SERVICE_CLASSES:
-            queues = declare_queues(service_class(name), config.amqp_uri())
+            try:
+                queues = declare_queues(service_class(name), config.amqp_uri())
+            except (OSError, KombuError, AMQPError) as exc:
+                raise CommandError(f"the databases are migrated, but the queues could not be "
+                                   f"declared: RabbitMQ unreachable ({exc}); check AMQP_URI")
             print(f"{name}: {len(queues)} queue(s) declared")
 
 

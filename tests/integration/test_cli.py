@@ -77,6 +77,12 @@ def test_bad_input_exits_non_zero_with_a_clear_message(admin, args, message):
     assert "Traceback" not in result.stderr
 
 
+def test_migrate_without_a_broker_says_so(admin):
+    result = admin("migrate", "--service", "notifications")
+    assert result.returncode == 1
+    assert "RabbitMQ unreachable" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_a_store_code_twice_is_refused(admin):
     admin("create-store", "HZ-XIHU", "--name", "Hangzhou Xihu")
     again = admin("create-store", "HZ-XIHU", "--name", "Hangzhou Xihu")

@@ -116,7 +116,7 @@ class Stack:
 
     def stop(self) -> None:
         for name in list(self.processes):
-            self.kill(name, signal.SIGTERM) if name == "gateway" else self.kill(name, signal.SIGKILL)
+            self.kill(name, signal.SIGTERM if name == "gateway" else signal.SIGKILL)
         for engine in self.engines.values():
             engine.dispose()
         try:
