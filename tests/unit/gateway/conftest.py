@@ -10,8 +10,18 @@ from dealerflow.db import make_engine
 from services.gateway.demo import seed_demo
 from services.gateway.models import Base
 from services.gateway.org import create_api_key
+from tests.conftest import make_lead as sample_lead
 
 DEMO_PASSWORD = "pw-12345678"
+
+
+def make_lead(**overrides) -> dict:
+    """DESIGN.md's sample lead, the same one (same external id) every time
+    unless told otherwise."""
+    return sample_lead(**{"external_id": "AH-2026-000123", **overrides})
+
+
+LEAD = make_lead()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,5 @@
 """The gateway's HTTP app without a broker: a real SQLite gateway database,
 a fake publisher and a fake RPC, driven through falcon's TestClient."""
-import copy
 import json
 from pathlib import Path
 
@@ -13,23 +12,11 @@ from services.gateway.errors import NotFound, Unavailable
 from services.gateway.models import ApiKey, IntakeRecord
 from services.gateway.org import revoke_api_key
 from services.gateway.ratelimit import RateLimiter
+from tests.unit.gateway.conftest import LEAD, make_lead
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "adf"
 MAX_BODY = 64 * 1024
 
-LEAD = {
-    "source": "autohome",
-    "external_id": "AH-2026-000123",
-    "channel": "third_party",
-    "store_code": "SH-PUDONG",
-    "received_at": "2026-11-26T09:30:00+08:00",
-    "customer": {"name": "王磊", "phone": "13800138000", "email": "wl@example.com",
-                 "city": "上海", "language": "zh"},
-    "interest": {"brand": "BYD", "model": "Han EV", "year": 2026, "condition": "new",
-                 "fuel_type": "ev", "budget_min": 20000000, "budget_max": 25000000,
-                 "currency": "CNY", "finance": True, "trade_in": False, "test_drive": True},
-    "comments": "想周末试驾，关心续航和置换补贴",
-}
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE adf [
@@ -99,12 +86,6 @@ class FakeRpc:
 
 
 # --- helpers ----------------------------------------------------------------------
-
-def make_lead(**overrides) -> dict:
-    lead = copy.deepcopy(LEAD)
-    lead.update(overrides)
-    return lead
-
 
 def make_client(sessions, publisher=None, rpc=None, limiter=None, max_body=MAX_BODY):
     app = create_app(sessions, publisher or FakePublisher(), rpc or FakeRpc(),

@@ -1,5 +1,4 @@
 """services.gateway.intake: reading, validating and recognising platform leads."""
-import copy
 import json
 import uuid
 from pathlib import Path
@@ -10,33 +9,14 @@ from services.gateway import intake
 from services.gateway.auth import Platform
 from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
 from services.gateway.models import IntakeRecord, Store
+from tests.unit.gateway.conftest import LEAD, make_lead
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "adf"
 
-LEAD = {
-    "source": "autohome",
-    "external_id": "AH-2026-000123",
-    "channel": "third_party",
-    "store_code": "SH-PUDONG",
-    "received_at": "2026-11-26T09:30:00+08:00",
-    "customer": {"name": "王磊", "phone": "13800138000", "email": "wl@example.com",
-                 "city": "上海", "language": "zh"},
-    "interest": {"brand": "BYD", "model": "Han EV", "trim": "", "year": 2026,
-                 "condition": "new", "fuel_type": "ev", "budget_min": 20000000,
-                 "budget_max": 25000000, "currency": "CNY", "timeframe": "within_7_days",
-                 "finance": True, "trade_in": False, "test_drive": True},
-    "comments": "想周末试驾，关心续航和置换补贴",
-}
 
 MINIMAL_ADF = (b'<?xml version="1.0"?><adf><prospect><customer><contact>'
                b'<name part="full">Li Na</name><phone>13800138000</phone>'
                b'</contact></customer></prospect></adf>')
-
-
-def make_lead(**overrides) -> dict:
-    lead = copy.deepcopy(LEAD)
-    lead.update(overrides)
-    return lead
 
 
 def make_platform(**overrides) -> Platform:
