@@ -5,10 +5,12 @@ import json
 import uuid
 
 import pytest
+import requests
 from kombu import Connection, Exchange
 
 from dealerflow.contracts import INTAKE_QUEUE
 from tests.conftest import make_lead
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -84,3 +86,29 @@ def test_a_poison_event_is_retried_then_parked_and_others_still_flow(stack):
 
     assert "sent back" in stack.cli("parked", "--replay")
     eventually(parked, timeout=30, message="the replayed poison event is parked again")
+
+
+def test_events_wait_for_services_that_have_never_run(tmp_path, backend):
+    """``dealerflow migrate`` declared every queue, so what leads announces
+    before customers, followups and notifications first start is kept for them."""
+    stack = Stack(tmp_path, backend)
+    stack.setup()
+    try:
+        for name in ("leads", "gateway"):
+            stack.start_process(name)
+        def answers():
+            try:
+                return stack.get_lead("00000000-0000-0000-0000-000000000000").status_code == 404
+            except requests.RequestException:
+                return False
+        eventually(answers, message="the gateway and the leads service answer")
+        ids = [stack.post_lead(make_lead()).json()["id"] for _ in range(10)]
+        eventually(lambda: stack.scalar("leads", "SELECT count(*) FROM leads WHERE status = 'assigned'") == 10)
+        for name in ("customers", "followups", "notifications"):
+            stack.start_process(name)
+        eventually(lambda: stack.scalar("notifications", "SELECT count(*) FROM inbox_messages") == 10)
+        eventually(lambda: stack.scalar("followups", "SELECT count(*) FROM tasks") == 10)
+        eventually(lambda: stack.scalar("customers", "SELECT count(*) FROM customer_leads") == 10)
+        assert {stack.get_lead(i).json()["status"] for i in ids} == {"assigned"}
+    finally:
+        stack.stop()
