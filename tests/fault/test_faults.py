@@ -110,3 +110,32 @@ def test_a_broker_outage_answers_503_loses_nothing_and_heals_itself(proxied_stac
                == len(ids), timeout=120, message="every accepted lead reached a consultant's inbox")
     assert stack.scalar("leads", "SELECT count(*) FROM leads") == len(ids)
     assert stack.scalar("leads", "SELECT count(*) FROM assignments") == len(ids)
+
+
+def test_a_rolling_restart_of_every_service_loses_and_duplicates_nothing(fresh_stack):
+    """SIGTERM, as a deploy sends it, to each service in turn while leads arrive."""
+    stack, total = fresh_stack, 300
+    accepted, done = [], threading.Event()
+
+    def submit(i):
+        answer = stack.post_lead(make_lead(external_id=f"ROLL-{i:05d}",
+                                           customer={"name": f"客户{i}", "phone": f"137{i:08d}"}))
+        assert answer.status_code == 202, answer.text
+        accepted.append(answer.json()["id"])
+
+    def roll():
+        for n, service in enumerate(("leads", "customers", "followups", "notifications"), start=1):
+            eventually(lambda: len(accepted) >= total * n // 5 or done.is_set(), timeout=120)
+            stack.kill(service, signal.SIGTERM)
+            stack.start_process(service)
+
+    thread = threading.Thread(target=roll)
+    thread.start()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(submit, range(total)))
+    done.set()
+    thread.join()
+
+    expected = {key: total for key in counts(stack)}
+    eventually(lambda: counts(stack) == expected, timeout=180,
+               message=f"every lead handled once after the rolling restart: {counts(stack)}")
