@@ -40,37 +40,47 @@ def fresh_stack(tmp_path, backend):
         stack.stop()
 
 
-def test_killing_the_leads_service_twice_loses_and_duplicates_nothing(fresh_stack):
-    stack = fresh_stack
+def submit_while_restarting(stack, total: int, restarts) -> list[str]:
+    """Post ``total`` new leads; each ``(share, service, signal)`` of
+    ``restarts`` stops that service with the signal once that share of the
+    leads was accepted, and starts it again. Returns the accepted ids."""
     accepted, done = [], threading.Event()
 
     def submit(i):
-        lead = make_lead(external_id=f"KILL-{i:05d}",
-                         customer={"name": f"客户{i}", "phone": f"139{i:08d}"})
-        answer = stack.post_lead(lead)
+        answer = stack.post_lead(make_lead(external_id=f"FAULT-{i:05d}",
+                                           customer={"name": f"客户{i}", "phone": f"139{i:08d}"}))
         assert answer.status_code == 202, answer.text
         accepted.append(answer.json()["id"])
 
-    def killer():
-        for threshold in (LEADS * 3 // 10, LEADS * 65 // 100):
-            eventually(lambda: len(accepted) >= threshold or done.is_set(), timeout=120)
-            stack.kill("leads", signal.SIGKILL)
-            stack.start_process("leads")
+    def restart():
+        for share, service, sig in restarts:
+            eventually(lambda: len(accepted) >= total * share or done.is_set(), timeout=120)
+            stack.kill(service, sig)
+            stack.start_process(service)
 
-    thread = threading.Thread(target=killer)
+    thread = threading.Thread(target=restart)
     thread.start()
     with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(submit, range(LEADS)))
+        list(pool.map(submit, range(total)))
     done.set()
     thread.join()
+    return accepted
 
-    expected = {key: LEADS for key in counts(stack)}
+
+def assert_each_handled_once(stack, total: int) -> None:
+    expected = {key: total for key in counts(stack)}
     eventually(lambda: counts(stack) == expected, timeout=180,
                message=f"every lead stored, assigned, matched, tasked and notified once: {counts(stack)}")
+    assert stack.scalar("leads", "SELECT count(DISTINCT lead_id) FROM assignments") == total
+    assert stack.scalar("followups", "SELECT count(DISTINCT lead_id) FROM tasks") == total
+    assert stack.scalar("notifications", "SELECT count(DISTINCT lead_id) FROM inbox_messages") == total
+
+
+def test_killing_the_leads_service_twice_loses_and_duplicates_nothing(fresh_stack):
+    accepted = submit_while_restarting(fresh_stack, LEADS, [(0.3, "leads", signal.SIGKILL),
+                                                            (0.65, "leads", signal.SIGKILL)])
     assert len(set(accepted)) == LEADS
-    assert stack.scalar("leads", "SELECT count(DISTINCT lead_id) FROM assignments") == LEADS
-    assert stack.scalar("followups", "SELECT count(DISTINCT lead_id) FROM tasks") == LEADS
-    assert stack.scalar("notifications", "SELECT count(DISTINCT lead_id) FROM inbox_messages") == LEADS
+    assert_each_handled_once(fresh_stack, LEADS)
 
 
 @pytest.fixture
@@ -114,28 +124,8 @@ def test_a_broker_outage_answers_503_loses_nothing_and_heals_itself(proxied_stac
 
 def test_a_rolling_restart_of_every_service_loses_and_duplicates_nothing(fresh_stack):
     """SIGTERM, as a deploy sends it, to each service in turn while leads arrive."""
-    stack, total = fresh_stack, 300
-    accepted, done = [], threading.Event()
-
-    def submit(i):
-        answer = stack.post_lead(make_lead(external_id=f"ROLL-{i:05d}",
-                                           customer={"name": f"客户{i}", "phone": f"137{i:08d}"}))
-        assert answer.status_code == 202, answer.text
-        accepted.append(answer.json()["id"])
-
-    def roll():
-        for n, service in enumerate(("leads", "customers", "followups", "notifications"), start=1):
-            eventually(lambda: len(accepted) >= total * n // 5 or done.is_set(), timeout=120)
-            stack.kill(service, signal.SIGTERM)
-            stack.start_process(service)
-
-    thread = threading.Thread(target=roll)
-    thread.start()
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(submit, range(total)))
-    done.set()
-    thread.join()
-
-    expected = {key: total for key in counts(stack)}
-    eventually(lambda: counts(stack) == expected, timeout=180,
-               message=f"every lead handled once after the rolling restart: {counts(stack)}")
+    services = ("leads", "customers", "followups", "notifications")
+    accepted = submit_while_restarting(fresh_stack, 300, [(n / 5, service, signal.SIGTERM)
+                                                          for n, service in enumerate(services, start=1)])
+    assert len(set(accepted)) == 300
+    assert_each_handled_once(fresh_stack, 300)
