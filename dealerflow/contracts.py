@@ -6,6 +6,7 @@ newer publisher. Every event carries the envelope of ``Event``: its id (the
 key consumers dedupe on), when it happened and the schema version.
 """
 import functools
+from datetime import datetime, timedelta, timezone
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -15,6 +16,21 @@ INTAKE_QUEUE = "leads.intake"
 
 CHANNELS = ("website", "third_party", "auto_show", "referral", "walk_in",
             "phone", "social", "other")
+
+# A lead's own timestamp must lie in this range: it fits every backend and
+# every time zone, and anything outside it is a platform's clock or a typo.
+EARLIEST_RECEIVED_AT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST_RECEIVED_AT_AHEAD = timedelta(days=1)
+
+
+def received_at_in_range(moment: datetime, now: datetime | None = None) -> bool:
+    """Whether a lead's ``received_at`` is plausible: not before 2000 and at
+    most a day ahead of ``now``. A naive time is compared as if it were UTC
+    (its zone, at most 14 hours away, cannot move it out of range)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return EARLIEST_RECEIVED_AT <= aware <= now + LATEST_RECEIVED_AT_AHEAD
+
 
 # -- event names, by publishing service ---------------------------------------
 
