@@ -1,21 +1,42 @@
 """The SQLAlchemy 2 side every service shares: engines and the nameko dependency.
 
 SQLite is the embedded default: WAL so readers never wait for the writer,
-one pooled connection per process, a busy timeout for the other processes,
-and (for services, whose transactions read then write) ``BEGIN IMMEDIATE``
-so two transactions can never deadlock upgrading their locks. PostgreSQL is
-production.
+one pooled connection per process, and (for services, whose transactions
+read then write) ``BEGIN IMMEDIATE`` so two transactions can never deadlock
+upgrading their locks. PostgreSQL is production.
+
+Nothing here may block an event loop: every service runs on eventlet, the
+gateway on gevent, and a wait in C stalls every greenlet of the process,
+broker heartbeats and gunicorn's worker heartbeat included.
+
+- psycopg2 waits for PostgreSQL through its wait callback. The services'
+  ``eventlet.monkey_patch()`` (``dealerflow.runner``) installs eventlet's
+  (``psycopg`` is one of the modules it patches by default); the gateway's
+  gunicorn workers install psycogreen's for gevent (``gunicorn_conf.py``).
+- SQLite's own busy handler sleeps in C, so SQLite may wait only
+  ``SQLITE_BLOCKING_WAIT_S`` for a lock; a ``BEGIN`` that still finds the
+  database locked is retried with a green ``time.sleep`` back-off for up to
+  ``DEALERFLOW_SQLITE_LOCK_WAIT`` seconds in all (default 10), then its
+  ``OperationalError`` is raised (and the message waits for the database:
+  ``dealerflow.messaging``).
 """
 import logging
+import os
+import sqlite3
+import time
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
+
+SQLITE_BLOCKING_WAIT_S = 0.1  # what SQLite may wait in C, blocking its whole process
+SQLITE_FIRST_PAUSE_S, SQLITE_LONGEST_PAUSE_S = 0.01, 0.5  # the green back-off between BEGINs
 
 
 # Named constraints, so that migrations can alter them on SQLite too.
@@ -66,8 +87,10 @@ def make_engine(url: str, immediate: bool = True):
     # greenlet waiting for the pool yields to the others, where one waiting
     # in SQLite's busy handler would stall the whole process, including the
     # greenlet that holds the lock (and is sending an RPC reply meanwhile).
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BLOCKING_WAIT_S,
+                                              "check_same_thread": False},
                            poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=60)
+    lock_wait = float(os.environ.get("DEALERFLOW_SQLITE_LOCK_WAIT", "10"))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -80,9 +103,34 @@ def make_engine(url: str, immediate: bool = True):
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        begin_cooperatively(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN", lock_wait)
 
     return engine
+
+
+def begin_cooperatively(connection, statement: str, lock_wait: float) -> None:
+    """Run SQLite's ``statement`` (a BEGIN); while another process holds the
+    lock, try again after a green sleep (0.01 s doubling up to 0.5 s), so
+    that the rest of the process runs meanwhile, for up to ``lock_wait``
+    seconds in all. Then the lock's ``OperationalError`` is raised."""
+    deadline = time.monotonic() + lock_wait
+    pause = SQLITE_FIRST_PAUSE_S
+    while True:
+        try:
+            connection.exec_driver_sql(statement)
+            return
+        except OperationalError as exc:
+            if not is_sqlite_busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)  # looked up now: eventlet's or gevent's once patched
+        pause = min(pause * 2, SQLITE_LONGEST_PAUSE_S)
+
+
+def is_sqlite_busy(exc: OperationalError) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED, extended codes included: another
+    connection holds the lock ("database is locked")."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class Database(DependencyProvider):
