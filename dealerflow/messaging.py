@@ -7,6 +7,13 @@ a failed message is republished to ``<queue>.retry.<n>s``, a queue whose
 messages expire after n seconds back into ``<queue>``; after the last delay
 it goes to ``<queue>.parked``, where it waits for an admin
 (``dealerflow parked``). Only then is the original acked.
+
+That schedule is for messages that fail because of what they say. A
+handler that failed because its database or the broker is unavailable
+(``UNAVAILABLE``) says nothing about its message: such a message keeps its
+retries and waits, requeued after a green sleep that doubles from 0.5 s up
+to ``DEALERFLOW_OUTAGE_BACKOFF_MAX`` seconds (default 10), for as long as the
+outage lasts; one message that succeeds brings the wait back to 0.5 s.
 """
 import logging
 import os
@@ -23,13 +30,14 @@ from nameko.events import EventHandler as NamekoEventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer as NamekoConsumer
 from nameko.timer import timer
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dealerflow.logs import correlation_id
 
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-dealerflow-attempt"
-REQUEUE_PAUSE_S = 1.0  # before requeueing what could not be rescheduled: no hot loop
 ERROR_HEADER = "x-dealerflow-error"
 
 
@@ -74,6 +82,37 @@ def retry_or_park(amqp_uri: str, queue_name: str, message, exc_info) -> str:
 # What a connection that died under a worker raises.
 CONNECTION_ERRORS = (OSError, AMQPError, KombuError)
 
+# What a handler raises when its database or the broker is unavailable,
+# whatever its message says: unreachable, cut, locked, out of connections.
+UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, *CONNECTION_ERRORS)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Did the handler fail because something it needs is unavailable (wait
+    for it), rather than because of its message (retry, then park)?"""
+    return isinstance(exc, UNAVAILABLE)
+
+
+class OutageBackoff:
+    """How long a message waits before it is requeued while what its handler
+    needs is unavailable: 0.5 s, doubling with every such failure up to
+    ``DEALERFLOW_OUTAGE_BACKOFF_MAX`` seconds, and 0.5 s again once a message
+    succeeds. Shared by an entrypoint's workers, so that during an outage
+    they all slow down together instead of hammering the database."""
+
+    FIRST_S = 0.5
+
+    def __init__(self):
+        self.longest = float(os.environ.get("DEALERFLOW_OUTAGE_BACKOFF_MAX", "10"))
+        self.reset()
+
+    def reset(self) -> None:
+        self.pause = min(self.FIRST_S, self.longest)
+
+    def next(self) -> float:
+        pause, self.pause = self.pause, min(self.pause * 2, self.longest)
+        return pause
+
 
 class QueueConsumer(nameko_messaging.QueueConsumer):
     """nameko's, with acks and requeues that survive the connection dying
@@ -113,22 +152,40 @@ rpc = Rpc.decorator
 
 
 class RetryOnError:
-    """Mixin for nameko consumer entrypoints: failed messages are retried
-    later and finally parked, never dropped and never hot-looped."""
+    """Mixin for nameko consumer entrypoints: a message that failed because
+    of its content is retried later and finally parked; one that failed
+    because of an outage waits for the outage to end. None is dropped, none
+    is hot-looped."""
+
+    def setup(self):
+        super().setup()
+        self.outage_backoff = OutageBackoff()
 
     def handle_message_processed(self, message, result=None, exc_info=None):
-        if exc_info is not None:
+        if exc_info is None:
+            self.outage_backoff.reset()
+        elif is_outage(exc_info[1]):
+            self.requeue_later(message, f"an outage, not a bad message: its database or the broker "
+                                        f"is unavailable ({exc_info[1]!r:.300}); it keeps its retries")
+            return
+        else:
             try:
                 target = retry_or_park(self.container.config["AMQP_URI"],
                                        self.queue.name, message, exc_info)
-                log.warning("%s failed (%s); sent to %s", self.method_name,
+                log.warning("%s failed on its message (%s); sent to %s", self.method_name,
                             exc_info[1].__class__.__name__, target)
-            except Exception:
-                log.exception("could not reschedule a failed message; it is requeued")
-                time.sleep(REQUEUE_PAUSE_S)  # green under eventlet: only this worker waits
-                self.queue_consumer.requeue_message(message)
+            except Exception as exc:
+                self.requeue_later(message, f"it failed ({exc_info[1].__class__.__name__}) and could "
+                                            f"not be sent to its retry queue ({exc!r:.300})")
                 return
         self.queue_consumer.ack_message(message)
+
+    def requeue_later(self, message, why: str) -> None:
+        """Requeue the message, unchanged, after the outage back-off."""
+        pause = self.outage_backoff.next()
+        log.warning("%s could not run: %s; requeued in %.1f s", self.method_name, why, pause)
+        time.sleep(pause)  # green under eventlet: only this worker waits
+        self.queue_consumer.requeue_message(message)
 
 
 class EventHandler(RetryOnError, NamekoEventHandler):
