@@ -5,6 +5,8 @@ greenlet per request keeps many such waits in flight per core.
 """
 import os
 
+from psycogreen.gevent import patch_psycopg
+
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gevent"
@@ -15,6 +17,14 @@ graceful_timeout = 25
 # one host (tests, benchmarks) would fight over it, and nothing here uses it.
 control_socket_disable = True
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+def post_fork(server, worker):
+    """psycopg2 waits for PostgreSQL in C, which gevent's monkey-patching
+    does not reach: one slow query would stall every request of the worker
+    (and, past ``timeout``, get it killed). psycogreen's wait callback makes
+    each such wait yield to the worker's other greenlets."""
+    patch_psycopg()
 
 # gunicorn's own lines as JSON too, like every other Dealerflow log line.
 logconfig_dict = {
