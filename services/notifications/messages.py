@@ -1,4 +1,11 @@
 """What a notification says."""
+from services.notifications.models import TITLE_LENGTH
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when cut: a
+    title built from a platform's fields must fit its column."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def new_lead_message(assigned: dict) -> tuple[str, str]:
@@ -6,7 +13,7 @@ def new_lead_message(assigned: dict) -> tuple[str, str]:
     who = assigned.get("customer_name") or assigned.get("phone") or "A customer"
     interest = assigned.get("interest") or {}
     car = " ".join(str(interest[k]) for k in ("brand", "model") if interest.get(k))
-    title = f"New lead: {who}"
+    title = fit(f"New lead: {who}", TITLE_LENGTH)
     lines = [f"Source: {assigned['source']}"]
     if assigned.get("phone"):
         lines.append(f"Phone: {assigned['phone']}")

@@ -5,13 +5,13 @@ from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
 from services.notifications import handlers
-from services.notifications.models import OutboxMessage
+from services.notifications.models import OutboxMessage, ProcessedMessage
 from services.notifications.schemas import InboxMessageOut
 
 
 class NotificationsService(Reliable):
     name = "notifications"
-    relay = Relay(name, OutboxMessage)
+    relay = Relay(name, OutboxMessage, ProcessedMessage)
     db = Database(relay)
     correlation = Correlation()
 

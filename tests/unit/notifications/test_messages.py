@@ -1,5 +1,6 @@
 """services.notifications.messages: what the new-lead inbox message says."""
 from services.notifications.messages import new_lead_message
+from services.notifications.models import TITLE_LENGTH
 
 
 def make_assigned(**overrides) -> dict:
@@ -42,3 +43,9 @@ def test_no_interest_line_without_a_car():
         _, body = new_lead_message(make_assigned(interest=interest))
         assert "Interested in" not in body
         assert body.splitlines()[-1] == "Call now: the first-contact clock is running."
+
+
+def test_a_title_from_the_longest_name_still_fits_its_column():
+    title, _ = new_lead_message(make_assigned(customer_name="王" * 200))
+    assert len(title) == TITLE_LENGTH
+    assert title.startswith("New lead: 王") and title.endswith("…")
