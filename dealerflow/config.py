@@ -4,9 +4,11 @@ Every setting has a default that makes `make run` work on a bare machine:
 RabbitMQ on localhost and one SQLite file per service under ``var/``.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
-SERVICES = ("gateway", "customers", "leads", "followups", "notifications")
+WORKERS = ("customers", "leads", "followups", "notifications")  # the nameko services
+SERVICES = ("gateway", *WORKERS)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +32,15 @@ def database_url(service: str) -> str:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def dedupe_retention() -> timedelta:
+    """How long duplicates are recognised: the gateway's intake ledger and
+    Idempotency-Keys, and every service's ``processed_messages``
+    (``DEDUPE_RETENTION_DAYS``, default 30, at least 1). It must outlast any
+    redelivery: retries take minutes, and a parked message should be replayed
+    within it."""
+    return timedelta(days=max(1, env_int("DEDUPE_RETENTION_DAYS", 30)))
 
 
 def nameko_config(service: str) -> dict:

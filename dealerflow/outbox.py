@@ -46,7 +46,7 @@ class ProcessedMixin:
     """Columns of a service's ``processed_messages`` table (the inbox)."""
     message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     handler: Mapped[str] = mapped_column(String(100), primary_key=True)
-    processed_at: Mapped[object] = mapped_column(UTCDateTime)
+    processed_at: Mapped[object] = mapped_column(UTCDateTime, index=True)  # for pruning
 
 
 def service_tables(consumes: bool = True):
@@ -78,23 +78,28 @@ def record(session, outbox_model, event_type: str, **data) -> dict:
     return payload
 
 
-def first_delivery(session, processed_model, message_id: str, handler: str) -> bool:
-    """True the first time ``handler`` sees ``message_id``; the mark commits
-    with the handler's own writes, so a crash before commit leaves no mark.
-    (One INSERT that ignores a conflict: no read first.)"""
+def insert_or_ignore(session, model, **values) -> bool:
+    """INSERT the row unless its key exists (one statement, no read first,
+    safe against a concurrent twin); True when it was inserted."""
     dialect = {"sqlite": sqlite, "postgresql": postgresql}[session.get_bind().dialect.name]
-    inserted = session.execute(
-        dialect.insert(processed_model).values(message_id=message_id, handler=handler,
-                                               processed_at=utcnow()).on_conflict_do_nothing())
+    inserted = session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
     return inserted.rowcount == 1
 
 
-class Relay:
-    """Publishes a service's outbox rows to ``<service>.events``."""
+def first_delivery(session, processed_model, message_id: str, handler: str) -> bool:
+    """True the first time ``handler`` sees ``message_id``; the mark commits
+    with the handler's own writes, so a crash before commit leaves no mark."""
+    return insert_or_ignore(session, processed_model, message_id=message_id, handler=handler,
+                            processed_at=utcnow())
 
-    def __init__(self, service: str, outbox_model):
+
+class Relay:
+    """Publishes a service's outbox rows to ``<service>.events``, and keeps
+    the outbox and the inbox (``processed_messages``) from growing for ever."""
+
+    def __init__(self, service: str, outbox_model, processed_model=None):
         self.exchange = Exchange(f"{service}.events", type="topic", durable=True)
-        self.outbox_model = outbox_model
+        self.outbox_model, self.processed_model = outbox_model, processed_model
         self._publisher = None
         self._purged_at = time.monotonic()
         self.confirmed: list[str] = []  # published, not yet marked sent
@@ -118,13 +123,12 @@ class Relay:
 
     def publish_pending(self, session, older_than=timedelta(seconds=2), limit=500) -> int:
         """Mark what was published as sent; publish rows a crash or an outage
-        left unsent; now and then forget rows sent longer ago than ``KEEP_SENT``."""
+        left unsent; now and then forget what is old (``purge``)."""
         self.mark_sent(session)
         model = self.outbox_model
         if time.monotonic() - self._purged_at > PURGE_EVERY_S:
             self._purged_at = time.monotonic()
-            session.execute(delete(model).where(model.sent_at < utcnow() - KEEP_SENT))
-            session.commit()
+            self.purge(session)
         rows = session.scalars(
             select(model).where(model.sent_at.is_(None),
                                 model.created_at < utcnow() - older_than)
@@ -134,6 +138,17 @@ class Relay:
         sent = self._publish(pending)
         self.mark_sent(session)
         return sent
+
+    def purge(self, session) -> None:
+        """Forget outbox rows sent longer ago than ``KEEP_SENT``, and
+        processed-message marks older than the dedupe retention (by then no
+        redelivery of those messages can come)."""
+        outbox, processed = self.outbox_model, self.processed_model
+        session.execute(delete(outbox).where(outbox.sent_at < utcnow() - KEEP_SENT))
+        if processed is not None:
+            session.execute(delete(processed).where(
+                processed.processed_at < utcnow() - config.dedupe_retention()))
+        session.commit()
 
     def mark_sent(self, session) -> None:
         ids, self.confirmed = self.confirmed, []

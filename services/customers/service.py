@@ -4,12 +4,12 @@ from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, event_handler
 from dealerflow.outbox import Relay
 from services.customers import handlers
-from services.customers.models import OutboxMessage
+from services.customers.models import OutboxMessage, ProcessedMessage
 
 
 class CustomersService(Reliable):
     name = "customers"
-    relay = Relay(name, OutboxMessage)
+    relay = Relay(name, OutboxMessage, ProcessedMessage)
     db = Database(relay)
     correlation = Correlation()
 

@@ -5,13 +5,13 @@ from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
 from services.followups import handlers
-from services.followups.models import OutboxMessage
+from services.followups.models import OutboxMessage, ProcessedMessage
 from services.followups.schemas import TaskOut
 
 
 class FollowupsService(Reliable):
     name = "followups"
-    relay = Relay(name, OutboxMessage)
+    relay = Relay(name, OutboxMessage, ProcessedMessage)
     db = Database(relay)
     correlation = Correlation()
 

@@ -15,13 +15,13 @@ from dealerflow.messaging import Correlation, Reliable, consume, event_handler, 
 from dealerflow.outbox import Relay
 from services.leads import handlers
 from services.leads.exceptions import LeadNotFound
-from services.leads.models import OutboxMessage
+from services.leads.models import OutboxMessage, ProcessedMessage
 from services.leads.schemas import Actor, LeadPlatformView
 
 
 class LeadsService(Reliable):
     name = "leads"
-    relay = Relay(name, OutboxMessage)
+    relay = Relay(name, OutboxMessage, ProcessedMessage)
     db = Database(relay)
     correlation = Correlation()
 

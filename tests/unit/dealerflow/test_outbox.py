@@ -1,13 +1,15 @@
 """dealerflow.outbox: ``record`` and ``first_delivery`` on a real SQLite
 database, with the customers service's models."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from dealerflow.contracts import CUSTOMER_MATCHED, SCHEMAS
-from dealerflow.db import make_engine
+from dealerflow.db import make_engine, utcnow
 from dealerflow.logs import correlation_id
-from dealerflow.outbox import first_delivery, record
+from dealerflow.outbox import Relay, first_delivery, record
 from services.customers.models import Base, OutboxMessage, ProcessedMessage
 
 
@@ -97,3 +99,22 @@ def test_first_delivery_mark_is_lost_with_a_rollback(sessions):
         session.rollback()   # the handler crashed before its commit
     with sessions() as session:
         assert first_delivery(session, ProcessedMessage, "ev-1", "match") is True
+
+
+def test_purge_forgets_sent_events_and_processed_marks_past_their_retention(sessions, monkeypatch):
+    monkeypatch.setenv("DEDUPE_RETENTION_DAYS", "2")
+    now = utcnow()
+    with sessions() as session:
+        for days, message_id in ((3, "old"), (1, "recent")):
+            session.add(ProcessedMessage(message_id=message_id, handler="h",
+                                         processed_at=now - timedelta(days=days)))
+        for days, event_id in ((8, "old-sent"), (1, "recent-sent")):
+            session.add(OutboxMessage(id=event_id, event_type=CUSTOMER_MATCHED, payload={},
+                                      created_at=now - timedelta(days=days),
+                                      sent_at=now - timedelta(days=days)))
+        session.add(OutboxMessage(id="old-unsent", event_type=CUSTOMER_MATCHED, payload={},
+                                  created_at=now - timedelta(days=30)))
+        session.commit()
+        Relay("customers", OutboxMessage, ProcessedMessage).purge(session)
+        assert set(session.scalars(select(ProcessedMessage.message_id))) == {"recent"}
+        assert set(session.scalars(select(OutboxMessage.id))) == {"recent-sent", "old-unsent"}
