@@ -2,11 +2,12 @@
 import logging
 
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED
 from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
-from dealerflow.outbox import first_delivery, record
+from dealerflow.outbox import first_delivery, insert_or_ignore, record
 from services.leads.exceptions import LeadNotFound
 from services.leads.models import (
     Assignment,
@@ -27,7 +28,9 @@ def accept_lead(session, submitted: dict) -> Lead | None:
     fields = submitted["lead"]
     same = Lead.id == submitted["id"]
     if fields.get("external_id"):
-        same = or_(same, and_(Lead.platform == submitted["platform"], Lead.source == fields["source"],
+        same = or_(same, and_(Lead.platform == submitted["platform"],
+                              Lead.store_code == submitted["store_code"],
+                              Lead.source == fields["source"],
                               Lead.external_id == fields["external_id"]))
     if session.scalar(select(Lead.id).where(same).limit(1)) is not None:
         log.info("lead %s is here already; ignored", submitted["id"])
@@ -45,6 +48,7 @@ def accept_lead(session, submitted: dict) -> Lead | None:
     session.add(lead)
     record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
            source=lead.source, channel=lead.channel, customer=lead.customer)
+    session.flush()
     assign_round_robin(session, lead)
     session.commit()
     log.info("lead %s stored for %s (%s), %s", lead.id, lead.store_code, lead.source,
@@ -58,20 +62,34 @@ def _aware(moment):
 
 
 def assign_round_robin(session, lead: Lead) -> bool:
-    """Give the lead to the store's next active consultant, if it has one."""
+    """Give the lead to the store's next active consultant, if it has one.
+    Only a lead that has no consultant yet is given: the UPDATE is
+    conditional, so two transactions that both saw the lead waiting (two
+    roster events at once) assign it once; the later one finds it taken
+    (on PostgreSQL it waits for the first's row lock, then re-reads)."""
     candidates = session.scalars(select(RosterMember.user_id).where(
         RosterMember.store_code == lead.store_code, RosterMember.role == "consultant",
         RosterMember.active.is_(True))).all()
     rotation = session.get(StoreRotation, lead.store_code, with_for_update=True)
-    if rotation is None:
-        rotation = StoreRotation(store_code=lead.store_code)
-        session.add(rotation)
+    if rotation is None:  # the store's first lead; a concurrent twin may create it too
+        insert_or_ignore(session, StoreRotation, store_code=lead.store_code)
+        rotation = session.get(StoreRotation, lead.store_code, with_for_update=True)
     consultant_id = next_in_rotation(candidates, rotation.last_user_id)
     if consultant_id is None:
         log.warning("store %s has no active consultant; lead %s waits", lead.store_code, lead.id)
         return False
+    assigned_at = utcnow()
+    taken = session.execute(
+        update(Lead).where(Lead.id == lead.id, Lead.consultant_id.is_(None))
+        .values(consultant_id=consultant_id, status="assigned", assigned_at=assigned_at)
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        log.info("lead %s was assigned meanwhile; left as it is", lead.id)
+        return False
+    for name, value in (("consultant_id", consultant_id), ("status", "assigned"),
+                        ("assigned_at", assigned_at)):
+        set_committed_value(lead, name, value)  # as written: no second UPDATE
     rotation.last_user_id = consultant_id
-    lead.consultant_id, lead.status, lead.assigned_at = consultant_id, "assigned", utcnow()
     session.add(Assignment(lead_id=lead.id, consultant_id=consultant_id, reason="round_robin",
                            assigned_at=lead.assigned_at))
     record(session, OutboxMessage, LEAD_ASSIGNED, lead_id=lead.id, store_code=lead.store_code,

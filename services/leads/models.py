@@ -11,7 +11,7 @@ Base, OutboxMessage, ProcessedMessage = service_tables()
 
 class Lead(Base):
     __tablename__ = "leads"
-    __table_args__ = (UniqueConstraint("platform", "source", "external_id"),)
+    __table_args__ = (UniqueConstraint("platform", "store_code", "source", "external_id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     platform: Mapped[str] = mapped_column(String(64))
