@@ -56,11 +56,28 @@ class Tolerant(Schema):
 
 # -- the lead as platforms send it (the public contract of POST /v1/leads) ----
 
+def fits_lowercased(limit: int):
+    """A length check on the form a service stores (stripped, lower case):
+    lower-casing can make a string longer (``"İ".lower()`` is two characters)."""
+    def check(value: str) -> None:
+        if len(value.strip().lower()) > limit:
+            raise ValidationError(f"Longer than {limit} characters once in lower case.")
+    return check
+
+
+def plausible_received_at(value: datetime) -> None:
+    if not received_at_in_range(value):
+        raise ValidationError("Must lie between 2000-01-01 and one day from now.")
+
+
+MAX_MONEY = 10**15  # minor units: ten trillion yuan, and exact as a JSON number everywhere
+
+
 class Customer(Tolerant):
     name = fields.String(validate=validate.Length(max=200))
     phone = fields.String(validate=validate.Length(max=40))
     phones = fields.List(fields.Dict(), validate=validate.Length(max=20))
-    email = fields.String(validate=validate.Length(max=254))
+    email = fields.String(validate=fits_lowercased(254))
     city = fields.String(validate=validate.Length(max=100))
     language = fields.String(validate=validate.Length(max=16))
     address = fields.Dict()
@@ -75,8 +92,8 @@ class Interest(Tolerant):
     fuel_type = fields.String(validate=validate.Length(max=20))
     vin = fields.String(validate=validate.Length(max=40))
     stock = fields.String(validate=validate.Length(max=40))
-    budget_min = fields.Integer(validate=validate.Range(min=0))
-    budget_max = fields.Integer(validate=validate.Range(min=0))
+    budget_min = fields.Integer(validate=validate.Range(min=0, max=MAX_MONEY))
+    budget_max = fields.Integer(validate=validate.Range(min=0, max=MAX_MONEY))
     currency = fields.String(validate=validate.Length(equal=3))
     timeframe = fields.String(validate=validate.Length(max=40))
     finance = fields.Boolean()
@@ -89,7 +106,7 @@ class Lead(Tolerant):
     external_id = fields.String(validate=validate.Length(min=1, max=128))
     channel = fields.String(load_default="other", validate=validate.OneOf(CHANNELS))
     store_code = fields.String(validate=validate.Length(min=1, max=32))
-    received_at = fields.DateTime()
+    received_at = fields.DateTime(validate=plausible_received_at)
     customer = fields.Nested(Customer, required=True)
     interest = fields.Nested(Interest)
     trade_in = fields.List(fields.Dict(), validate=validate.Length(max=10))

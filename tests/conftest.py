@@ -1,6 +1,16 @@
+import os
+
 import pytest
+from hypothesis import settings
 
 from tests.support.stack import Stack
+
+# Property-based tests search a bounded number of examples; in CI with a
+# fixed seed, so that a run is repeatable (a failure prints its example).
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=200,
+                          print_blob=True)
+settings.register_profile("dev", deadline=None, max_examples=200)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -4,7 +4,7 @@
     dealerflow seed-demo
     dealerflow create-store CODE --name NAME [--timezone TZ] [--response-minutes N]
     dealerflow create-user USERNAME --role ROLE [--store CODE ...] [--name NAME] [--email E]
-    dealerflow create-api-key --store CODE [--store CODE ...] [--platform NAME] [--rate-limit N]
+    dealerflow create-api-key --store CODE [--store CODE ...] --platform NAME [--rate-limit N]
     dealerflow revoke-api-key KEY_OR_ID
     dealerflow parked [--replay]
 
@@ -173,7 +173,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("create-api-key", help="create a lead platform's API key")
     s.add_argument("--store", action="append", required=True, help="a store code (repeat for several)")
-    s.add_argument("--platform", default="default", help="the platform's name")
+    s.add_argument("--platform", required=True,
+                   help="the platform's name (e.g. autohome); its keys share one namespace of leads")
     s.add_argument("--rate-limit", type=int, default=100, help="requests per second; 0 for none")
     s.set_defaults(func=cmd_create_api_key)
 

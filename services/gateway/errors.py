@@ -7,6 +7,7 @@ import falcon
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from sqlalchemy import exc as sa_exc
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,22 @@ def handle_bus_down(req, resp, exc, params):
         headers={"Retry-After": "5"}), params)
 
 
+def handle_database_down(req, resp, exc, params):
+    log.error("gateway database unavailable: %r", exc)
+    handle_gateway_error(req, resp, Unavailable(
+        "Leads cannot be taken right now; nothing was accepted. Try again shortly.",
+        headers={"Retry-After": "5"}), params)
+
+
+# The gateway's own database is away (not a bug in a query): answer 503.
+DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                 sa_exc.TimeoutError)
+
+
 def install(app: falcon.App) -> None:
     app.add_error_handler(GatewayError, handle_gateway_error)
     app.add_error_handler(RemoteError, handle_remote_error)
     for exc_type in (RpcTimeout, UnknownService, KombuError, AMQPError, OSError):
         app.add_error_handler(exc_type, handle_bus_down)
+    for exc_type in DATABASE_DOWN:
+        app.add_error_handler(exc_type, handle_database_down)

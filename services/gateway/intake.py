@@ -2,16 +2,22 @@
 
 The order of checks: the key (401) and its rate (429), the media type
 (415) and the Idempotency-Key (400) before the body is read; then size
-(413), parsing (400), validation (422), the key's stores (403), and
+(413), a replayed Idempotency-Key (200, or 422 for another body), parsing
+(400), validation and storability (422), the key's stores (403), and
 safety (503).
+
+A lead's identity decides its id (``identity``), so every way the same lead
+comes back (the same external id, the same ADF prospect, the same
+Idempotency-Key) finds the same id, even from two requests at once.
 """
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from dealerflow.contracts import Lead, LeadSubmitted, schema
@@ -19,7 +25,8 @@ from dealerflow.db import utcnow
 from services.gateway.adf import AdfError, parse_adf
 from services.gateway.auth import Platform
 from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
-from services.gateway.models import IntakeRecord, Store
+from services.gateway.models import IdempotencyKey, IntakeRecord, Store
+from services.gateway.storable import TooDeep, unstorable
 
 JSON_TYPES = ("application/json",)
 XML_TYPES = ("application/xml", "text/xml", "application/x-adf+xml")
@@ -44,13 +51,19 @@ def check_idempotency_key(value: str | None) -> str | None:
     return value
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_leads(content_type: str | None, body: bytes) -> tuple[str, list[dict]]:
     """The format and the raw lead dicts of a body (each ADF one keeps ``raw``)."""
     if body_format(content_type) == "json":
         try:
-            document = json.loads(body.decode("utf-8"))
+            document = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest(f"The body is not valid JSON: {exc}")
+        except RecursionError:
+            raise BadRequest("The JSON document nests too deeply.")
         if not isinstance(document, dict):
             raise Invalid("The JSON lead must be an object.", errors={"_schema": ["Expected an object."]})
         return "json", [document]
@@ -61,17 +74,33 @@ def read_leads(content_type: str | None, body: bytes) -> tuple[str, list[dict]]:
 
 
 def validate(documents: list[dict]) -> list[dict]:
-    """The leads loaded with the contract's schema; ``Invalid`` names every bad field."""
+    """The leads loaded with the contract's schema; ``Invalid`` names every
+    bad field, including values no service could store."""
     leads, errors = [], {}
     for index, document in enumerate(documents):
         try:
-            leads.append(schema(Lead).load({k: v for k, v in document.items() if k != "raw"}))
+            problems = unstorable(document)
+        except TooDeep as exc:
+            raise BadRequest(str(exc))
+        try:
+            lead = schema(Lead).load({k: v for k, v in document.items() if k != "raw"})
         except ValidationError as exc:
-            errors[index] = exc.messages
+            problems = problems or exc.messages
+        if problems:
+            errors[index] = problems
+        else:
+            leads.append(lead)
     if errors:
         raise Invalid("The lead does not meet the contract; see errors.",
                       errors=errors[0] if len(documents) == 1 else {"leads": errors})
     return leads
+
+
+def read_and_validate(content_type: str | None, body: bytes) -> tuple[str, list[dict], list[dict]]:
+    """The format, the documents and the loaded leads of a body: all the
+    CPU work of intake, in one call that can run off the event loop."""
+    fmt, documents = read_leads(content_type, body)
+    return fmt, documents, validate(documents)
 
 
 def resolve_store(session, platform: Platform, store_code: str | None) -> Store:
@@ -88,45 +117,64 @@ def resolve_store(session, platform: Platform, store_code: str | None) -> Store:
     return store
 
 
-def dedupe_keys(platform: Platform, lead: dict, idempotency_key: str | None, index: int,
-                raw: str | None = None) -> list[str]:
-    """The ways this lead is recognised when the same platform sends it
-    again: its Idempotency-Key, its source and external id, and for ADF the
-    exact text of its prospect (a resent document is the same lead)."""
-    keys = []
-    if idempotency_key:
-        keys.append(f"key:{platform.platform}:{idempotency_key}:{index}")
+def identity(platform: Platform, store_code: str, lead: dict, raw: str | None,
+             idempotency_key: str | None) -> str | None:
+    """What makes a lead the same lead when it comes again, scoped to the
+    platform and the store: its source and external id; else, for ADF, the
+    prospect's own text; else the request's Idempotency-Key. A JSON lead with
+    none of these is new every time. The same external id sent for two
+    stores is two leads: a store never learns of another's."""
+    scope = f"{platform.platform}:{store_code}"
     if lead.get("external_id"):
-        keys.append(f"ext:{platform.platform}:{lead['source']}:{lead['external_id']}")
+        return f"ext:{scope}:{lead['source']}:{lead['external_id']}"
     if raw:
-        keys.append(f"adf:{platform.platform}:{hashlib.sha256(raw.encode()).hexdigest()}")
-    return keys
+        return f"adf:{scope}:{hashlib.sha256(raw.encode()).hexdigest()}"
+    if idempotency_key:
+        return f"key:{scope}:{idempotency_key}"
+    return None
 
 
-def lead_id_for(keys: list[str]) -> str:
-    """The same submission always gets the same id, so that even a publish
-    repeated after a crash is recognised downstream."""
-    return str(uuid.uuid5(LEAD_NAMESPACE, keys[0])) if keys else str(uuid.uuid4())
+def lead_id_for(lead_identity: str | None) -> str:
+    """The same lead always gets the same id, so that twins posted at once,
+    or a publish repeated after a crash, are recognised downstream."""
+    return str(uuid.uuid5(LEAD_NAMESPACE, lead_identity)) if lead_identity else str(uuid.uuid4())
+
+
+def request_hash(body: bytes, store_code: str | None) -> str:
+    """What an Idempotency-Key is bound to: the body and the store asked for."""
+    return hashlib.sha256(body + b"\0" + (store_code or "").encode()).hexdigest()
+
+
+def replayed(session, platform: Platform, idempotency_key: str, body_hash: str) -> list[str] | None:
+    """The lead ids a request with this Idempotency-Key was answered with;
+    None for a new key. The same key with another body is refused, as
+    Stripe does: the platform is confused, and guessing would lose a lead."""
+    row = session.get(IdempotencyKey, (platform.platform, idempotency_key))
+    if row is None:
+        return None
+    if row.request_hash != body_hash:
+        raise Invalid("This Idempotency-Key was used before with a different request.",
+                      errors={"Idempotency-Key": ["Already used with another body; use a new key."]})
+    return row.lead_ids
 
 
 def prepare(session, platform: Platform, documents: list[dict], leads: list[dict], fmt: str,
             idempotency_key: str | None, store_code: str | None = None) -> list[dict]:
-    """For each lead: its id, whether it is new, its ledger keys and message.
-    A lead's own ``store_code`` wins over the one of the request (the
-    ``store_code`` query parameter, for ADF senders)."""
-    prepared = []
-    for index, (document, lead) in enumerate(zip(documents, leads)):
+    """For each lead: its id, whether it is new, and its message. A lead's
+    own ``store_code`` wins over the one of the request (the ``store_code``
+    query parameter, for ADF senders). A lead repeated within the request
+    (ADF prospects sharing an ``<id>``) is new only the first time."""
+    prepared, seen = [], set()
+    for document, lead in zip(documents, leads):
         store = resolve_store(session, platform, lead.pop("store_code", None) or store_code)
         if lead.get("received_at") is not None and lead["received_at"].tzinfo is None:
             lead["received_at"] = lead["received_at"].replace(tzinfo=ZoneInfo(store.timezone))
         raw = document.get("raw") if fmt == "adf" else None
-        keys = dedupe_keys(platform, lead, idempotency_key, index, raw)
-        known = session.scalar(select(IntakeRecord.lead_id).where(
-            IntakeRecord.dedupe_key.in_(keys))) if keys else None
-        lead_id = known or lead_id_for(keys)
+        lead_id = lead_id_for(identity(platform, store.code, lead, raw, idempotency_key))
+        new = lead_id not in seen and session.get(IntakeRecord, lead_id) is None
+        seen.add(lead_id)
         prepared.append({
-            "id": lead_id, "new": known is None, "store_code": store.code,
-            "keys": keys + [f"id:{lead_id}"],
+            "id": lead_id, "new": new, "store_code": store.code,
             "message": schema(LeadSubmitted).dump({
                 "id": lead_id, "platform": platform.platform, "api_key_id": platform.key_id,
                 "store_code": store.code, "submitted_at": utcnow(), "format": fmt,
@@ -136,13 +184,11 @@ def prepare(session, platform: Platform, documents: list[dict], leads: list[dict
 
 
 def remember(session, platform: Platform, item: dict) -> bool:
-    """Write the ledger rows of a published lead; False when a concurrent
-    twin wrote them first (then this one is a repeat)."""
-    now = utcnow()
+    """Write the ledger row of a published lead; False when a concurrent
+    twin wrote it first (then this one is a repeat)."""
     try:
-        for key in item["keys"]:
-            session.add(IntakeRecord(dedupe_key=key, lead_id=item["id"], platform=platform.platform,
-                                     store_code=item["store_code"], created_at=now))
+        session.add(IntakeRecord(lead_id=item["id"], platform=platform.platform,
+                                 store_code=item["store_code"], created_at=utcnow()))
         session.commit()
         return True
     except IntegrityError:
@@ -150,8 +196,31 @@ def remember(session, platform: Platform, item: dict) -> bool:
         return False
 
 
+def remember_key(session, platform: Platform, idempotency_key: str, body_hash: str,
+                 lead_ids: list[str]) -> None:
+    """Bind the key to this request; a concurrent twin may have done it first."""
+    try:
+        session.add(IdempotencyKey(platform=platform.platform, key=idempotency_key,
+                                   request_hash=body_hash, lead_ids=lead_ids, created_at=utcnow()))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+
+
 def find_accepted(session, platform: Platform, lead_id: str) -> IntakeRecord | None:
     """A lead this platform submitted that the leads service has not stored yet."""
-    return session.scalar(select(IntakeRecord).where(
-        IntakeRecord.dedupe_key == f"id:{lead_id}", IntakeRecord.platform == platform.platform,
-        IntakeRecord.store_code.in_(platform.stores)))
+    record = session.get(IntakeRecord, lead_id)
+    if record is None or record.platform != platform.platform or record.store_code not in platform.stores:
+        return None
+    return record
+
+
+def prune(session, retention: timedelta) -> int:
+    """Forget accepted leads and Idempotency-Keys older than ``retention``;
+    how many rows went. A lead long stored answers ``GET`` from the leads
+    service and is recognised there by its id, so nothing is lost."""
+    cutoff = utcnow() - retention
+    gone = sum(session.execute(delete(model).where(model.created_at < cutoff)).rowcount
+               for model in (IntakeRecord, IdempotencyKey))
+    session.commit()
+    return gone

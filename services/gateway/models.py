@@ -1,5 +1,6 @@
 """The gateway's tables: the organisation (stores, users, API keys), the
-intake ledger that makes platform submissions idempotent, and its outbox."""
+intake ledger and idempotency keys that make platform submissions
+idempotent, and its outbox."""
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,12 +65,27 @@ class ApiKey(Base):
 
 
 class IntakeRecord(Base):
-    """One row per way a submitted lead can be recognised when it comes again
-    (its Idempotency-Key, its source and external id, its own id)."""
-    __tablename__ = "intake_ledger"
+    """A lead the gateway accepted: it answers ``GET`` until the leads
+    service has stored the lead, and says "seen" when the same lead comes
+    again. A lead's id is derived from its identity (see ``intake.identity``),
+    so this one row recognises every way the lead can come back. Pruned after
+    ``DEDUPE_RETENTION_DAYS``."""
+    __tablename__ = "intake_leads"
 
-    dedupe_key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    lead_id: Mapped[str] = mapped_column(String(36), index=True)
+    lead_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     platform: Mapped[str] = mapped_column(String(64))
     store_code: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[object] = mapped_column(UTCDateTime)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
+
+
+class IdempotencyKey(Base):
+    """A platform's ``Idempotency-Key``: the request it first came with (a
+    hash of its body) and the leads that request was answered with. The
+    same key with another body is refused. Pruned with the intake ledger."""
+    __tablename__ = "idempotency_keys"
+
+    platform: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    lead_ids: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, index=True)

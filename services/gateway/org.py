@@ -18,6 +18,7 @@ from services.gateway.models import ApiKey, OutboxMessage, Store, User, UserStor
 ROLES = ("consultant", "manager", "group_admin")
 STORE_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+PLATFORM = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 
 
 class OrgError(ValueError):
@@ -76,9 +77,13 @@ def announce_user(session, user: User) -> None:
            email=user.email, active=user.active, revision=user.revision)
 
 
-def create_api_key(session, stores: list[str], platform: str = "default",
+def create_api_key(session, stores: list[str], platform: str,
                    rate_limit: int = 100) -> tuple[ApiKey, str]:
-    """A new key for ``stores``; returns the row and the key (shown once)."""
+    """A new key of the named ``platform`` for ``stores``; returns the row and
+    the key (shown once). A platform's keys share its idempotency and
+    ``(source, external_id)`` namespace; no two platforms ever do."""
+    if not PLATFORM.fullmatch(platform or ""):
+        raise OrgError(f"platform {platform!r} must be 2-64 characters of a-z, 0-9, '.', '_', '-'")
     if not stores:
         raise OrgError("an API key needs at least one store (--store CODE)")
     unknown = [code for code in stores if session.get(Store, code) is None]

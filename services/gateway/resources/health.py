@@ -1,7 +1,15 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (it can do its work)."""
-import falcon
+"""``/healthz`` (the process answers) and ``/readyz`` (it can take leads).
 
-SERVICES = ("customers", "leads", "followups", "notifications")
+Readiness is what intake needs and nothing more: the broker and the
+gateway's own database. A service that is down or slow never makes the
+gateway unready (the leads wait in their durable queue for it);
+``/readyz?full=1`` also asks every service for a ping, for people and for
+tests that want the whole system up.
+"""
+import falcon
+from sqlalchemy import text
+
+from dealerflow.config import WORKERS
 
 
 class Health:
@@ -9,26 +17,34 @@ class Health:
         resp.media = {"status": "ok"}
 
 
+def failure(exc: Exception, what: str) -> str:
+    return f"{what}: {exc.__class__.__name__}"
+
+
 class Ready:
-    def __init__(self, publisher, rpc):
-        self.publisher, self.rpc = publisher, rpc
+    def __init__(self, sessions, publisher, rpc):
+        self.sessions, self.publisher, self.rpc = sessions, publisher, rpc
 
     def on_get(self, req, resp):
-        checks = {}
-        try:
-            self.publisher.ping()
-            checks["broker"] = "ok"
-        except Exception as exc:
-            checks["broker"] = f"unreachable: {exc.__class__.__name__}"
-        for service in SERVICES:
-            if checks["broker"] != "ok":
-                checks[service] = "not asked: the broker is unreachable"
-                continue
-            try:
-                self.rpc.call(service, "ping")
-                checks[service] = "ok"
-            except Exception as exc:
-                checks[service] = f"no answer: {exc.__class__.__name__}"
+        checks = {"broker": self.check(self.publisher.ping, "unreachable"),
+                  "database": self.check(self.ping_database, "unreachable")}
+        if req.get_param_as_bool("full"):
+            for service in WORKERS:
+                checks[service] = (self.check(lambda: self.rpc.call(service, "ping"), "no answer")
+                                   if checks["broker"] == "ok"
+                                   else "not asked: the broker is unreachable")
         ready = all(value == "ok" for value in checks.values())
         resp.status = falcon.HTTP_200 if ready else falcon.HTTP_503
         resp.media = {"status": "ready" if ready else "not ready", "checks": checks}
+
+    @staticmethod
+    def check(probe, what: str) -> str:
+        try:
+            probe()
+            return "ok"
+        except Exception as exc:
+            return failure(exc, what)
+
+    def ping_database(self) -> None:
+        with self.sessions() as session:
+            session.execute(text("SELECT 1"))

@@ -39,29 +39,59 @@ class Platforms:
         return platform
 
 
+def inline(function, *args):
+    return function(*args)
+
+
 class LeadCollection:
-    def __init__(self, sessions, platforms, publisher, max_body: int):
+    """``POST /v1/leads``. Parsing a large body is CPU work: ``offload``
+    runs it off the worker's event loop (a thread of gevent's pool under
+    gunicorn), so that the other requests of the process keep moving."""
+
+    OFFLOAD_OVER = 64 * 1024  # bytes; smaller bodies parse in well under a millisecond
+
+    def __init__(self, sessions, platforms, publisher, max_body: int, offload=None):
         self.sessions, self.platforms = sessions, platforms
         self.publisher, self.max_body = publisher, max_body
+        self.offload = offload or inline
 
     def on_post(self, req, resp):
         platform = self.platforms.authenticate(req)
         intake.body_format(req.content_type)  # 415 before the body is read
         idempotency_key = intake.check_idempotency_key(req.get_header("Idempotency-Key"))
-        fmt, documents = intake.read_leads(req.content_type, read_body(req, self.max_body))
-        leads = intake.validate(documents)
+        body = read_body(req, self.max_body)
+        store_code = req.get_param("store_code")
+        body_hash = intake.request_hash(body, store_code)
+        replayed = None
+        if idempotency_key:
+            with self.sessions() as session:
+                replayed = intake.replayed(session, platform, idempotency_key, body_hash)
+        if replayed is not None:
+            fmt, ids, new = intake.body_format(req.content_type), replayed, False
+        else:
+            fmt, ids, new = self.accept(platform, req.content_type, body, store_code, idempotency_key)
+            if idempotency_key:
+                with self.sessions() as session:
+                    intake.remember_key(session, platform, idempotency_key, body_hash, ids)
+        answers = [{"id": lead_id, "status": "accepted", "status_url": f"/v1/leads/{lead_id}"}
+                   for lead_id in ids]
+        resp.status = falcon.HTTP_202 if new else falcon.HTTP_200
+        resp.media = answers[0] if fmt == "json" else {"leads": answers}
+
+    def accept(self, platform, content_type, body, store_code, idempotency_key):
+        """Parse, validate and publish; the format, the lead ids, and
+        whether any lead was new."""
+        parse = self.offload if len(body) > self.OFFLOAD_OVER else inline
+        fmt, documents, leads = parse(intake.read_and_validate, content_type, body)
         with self.sessions() as session:
             prepared = intake.prepare(session, platform, documents, leads, fmt, idempotency_key,
-                                      req.get_param("store_code"))
+                                      store_code)
         for item in prepared:
             if item["new"]:
                 self.publisher.publish(item["message"])
                 with self.sessions() as session:
                     item["new"] = intake.remember(session, platform, item)
-        answers = [{"id": item["id"], "status": "accepted",
-                    "status_url": f"/v1/leads/{item['id']}"} for item in prepared]
-        resp.status = falcon.HTTP_202 if any(item["new"] for item in prepared) else falcon.HTTP_200
-        resp.media = answers[0] if fmt == "json" else {"leads": answers}
+        return fmt, [item["id"] for item in prepared], any(item["new"] for item in prepared)
 
 
 class LeadItem:

@@ -1,12 +1,17 @@
 """The gateway's HTTP app without a broker: a real SQLite gateway database,
 a fake publisher and a fake RPC, driven through falcon's TestClient."""
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import falcon.testing
 import pytest
+from nameko.exceptions import RpcTimeout
 from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 
+from dealerflow.config import WORKERS
+from dealerflow.db import make_engine
 from services.gateway.app import create_app
 from services.gateway.errors import NotFound, Unavailable
 from services.gateway.models import ApiKey, IntakeRecord
@@ -196,6 +201,43 @@ def test_another_idempotency_key_is_another_lead(client, publisher, key):
     assert len(publisher.messages) == 2
 
 
+def test_same_idempotency_key_with_another_body_is_422(client, publisher, key):
+    first = post_json(client, key, make_lead(), **{"Idempotency-Key": "req-1"})
+    other = post_json(client, key, make_lead(external_id="AH-other"), **{"Idempotency-Key": "req-1"})
+    assert first.status_code == 202
+    assert other.status_code == 422
+    assert "Idempotency-Key" in other.json["errors"]
+    assert len(publisher.messages) == 1
+
+
+def test_an_idempotency_key_belongs_to_its_platform(client, publisher, key, make_key):
+    other_platform = make_key(["SH-PUDONG"], platform="p2")
+    first = post_json(client, key, make_lead(), **{"Idempotency-Key": "req-1"})
+    other = post_json(client, other_platform, make_lead(external_id="AH-other"),
+                      **{"Idempotency-Key": "req-1"})
+    assert (first.status_code, other.status_code) == (202, 202)
+    assert other.json["id"] != first.json["id"]
+
+
+def test_one_lead_under_two_idempotency_keys_gets_one_id(client, publisher, key):
+    first = post_json(client, key, make_lead(), **{"Idempotency-Key": "req-1"})
+    again = post_json(client, key, make_lead(), **{"Idempotency-Key": "req-2"})
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json["id"] == first.json["id"]
+    assert len(publisher.messages) == 1
+
+
+def test_a_store_repeating_another_stores_external_id_gets_a_lead_of_its_own(
+        client, publisher, key, make_key):
+    bj_key = make_key(["BJ-CHAOYANG"], platform="p1")
+    sh = post_json(client, key, make_lead())
+    bj = post_json(client, bj_key, make_lead(store_code="BJ-CHAOYANG"))
+    assert (sh.status_code, bj.status_code) == (202, 202)
+    assert bj.json["id"] != sh.json["id"]
+    assert client.simulate_get(f"/v1/leads/{sh.json['id']}",
+                               headers={"X-Api-Key": bj_key}).status_code == 404
+
+
 def test_same_source_and_external_id_twice_is_one_lead(client, publisher, key):
     first = post_json(client, key, make_lead())
     again = post_json(client, key, make_lead(comments="sent again"))
@@ -244,6 +286,63 @@ def test_several_bad_fields_are_all_named(client, key):
     del document["source"]
     errors = post_json(client, key, document).json["errors"]
     assert set(errors) == {"source", "channel", "interest"}
+
+
+def nested(depth: int) -> dict:
+    document = {}
+    for _ in range(depth):
+        document = {"a": document}
+    return document
+
+
+# Each value parses but some backend could not store it: refused at the door.
+UNSTORABLE = [
+    ({"comments": "call me\x00"}, ["comments"]),
+    ({"customer": {"phone": "13800138000", "address": {"street": "no\x00where"}}},
+     ["customer", "address", "street"]),
+    ({"customer": {"phone": "13800138000", "address": {"bad\x00key": "x"}}}, ["customer", "address"]),
+    ({"trade_in": [{"odometer": 2**60}]}, ["trade_in", "0", "odometer"]),
+    ({"customer": {"phone": "13800138000", "phones": [{"number": "\ud800"}]}},
+     ["customer", "phones", "0", "number"]),
+    ({"received_at": "0001-01-01T00:00:00+14:00"}, ["received_at"]),
+    ({"received_at": "9999-12-31T23:59:59-12:00"}, ["received_at"]),
+    ({"received_at": "1999-12-31T23:59:59+00:00"}, ["received_at"]),
+    ({"customer": {"email": "İ" * 200 + "@example.com"}}, ["customer", "email"]),
+    ({"interest": {"budget_max": 10**16}}, ["interest", "budget_max"]),
+]
+
+
+@pytest.mark.parametrize("overrides,path", UNSTORABLE)
+def test_what_no_service_could_store_is_422_naming_the_field(client, publisher, key, overrides, path):
+    body = json.dumps(make_lead(**overrides)).encode()  # json.dumps keeps "\ud800" as an escape
+    result = client.simulate_post("/v1/leads", body=body,
+                                  headers={"X-Api-Key": key, "Content-Type": "application/json"})
+    assert result.status_code == 422, result.json
+    node = result.json["errors"]
+    for part in path:
+        node = node[part]
+    assert node
+    assert publisher.messages == []
+
+
+@pytest.mark.parametrize("body", [
+    b'{"source": "x", "customer": {"phone": "1"}, "interest": {"budget_max": NaN}}',
+    b'{"source": "x", "customer": {"phone": "1"}, "trade_in": [{"odometer": Infinity}]}',
+    json.dumps(make_lead(trade_in=[nested(40)])).encode(),
+    b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+    b"[" * 30_000 + b"]" * 30_000,
+])
+def test_non_finite_numbers_and_deep_nesting_are_400(client, publisher, key, body):
+    result = client.simulate_post("/v1/leads", body=body,
+                                  headers={"X-Api-Key": key, "Content-Type": "application/json"})
+    assert result.status_code == 400, result.json
+    assert set(result.json) == {"title", "description"}
+    assert publisher.messages == []
+
+
+def test_a_received_at_within_a_day_ahead_is_accepted(client, key):
+    tomorrow = (datetime.now(timezone.utc) + timedelta(hours=20)).isoformat()
+    assert post_json(client, key, make_lead(received_at=tomorrow)).status_code == 202
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Api-Key": ""},
@@ -354,6 +453,38 @@ def test_resent_adf_is_recognised(client, publisher, key):
     assert len(publisher.messages) == 2
 
 
+def adf_document(*prospects: str) -> bytes:
+    return ('<?xml version="1.0"?><adf>' + "".join(prospects) + "</adf>").encode()
+
+
+def prospect(name: str, external_id: str | None = None) -> str:
+    ident = f'<id source="autohome">{external_id}</id>' if external_id else ""
+    return (f"<prospect>{ident}<customer><contact><name part=\"full\">{name}</name>"
+            f"<phone>13800138000</phone></contact></customer></prospect>")
+
+
+def test_prospects_sharing_an_id_get_one_lead_that_answers(client, publisher, key, rpc):
+    result = post_xml(client, key, adf_document(prospect("Li Na", "X-1"), prospect("Li Na 2", "X-1")))
+    assert result.status_code == 202
+    first, second = result.json["leads"]
+    assert first["id"] == second["id"]
+    assert len(publisher.messages) == 1
+    assert client.simulate_get(first["status_url"], headers={"X-Api-Key": key}).status_code == 200
+
+
+def test_a_resent_document_with_some_prospects_in_another_order_stores_each_once(
+        client, publisher, key):
+    a, b, c = prospect("Li Na"), prospect("Wang Lei"), prospect("Zhang Wei")
+    first = post_xml(client, key, adf_document(a, b, c))
+    again = post_xml(client, key, adf_document(c, a))
+    ids = {answer["id"] for answer in first.json["leads"]}
+    assert again.status_code == 200
+    assert {answer["id"] for answer in again.json["leads"]} <= ids
+    assert [answer["id"] for answer in again.json["leads"]] == [first.json["leads"][2]["id"],
+                                                                first.json["leads"][0]["id"]]
+    assert len(publisher.messages) == 3
+
+
 def test_adf_to_a_key_of_several_stores_names_the_store(client, publisher, make_key):
     key = make_key(["SH-PUDONG", "BJ-CHAOYANG"])
     body = (FIXTURES / "01_full_buy_with_tradein.xml").read_bytes()
@@ -460,15 +591,60 @@ def test_healthz(client):
     assert result.json == {"status": "ok"}
 
 
-def test_readyz_when_everything_answers(client):
+def test_readyz_asks_only_what_intake_needs(client, rpc):
     result = client.simulate_get("/readyz")
     assert result.status_code == 200
-    assert result.json["status"] == "ready"
-    assert set(result.json["checks"]) == {"broker", "customers", "leads", "followups",
-                                          "notifications"}
+    assert result.json == {"status": "ready", "checks": {"broker": "ok", "database": "ok"}}
+    assert rpc.calls == []
+
+
+def test_full_readiness_also_asks_every_service(client, rpc):
+    result = client.simulate_get("/readyz", params={"full": "1"})
+    assert result.status_code == 200
+    assert set(result.json["checks"]) == {"broker", "database", "customers", "leads",
+                                          "followups", "notifications"}
+    assert {call[:2] for call in rpc.calls} == {(service, "ping") for service in WORKERS}
+
+
+class SilentService(FakeRpc):
+    def call(self, service, method, *args):
+        if service == "notifications":
+            raise RpcTimeout()
+        return super().call(service, method, *args)
+
+
+def test_a_silent_service_leaves_the_gateway_ready_for_intake(sessions):
+    client = make_client(sessions, rpc=SilentService())
+    assert client.simulate_get("/readyz").status_code == 200
+    full = client.simulate_get("/readyz", params={"full": "1"})
+    assert full.status_code == 503
+    assert full.json["checks"]["notifications"] == "no answer: RpcTimeout"
+    assert full.json["checks"]["leads"] == "ok"
 
 
 def test_readyz_without_the_broker(sessions):
     result = make_client(sessions, DownPublisher()).simulate_get("/readyz")
     assert result.status_code == 503
     assert result.json["checks"]["broker"].startswith("unreachable")
+
+
+def missing_database():
+    """Sessions on a database that cannot be opened: its folder does not exist."""
+    return sessionmaker(make_engine("sqlite:////nonexistent-dealerflow/gateway.db", immediate=False))
+
+
+def test_readyz_without_the_database():
+    result = make_client(missing_database()).simulate_get("/readyz")
+    assert result.status_code == 503
+    assert result.json["checks"]["database"] == "unreachable: OperationalError"
+
+
+def test_intake_without_its_database_answers_503_with_retry_after(sessions, key):
+    """The key was checked against a database that then went away."""
+    client = make_client(sessions)
+    assert post_json(client, key, make_lead()).status_code == 202
+    client = make_client(missing_database())
+    result = post_json(client, key, make_lead(external_id="another"))
+    assert result.status_code == 503
+    assert result.headers["Retry-After"] == "5"
+    assert result.json["title"] == "Service unavailable"

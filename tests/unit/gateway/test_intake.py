@@ -1,14 +1,16 @@
 """services.gateway.intake: reading, validating and recognising platform leads."""
 import json
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from dealerflow.db import utcnow
 from services.gateway import intake
 from services.gateway.auth import Platform
 from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
-from services.gateway.models import IntakeRecord, Store
+from services.gateway.models import IdempotencyKey, IntakeRecord, Store
 from tests.unit.gateway.conftest import LEAD, make_lead
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "adf"
@@ -168,36 +170,50 @@ def test_every_adf_fixture_validates(name):
 
 # --- dedupe_keys and lead_id_for ----------------------------------------------
 
-def test_dedupe_keys_from_idempotency_key_and_external_id():
-    keys = intake.dedupe_keys(make_platform(), make_lead(), "req-1", 0)
-    assert keys == ["key:p1:req-1:0", "ext:p1:autohome:AH-2026-000123"]
+def test_identity_is_the_external_id_in_the_platforms_store():
+    platform = make_platform()
+    assert (intake.identity(platform, "SH-PUDONG", make_lead(), None, "req-1")
+            == "ext:p1:SH-PUDONG:autohome:AH-2026-000123")
 
 
-def test_idempotency_key_is_per_platform_and_per_prospect():
-    lead = make_lead(external_id=None)
-    assert intake.dedupe_keys(make_platform(), lead, "req-1", 0) == ["key:p1:req-1:0"]
-    assert intake.dedupe_keys(make_platform(platform="p2"), lead, "req-1", 1) == ["key:p2:req-1:1"]
-
-
-def test_no_keys_without_idempotency_key_or_external_id():
+def test_the_same_external_id_for_another_store_or_platform_is_another_lead():
     lead = make_lead()
-    del lead["external_id"]
-    assert intake.dedupe_keys(make_platform(), lead, None, 0) == []
-    assert intake.dedupe_keys(make_platform(), lead, "", 0) == []
+    first = intake.identity(make_platform(), "SH-PUDONG", lead, None, None)
+    assert intake.identity(make_platform(), "BJ-CHAOYANG", lead, None, None) != first
+    assert intake.identity(make_platform(platform="p2"), "SH-PUDONG", lead, None, None) != first
 
 
-def test_same_keys_give_the_same_id():
-    keys = ["key:p1:req-1:0", "ext:autohome:AH-2026-000123"]
-    first = intake.lead_id_for(keys)
-    assert first == intake.lead_id_for(list(keys))
+def test_an_adf_prospect_without_an_id_is_its_own_text_wherever_it_stands():
+    lead = make_lead(external_id=None)
+    raw = "<prospect><customer/></prospect>"
+    one = intake.identity(make_platform(), "SH-PUDONG", lead, raw, "req-1")
+    assert one.startswith("adf:p1:SH-PUDONG:")
+    assert intake.identity(make_platform(), "SH-PUDONG", lead, raw, "req-2") == one
+
+
+def test_without_an_external_id_the_idempotency_key_is_the_identity():
+    lead = make_lead(external_id=None)
+    assert intake.identity(make_platform(), "SH-PUDONG", lead, None, "req-1") == "key:p1:SH-PUDONG:req-1"
+    assert intake.identity(make_platform(), "SH-PUDONG", lead, None, None) is None
+
+
+def test_the_same_identity_gives_the_same_id():
+    first = intake.lead_id_for("ext:p1:SH-PUDONG:autohome:AH-1")
+    assert first == intake.lead_id_for("ext:p1:SH-PUDONG:autohome:AH-1")
     assert uuid.UUID(first).version == 5
-    assert intake.lead_id_for(["key:p1:req-2:0"]) != first
+    assert intake.lead_id_for("ext:p1:SH-PUDONG:autohome:AH-2") != first
 
 
-def test_no_keys_give_a_random_id():
-    first, second = intake.lead_id_for([]), intake.lead_id_for([])
+def test_no_identity_gives_a_random_id():
+    first, second = intake.lead_id_for(None), intake.lead_id_for(None)
     assert first != second
     assert uuid.UUID(first).version == 4
+
+
+def test_the_request_hash_binds_the_body_and_the_store():
+    assert intake.request_hash(b"{}", None) == intake.request_hash(b"{}", None)
+    assert intake.request_hash(b"{}", None) != intake.request_hash(b"{} ", None)
+    assert intake.request_hash(b"{}", None) != intake.request_hash(b"{}", "SH-PUDONG")
 
 
 # --- with the gateway database ------------------------------------------------
@@ -251,7 +267,7 @@ def test_prepare_then_remember_makes_a_repeat_known(sessions):
     assert again["new"] is False and again["id"] == first["id"]
     with sessions() as session:  # a concurrent twin writing the same rows loses
         assert intake.remember(session, platform, first) is False
-        assert session.query(IntakeRecord).count() == 3
+        assert session.query(IntakeRecord).count() == 1
 
 
 def test_naive_received_at_takes_the_stores_time_zone(sessions):
@@ -264,7 +280,7 @@ def test_naive_received_at_takes_the_stores_time_zone(sessions):
 
 def test_find_accepted_only_for_the_submitting_platform(sessions):
     platform = make_platform()
-    item = {"id": "lead-1", "store_code": "SH-PUDONG", "keys": ["id:lead-1"]}
+    item = {"id": "lead-1", "store_code": "SH-PUDONG"}
     with sessions() as session:
         intake.remember(session, platform, item)
     with sessions() as session:
@@ -273,3 +289,19 @@ def test_find_accepted_only_for_the_submitting_platform(sessions):
         assert intake.find_accepted(session, make_platform(stores=("BJ-CHAOYANG",)),
                                     "lead-1") is None
         assert intake.find_accepted(session, platform, "lead-2") is None
+
+
+def test_prune_forgets_accepted_leads_and_keys_past_the_retention(sessions):
+    platform, now = make_platform(), utcnow()
+    with sessions() as session:
+        for lead_id, age in (("old", 31), ("recent", 1)):
+            session.add(IntakeRecord(lead_id=lead_id, platform="p1", store_code="SH-PUDONG",
+                                     created_at=now - timedelta(days=age)))
+            session.add(IdempotencyKey(platform="p1", key=lead_id, request_hash="h",
+                                       lead_ids=[lead_id], created_at=now - timedelta(days=age)))
+        session.commit()
+        assert intake.prune(session, timedelta(days=30)) == 2
+        assert intake.find_accepted(session, platform, "recent") is not None
+        assert intake.find_accepted(session, platform, "old") is None
+        assert intake.replayed(session, platform, "recent", "h") == ["recent"]
+        assert intake.replayed(session, platform, "old", "h") is None
