@@ -4,9 +4,11 @@ PostgreSQL databases), the four services and the gateway under gunicorn."""
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -55,8 +57,8 @@ class Stack:
         self.direct_amqp_uri = f"amqp://guest:guest@127.0.0.1:{BROKER[1]}/{quote(self.vhost, safe='')}"
         self.env = dict(os.environ, AMQP_URI=self.amqp_uri, DEALERFLOW_VAR=str(workdir),
                         BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY="2", LOG_LEVEL="INFO",
-                        DEALERFLOW_RETRY_DELAYS="0.2,0.5,1", PYTHONUNBUFFERED="1",
-                        **(extra_env or {}))
+                        DEALERFLOW_RETRY_DELAYS="0.2,0.5,1", PYTHONUNBUFFERED="1")
+        self.env.update(extra_env or {})  # may override the defaults above
         self.databases = {}
         for service in SERVICES:
             if backend == "postgresql":
@@ -152,6 +154,25 @@ class Stack:
     def get_lead(self, lead_id: str, key=None):
         return requests.get(f"{self.url}/v1/leads/{lead_id}",
                             headers={"X-Api-Key": key or self.sh_key}, timeout=10)
+
+    @contextmanager
+    def locked(self, service: str, table: str | None = None):
+        """Hold, until the block ends, a lock the service must wait for: on
+        SQLite its database's write lock (``BEGIN EXCLUSIVE``; under WAL
+        readers go on), on PostgreSQL ``table`` in ACCESS EXCLUSIVE mode
+        (readers wait too)."""
+        if self.backend == "postgresql":
+            connection = psycopg2.connect(self.databases[service].replace("+psycopg2", ""))
+            statement = f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+        else:
+            connection = sqlite3.connect(self.workdir / f"{service}.db", isolation_level=None, timeout=10)
+            statement = "BEGIN EXCLUSIVE"
+        try:
+            connection.cursor().execute(statement)
+            yield
+        finally:
+            connection.rollback()
+            connection.close()
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")
