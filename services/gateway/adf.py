@@ -5,30 +5,55 @@ ADF in the wild is often not well-formed (the ``<?adf?>`` instruction before
 entities, Latin-1 bytes), so a lenient pre-pass repairs the text without
 losing a character before a strict, DTD-refusing parser reads it.
 The pipeline follows the project research on ADF (shared/research/integrations.md, 1.2-1.6).
+
+This is the gateway's public intake: every step takes time linear in the body
+(at most 1 MiB), whatever the body holds, and every body gives leads or an
+AdfError (the gateway's 400), never another exception.
 """
 
+import codecs
+import copy
 import html
 import re
-from xml.etree.ElementTree import ParseError
+from typing import NamedTuple
+from xml.etree.ElementTree import ParseError, TreeBuilder, tostring
 
 import defusedxml.ElementTree as DET
 from dateutil import parser as dateparser
 from defusedxml import DefusedXmlException
 
+from dealerflow.contracts import received_at_in_range
+
 MAX_PROSPECTS = 100
+MAX_DEPTH = 64  # elements, <adf> included; ADF itself needs 6
+MAX_ELEMENTS = 20_000  # 100 prospects of 200 elements; a rich one has 80
+DECLARATION_WINDOW = 1024  # bytes at the start of the body read for the XML declaration (bounds its regex)
+MAX_DATE_LENGTH = 64  # "2026-03-11T03:11:42.3770000+08:00" is 33
+MAX_INT_DIGITS = 18  # a year or an odometer has a few; int() refuses more than 4300
 TRADE_INTERESTS = {"trade-in", "tradein", "sell"}
 MOBILE_TYPES = {"cellphone", "mobile", "cell"}
 LAST_RESORT_TYPES = {"fax", "pager"}
 
 _BOM = b"\xef\xbb\xbf"
 _DECLARED_ENCODING = re.compile(rb"""<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I)
-_PI = re.compile(r"<\?(?:xml|adf)(?=[\s?]).*?\?>", re.I | re.S)
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 _DTD = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.I)
-_CDATA = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.S)
+
+
+class _Section(NamedTuple):
+    """What the repair pass copies or drops whole, from its start to its terminator."""
+    start: str  # a regex without groups of its own
+    terminator: str
+    kept: bool
+
+
+_CDATA = _Section(r"<!\[CDATA\[", "]]>", kept=True)
+_PI = _Section(r"<\?(?i:xml|adf)(?=[\s?])", "?>", kept=False)  # <?xml?> and <?adf?>
+_SECTION_START = {kinds: re.compile("|".join(f"({kind.start})" for kind in kinds))
+                  for kinds in [(_CDATA, _PI), (_CDATA,), (_PI,)]}
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|apos|quot|#\d+|#x[0-9a-fA-F]+);)")
 _BARE_LT = re.compile(r"<(?![A-Za-z_/!?])")
 _ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
-_PROSPECT = re.compile(r"<prospect\b(?:[^>]*/>|.*?</prospect\s*>)", re.I | re.S)
 _MAILTO = re.compile(r"^\s*mailto:", re.I)
 
 
@@ -42,15 +67,16 @@ def parse_adf(body: bytes) -> list[dict]:
     if _DTD.search(text):
         raise AdfError("DTDs and entities are not accepted in ADF documents")
     root = _parse(_repair(text))
-    if root.tag != "adf":
-        raise AdfError(f"root element is <{root.tag}>, expected <adf>")
-    prospects = root.findall("prospect")
+    if _local(root.tag) != "adf":
+        raise AdfError(f"root element is <{_local(root.tag)}>, expected <adf>")
+    prospects = [el for el in root if _local(el.tag) == "prospect"]
     if not prospects:
         raise AdfError("ADF document has no <prospect>")
     if len(prospects) > MAX_PROSPECTS:
         raise AdfError(f"ADF document has {len(prospects)} prospects, at most {MAX_PROSPECTS} are accepted")
-    raws = [m.group() for m in _PROSPECT.finditer(text)]
-    return [_prospect(p, raws[i] if i < len(raws) else None) for i, p in enumerate(prospects)]
+    raws = [_raw(p) for p in prospects]  # before _lower_names: the sender's own tags
+    _lower_names(root)
+    return [_prospect(p, raw) for p, raw in zip(prospects, raws)]
 
 
 # --- bytes to repaired text -------------------------------------------------
@@ -58,48 +84,138 @@ def parse_adf(body: bytes) -> list[dict]:
 def _decode_body(data: bytes) -> str:
     """Drop a UTF-8 BOM and leading whitespace, then decode.
 
-    The encoding named by the XML declaration wins when Python knows it and it
-    decodes the bytes (and is ASCII-compatible, which it must be since we read
-    the declaration as ASCII); otherwise UTF-8, then cp1252, then Latin-1 for
-    the five bytes cp1252 leaves undefined, so decoding never fails.
+    The encoding named by the XML declaration wins when it decodes the bytes;
+    otherwise UTF-8, then cp1252, then Latin-1 for the five bytes cp1252
+    leaves undefined (real senders declare UTF-8 and send Latin-1).
     """
     data = data.removeprefix(_BOM).lstrip()
     if not data:
         raise AdfError("empty body: no ADF document")
-    declared = _DECLARED_ENCODING.search(data)
-    for encoding in (declared and declared.group(1).decode("ascii"), "utf-8", "cp1252", "latin-1"):
-        if not encoding:
-            continue
-        try:
-            if b"<?xml".decode(encoding) == "<?xml":
+    for encoding in (_declared_encoding(data[:DECLARATION_WINDOW]), "utf-8", "cp1252"):
+        if encoding:
+            try:
                 return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    raise AdfError("cannot decode the body")  # unreachable: latin-1 decodes anything
+            except ValueError:  # UnicodeDecodeError, or any codec's own complaint: the next one
+                continue
+    return data.decode("latin-1")
+
+
+def _declared_encoding(head: bytes) -> str | None:
+    """The encoding the XML declaration at the start of the body names, if any.
+
+    A declaration is a promise about the bytes: a name Python does not know,
+    a codec that is no text encoding (rot13, base64, zlib) or one that is not
+    ASCII-compatible (utf-16, cp500, utf-7; we read the declaration itself as
+    ASCII) is a bogus one, and the body is refused rather than guessed at.
+    """
+    declared = _DECLARED_ENCODING.search(head)
+    if not declared:
+        return None
+    name = declared.group(1).decode("ascii")
+    try:
+        codec = codecs.lookup(name)
+    except LookupError:
+        raise AdfError(f"the XML declaration names an unknown encoding, {name}") from None
+    if not codec._is_text_encoding or not _ascii_compatible(codec):
+        raise AdfError(f"the XML declaration names {name}, which is not an ASCII-compatible text encoding")
+    return codec.name
+
+
+def _ascii_compatible(codec: codecs.CodecInfo) -> bool:
+    """Whether each printable ASCII byte, fed alone, decodes at once to itself:
+    utf-16 holds a byte back, cp500 maps it elsewhere, utf-7 and hz shift on
+    '+' and '~', the escape codecs on a backslash."""
+    if codec.incrementaldecoder is None:
+        return False
+    decoder = codec.incrementaldecoder()
+    try:
+        return all(decoder.decode(bytes([byte])) == chr(byte) for byte in _PRINTABLE_ASCII)
+    except ValueError:  # punycode and undefined refuse ASCII outright
+        return False
 
 
 def _repair(text: str) -> str:
-    """Outside CDATA sections: remove <?xml?>/<?adf?> instructions, escape bare & and <."""
-    parts = _CDATA.split(text)
-    for i in range(0, len(parts), 2):  # even indexes lie outside CDATA
-        part = _PI.sub("", parts[i])
-        part = _BARE_AMP.sub("&amp;", part)
-        parts[i] = _BARE_LT.sub("&lt;", part)
-    return "".join(parts).strip()
+    """Outside CDATA sections: remove <?xml?>/<?adf?> instructions, escape bare & and <.
+
+    One left-to-right pass in time linear in the text: from one section start
+    to the next, it copies a CDATA section as it is, drops an instruction and
+    escapes the text in between. A start whose terminator is missing stays as
+    text (for the parser to refuse), and as no later start of its kind could
+    find one either, that kind is no longer looked for.
+    """
+    out, done, kinds = [], 0, (_CDATA, _PI)
+    while kinds and (start := _SECTION_START[kinds].search(text, done)):
+        kind = kinds[start.lastindex - 1]
+        end = text.find(kind.terminator, start.end())
+        if end < 0:
+            kinds = tuple(k for k in kinds if k is not kind)
+            continue
+        end += len(kind.terminator)
+        out.append(_escape(text[done:start.start()]))
+        if kind.kept:
+            out.append(text[start.start():end])
+        done = end
+    out.append(_escape(text[done:]))
+    return "".join(out).strip()
+
+
+def _escape(text: str) -> str:
+    """An & that starts no XML reference and a < that starts no markup become text."""
+    return _BARE_LT.sub("&lt;", _BARE_AMP.sub("&amp;", text))
+
+
+# --- repaired text to a tree ------------------------------------------------
+
+class _Limits(TreeBuilder):
+    """Builds the tree, but refuses a document nested deeper than MAX_DEPTH or
+    holding more than MAX_ELEMENTS elements as soon as the parser gets there:
+    no deep tree is ever built for ElementTree's recursive serialiser to
+    reach Python's recursion limit on, and no huge one for the mapping to
+    spend seconds on."""
+
+    depth = elements = 0
+
+    def start(self, tag, attrs):
+        self.depth += 1
+        self.elements += 1
+        if self.depth > MAX_DEPTH:
+            raise AdfError(f"ADF document is nested deeper than {MAX_DEPTH} elements")
+        if self.elements > MAX_ELEMENTS:
+            raise AdfError(f"ADF document has more than {MAX_ELEMENTS} elements")
+        return super().start(tag, attrs)
+
+    def end(self, tag):
+        self.depth -= 1
+        return super().end(tag)
 
 
 def _parse(text: str):
-    """Strict parse; tags and attribute names are lower-cased local names."""
+    """Strict parse; the names keep the sender's case and namespaces."""
+    parser = DET.XMLParser(target=_Limits(), forbid_dtd=True)
     try:
-        root = DET.fromstring(text.encode("utf-8"), forbid_dtd=True)
+        parser.feed(text.encode("utf-8"))
+        return parser.close()
     except DefusedXmlException as exc:
         raise AdfError("DTDs and entities are not accepted in ADF documents") from exc
     except ParseError as exc:
         raise AdfError(f"ADF document is not well-formed XML: {exc}") from exc
+
+
+def _raw(prospect) -> str:
+    """The prospect's XML as the sender tagged it, serialised from its own
+    element without its tail (the text after it): the same prospect gives the
+    same raw alone or among others, wherever it stands, and the gateway hashes
+    raw to recognise a resent prospect."""
+    alone = copy.copy(prospect)
+    alone.tail = None
+    return tostring(alone, encoding="unicode")
+
+
+def _lower_names(root) -> None:
+    """Tags and attribute names become lower-cased local names, as the mapping reads them."""
     for el in root.iter():
         el.tag = _local(el.tag)
         el.attrib = {_local(k): v for k, v in el.attrib.items()}
-    return root
 
 
 def _local(name: str) -> str:
@@ -127,7 +243,11 @@ def _attr(el, name):
 
 
 def _int(value):
-    return int(value) if value and value.isascii() and value.isdigit() else value
+    """Digits as a number; anything else, and more digits than MAX_INT_DIGITS,
+    stays text for validation to judge."""
+    if value and value.isascii() and value.isdigit() and len(value) <= MAX_INT_DIGITS:
+        return int(value)
+    return value
 
 
 def _compact(d: dict) -> dict:
@@ -161,12 +281,19 @@ def _prospect(p, raw) -> dict:
 
 
 def _date(value):
-    """ISO 8601 via dateutil (accepts `-08:0`, `T8:47:50`, `06/10/2024 06:25 PM`); naive stays naive."""
-    if not value:
+    """ISO 8601 via dateutil (accepts `-08:0`, `T8:47:50`, `06/10/2024 06:25 PM`); naive stays naive.
+
+    A date dateutil cannot read, or one that received_at_in_range finds
+    implausible, is dropped: the lead then counts from when it was submitted,
+    and its raw keeps the sender's text. A long text is no date (and dateutil
+    takes time growing faster than its length on one).
+    """
+    if not value or len(value) > MAX_DATE_LENGTH:
         return None
     try:
-        return dateparser.parse(value).isoformat()
-    except (ValueError, OverflowError):
+        moment = dateparser.parse(value)
+        return moment.isoformat() if received_at_in_range(moment) else None
+    except (ValueError, OverflowError):  # also an offset of a day or more, met when comparing
         return None
 
 

@@ -1,10 +1,12 @@
 """Unit tests for services.gateway.adf (no network, no services)."""
 
+import encodings.aliases
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from services.gateway.adf import AdfError, parse_adf
+from services.gateway.adf import MAX_DEPTH, MAX_ELEMENTS, AdfError, parse_adf
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "adf"
 
@@ -72,7 +74,7 @@ def test_minimal_full_name_phone_only():
 def test_quirky_not_well_formed_keeps_every_character():
     [lead] = load("04_quirky_not_wellformed.xml")
     assert lead["comments"] == "Trade & cash offer? Best price < $5,000 please"
-    assert "<comments>Trade & cash offer? Best price < $5,000 please</comments>" in lead["raw"]
+    assert "<comments>Trade &amp; cash offer? Best price &lt; $5,000 please</comments>" in lead["raw"]
     assert lead["source"] == "Spring Sales Event"
     assert "external_id" not in lead  # the <id> is empty
     assert lead["received_at"] == "2008-06-25T08:47:50"  # naive stays naive
@@ -121,8 +123,10 @@ def test_undeclared_latin1_falls_back_to_cp1252():
     assert lead["customer"]["name"] == "Zoë – O’Brien"
 
 
-def test_lying_utf8_declaration_falls_back():
-    body = adf(customer("<name>José</name>"), '<?xml version="1.0" encoding="UTF-8"?>').decode().encode("latin-1")
+@pytest.mark.parametrize("declared", ["UTF-8", "us-ascii", "GB2312"])
+def test_lying_declaration_falls_back(declared):
+    prolog = f'<?xml version="1.0" encoding="{declared}"?>'
+    body = adf(customer("<name>José</name>"), prolog).decode().encode("latin-1")
     [lead] = parse_adf(body)
     assert lead["customer"]["name"] == "José"
 
@@ -167,6 +171,54 @@ def test_unparseable_requestdate_is_omitted():
     assert "received_at" not in lead
 
 
+@pytest.mark.parametrize("date", [
+    "1999-12-31T23:59:59", "2099-01-01T00:00:00+08:00",
+    (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(),
+    "9999-12-31T23:59:59-14:00", "2024-06-11T09:00:00+25:00", "99999999999999999999", "2024-06-11 " * 10,
+], ids=["before-2000", "2099", "two-days-ahead", "overflows-in-utc", "offset-of-a-day", "huge", "long"])
+def test_requestdate_out_of_range_is_omitted_but_kept_in_raw(date):
+    [lead] = parse_adf(adf(customer("<name>A</name>")).replace(b"2024-06-11T09:00:00", date.encode()))
+    assert "received_at" not in lead
+    assert f"<requestdate>{date}</requestdate>" in lead["raw"]
+
+
+def test_requestdate_on_the_edges_of_the_range_is_kept():
+    for date in ("2000-01-01T00:00:00+00:00", datetime.now(timezone.utc).replace(microsecond=0).isoformat()):
+        [lead] = parse_adf(adf(customer("<name>A</name>")).replace(b"2024-06-11T09:00:00", date.encode()))
+        assert lead["received_at"] == date
+
+
+def test_a_year_of_thousands_of_digits_stays_text():
+    [lead] = parse_adf(adf(f"<vehicle><year>{'1' * 5000}</year></vehicle>"))
+    assert lead["interest"]["year"] == "1" * 5000  # validation refuses it with a 422
+
+
+# --- raw -------------------------------------------------------------------------
+
+PROSPECT = ('<Prospect status="new"><ID source="S">E-1</ID><customer><contact><name>A &amp; B</name>'
+            "<phone>1</phone></contact><Comments><![CDATA[a < b & c]]></Comments></customer></Prospect>")
+
+
+def test_raw_is_the_prospect_as_the_sender_tagged_it():
+    [lead] = parse_adf(f"<ADF>\n{PROSPECT}\n</ADF>".encode())
+    assert lead["raw"] == ('<Prospect status="new"><ID source="S">E-1</ID><customer><contact>'
+                           "<name>A &amp; B</name><phone>1</phone></contact>"
+                           "<Comments>a &lt; b &amp; c</Comments></customer></Prospect>")
+    assert (lead["source"], lead["external_id"], lead["comments"]) == ("S", "E-1", "a < b & c")
+
+
+def test_raw_does_not_depend_on_the_prospects_place_or_surroundings():
+    [alone] = parse_adf(f"<adf>{PROSPECT}</adf>".encode())
+    others = ['<prospect><id source="S">E-0</id></prospect>'] * 2
+    body = (f'<?xml version="1.0"?>\n<adf>\n  <!-- <prospect>not one</prospect> -->\n'
+            f"  <vendor><![CDATA[<prospect>]]></vendor>{others[0]}\n\n{others[1]}\t{PROSPECT}   "
+            f"{others[0]}{others[1]}\n</adf>")
+    leads = parse_adf(body.encode())
+    assert len(leads) == 5
+    assert leads[2]["raw"] == alone["raw"]
+    assert leads[0]["raw"] == leads[1]["raw"] == '<prospect><id source="S">E-0</id></prospect>'
+
+
 # --- refusals ------------------------------------------------------------------
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -207,6 +259,113 @@ def test_dtds_and_entities_are_refused(body):
 def test_unreadable_bodies_raise_adf_error(body, message):
     with pytest.raises(AdfError, match=message):
         parse_adf(body)
+
+
+@pytest.mark.parametrize("encoding", [
+    "no-such-encoding", "rot13", "base64", "hex", "uu", "zlib", "bz2", "quopri",
+    "utf-16", "UTF-16LE", "utf-32", "cp500", "utf-7", "hz", "idna", "unicode-escape", "undefined",
+])
+def test_a_bogus_or_unknown_declared_encoding_is_refused(encoding):
+    with pytest.raises(AdfError, match="encoding"):
+        parse_adf(adf(customer("<name>A</name>"), f'<?xml version="1.0" encoding="{encoding}"?>'))
+
+
+CODEC_NAMES = sorted(set(encodings.aliases.aliases) | set(encodings.aliases.aliases.values()))
+
+
+@pytest.mark.parametrize("encoding", CODEC_NAMES)
+def test_every_declared_encoding_gives_leads_or_adf_error(encoding):
+    body = adf(customer("<name>A</name>", "<comments>x</comments>"), f'<?xml encoding="{encoding}"?>')
+    for payload in (body, body.replace(b">x<", b">" + bytes(range(128, 256)) + b"<")):
+        try:
+            [lead] = parse_adf(payload)
+        except AdfError:
+            continue
+        assert lead["customer"]["name"] == "A"
+
+
+@pytest.mark.parametrize("encoding, name", [
+    ("ISO-8859-1", "José"), ("windows-1252", "Zoë – O’Brien"), ("GB18030", "王磊"), ("Shift_JIS", "山田太郎"),
+    ("us-ascii", "Jose"),
+])
+def test_ascii_compatible_declared_encodings_are_used(encoding, name):
+    body = adf(customer(f"<name>{name}</name>"), f'<?xml version="1.0" encoding="{encoding}"?>')
+    [lead] = parse_adf(body.decode().encode(encoding))
+    assert lead["customer"]["name"] == name
+
+
+def test_the_declaration_is_read_from_the_first_kib_only():
+    body = b"<!--" + b" " * 1024 + b'-->\n<?xml version="1.0" encoding="utf-16"?>' + adf(
+        customer("<name>A</name>"), "")
+    [lead] = parse_adf(body)  # the late declaration is not read (and then dropped as an instruction)
+    assert lead["customer"]["name"] == "A"
+
+
+MIB = 1024 * 1024
+
+
+def fill(unit: bytes, size: int = MIB) -> bytes:
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def in_comments(unit: bytes) -> bytes:
+    head, tail = b"<adf><prospect><customer><comments>", b"</comments></customer></prospect></adf>"
+    return head + fill(unit, MIB - len(head) - len(tail)) + tail
+
+
+def nested(depth: int) -> bytes:
+    return b"<adf><prospect>" + b"<a>" * (depth - 2) + b"</a>" * (depth - 2) + b"</prospect></adf>"
+
+
+# Each a full MiB. The repair pass was quadratic on the unclosed constructs (minutes each);
+# the closed ones, the deep and the wide are the costliest bodies for the rest.
+WORST_CASES = {
+    "xml-declarations": fill(b"<?xml "),
+    "adf-instructions": fill(b"<?adf "),
+    "cdata-starts": fill(b"<![CDATA["),
+    "prospect-starts": fill(b"<prospect "),
+    "less-thans": fill(b"<"),
+    "ampersands": fill(b"&"),
+    "comment-starts": fill(b"<!--"),
+    "encoding-declarations": fill(b'<?xml encoding="'),
+    "closed-instructions": fill(b"<?xml?>"),
+    "closed-cdata": fill(b"<![CDATA[]]>"),
+    "cdata-starts-in-adf": in_comments(b"<![CDATA["),
+    "instructions-in-adf": in_comments(b"<?xml "),
+    "prospects-in-adf": b"<adf>" + fill(b"<prospect ", MIB - 5),
+    "deep": nested(MIB // 7),
+    "wide": in_comments(b"<a/>"),
+}
+
+
+@pytest.mark.parametrize("body", WORST_CASES.values(), ids=WORST_CASES.keys())
+def test_worst_case_bodies_are_refused(body):
+    with pytest.raises(AdfError):
+        parse_adf(body)
+
+
+@pytest.mark.parametrize("unit", [b"&", b"<", b"< ", b"a < b & c ", b"&#1&x&amp"])
+def test_worst_case_text_is_kept(unit):
+    [lead] = parse_adf(in_comments(unit))
+    assert len(lead["comments"]) > MIB // 2
+
+
+def test_prospect_starts_in_a_comment_do_not_matter():
+    body = b"<adf><prospect><id>E-1</id></prospect><!--" + fill(b"<prospect ", MIB - 60) + b"--></adf>"
+    [lead] = parse_adf(body)
+    assert lead["raw"] == "<prospect><id>E-1</id></prospect>"
+
+
+def test_depth_up_to_the_limit_is_accepted():
+    assert len(parse_adf(nested(MAX_DEPTH))) == 1
+    with pytest.raises(AdfError, match=f"deeper than {MAX_DEPTH}"):
+        parse_adf(nested(MAX_DEPTH + 1))
+
+
+def test_elements_up_to_the_limit_are_accepted():
+    assert len(parse_adf(b"<adf><prospect>" + b"<a/>" * (MAX_ELEMENTS - 2) + b"</prospect></adf>")) == 1
+    with pytest.raises(AdfError, match=f"more than {MAX_ELEMENTS} elements"):
+        parse_adf(b"<adf><prospect>" + b"<a/>" * (MAX_ELEMENTS - 1) + b"</prospect></adf>")
 
 
 def test_adf_error_is_a_value_error():
