@@ -66,7 +66,8 @@ def test_an_api_key_is_printed_once_and_stored_hashed(admin):
      "username"),
     (["create-user", "wang.lei", "--role", "manager", "--store", "GZ-TIANHE", "--password", "short"],
      "at least 8"),
-    (["create-api-key", "--store", "NOPE"], "unknown store"),
+    (["create-api-key", "--store", "NOPE", "--platform", "autohome"], "unknown store"),
+    (["create-api-key", "--store", "GZ-TIANHE", "--platform", "Auto Home"], "platform"),
     (["revoke-api-key", "dfk_nothing"], "no API key"),
 ])
 def test_bad_input_exits_non_zero_with_a_clear_message(admin, args, message):
@@ -92,3 +93,4 @@ def test_a_store_code_twice_is_refused(admin):
 def test_unknown_commands_and_missing_options_are_usage_errors(admin):
     assert admin("frobnicate").returncode == 2
     assert "--store" in admin("create-api-key").stderr
+    assert "--platform" in admin("create-api-key", "--store", "GZ-TIANHE").stderr
