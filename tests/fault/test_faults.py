@@ -43,8 +43,10 @@ def fresh_stack(tmp_path, backend):
 def submit_while_restarting(stack, total: int, restarts) -> list[str]:
     """Post ``total`` new leads; each ``(share, service, signal)`` of
     ``restarts`` stops that service with the signal once that share of the
-    leads was accepted, and starts it again. Returns the accepted ids."""
-    accepted, done = [], threading.Event()
+    leads was accepted, and starts it again. Returns the accepted ids. Fails
+    when a restart it was asked for did not happen: a fault test whose fault
+    never came proves nothing."""
+    accepted, done, restarted, failures = [], threading.Event(), [], []
 
     def submit(i):
         answer = stack.post_lead(make_lead(external_id=f"FAULT-{i:05d}",
@@ -53,17 +55,25 @@ def submit_while_restarting(stack, total: int, restarts) -> list[str]:
         accepted.append(answer.json()["id"])
 
     def restart():
-        for share, service, sig in restarts:
-            eventually(lambda: len(accepted) >= total * share or done.is_set(), timeout=120)
-            stack.kill(service, sig)
-            stack.start_process(service)
+        try:
+            for share, service, sig in restarts:
+                eventually(lambda: len(accepted) >= total * share or done.is_set(), timeout=120)
+                stack.kill(service, sig)
+                stack.start_process(service)
+                restarted.append(service)
+        except Exception as exc:  # raised in the test's own thread below
+            failures.append(exc)
 
     thread = threading.Thread(target=restart)
     thread.start()
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(submit, range(total)))
     done.set()
-    thread.join()
+    thread.join(timeout=180)
+    if failures:
+        raise failures[0]
+    assert restarted == [service for _, service, _ in restarts], \
+        f"asked to restart {[s for _, s, _ in restarts]}, restarted only {restarted}"
     return accepted
 
 
