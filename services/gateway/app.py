@@ -7,6 +7,7 @@ import os
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 
 import falcon
 import gevent
@@ -18,10 +19,10 @@ from dealerflow.logs import correlation_id, setup_logging
 from dealerflow.outbox import Relay
 from services.gateway import errors, intake
 from services.gateway.bus import IntakePublisher, RpcPool
+from services.gateway.clients import Clients
 from services.gateway.models import OutboxMessage
 from services.gateway.ratelimit import RateLimiter
-from services.gateway.resources.health import Health, Ready
-from services.gateway.resources.leads import LeadCollection, LeadItem, Platforms
+from services.gateway.resources import health, leads
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,23 @@ class RequestId:
         resp.set_header("X-Request-Id", value)
 
 
-def create_app(sessions, publisher, rpc, limiter, max_body: int, offload=None) -> falcon.App:
+@dataclass
+class Gateway:
+    """What the resources work with; tests build one from fakes."""
+    sessions: object               # sessionmaker of the gateway's own database
+    publisher: object              # IntakePublisher: leads into the durable intake queue
+    clients: Clients               # one typed RPC client per service
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    max_body: int = 1024 * 1024
+    offload: object = None         # runs CPU work off the event loop (None: inline)
+
+
+def create_app(gateway: Gateway) -> falcon.App:
+    """The app: each area adds its routes (``resources/<area>.py``)."""
     app = falcon.App(middleware=[RequestId()])
     errors.install(app)
-    platforms = Platforms(sessions, limiter)
-    app.add_route("/v1/leads", LeadCollection(sessions, platforms, publisher, max_body, offload))
-    app.add_route("/v1/leads/{lead_id}", LeadItem(sessions, platforms, rpc))
-    app.add_route("/healthz", Health())
-    app.add_route("/readyz", Ready(sessions, publisher, rpc))
+    for area in (health, leads):
+        area.add_routes(app, gateway)
     return app
 
 
@@ -74,11 +84,11 @@ def get_app() -> falcon.App:
     sessions = sessionmaker(make_engine(config.database_url("gateway"), immediate=False),
                             expire_on_commit=False)
     threading.Thread(target=housekeeping_forever, args=(sessions,), daemon=True).start()
-    return create_app(
+    return create_app(Gateway(
         sessions=sessions,
         publisher=IntakePublisher(config.amqp_uri()),
-        rpc=RpcPool(config.amqp_uri(), timeout=config.env_int("RPC_TIMEOUT", 5)),
+        clients=Clients(RpcPool(config.amqp_uri(), timeout=config.env_int("RPC_TIMEOUT", 5))),
         limiter=RateLimiter(processes=config.env_int("WEB_CONCURRENCY", 2)),
         max_body=config.env_int("MAX_BODY_BYTES", 1024 * 1024),
         offload=in_thread,
-    )
+    ))

@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import select
 
+from dealerflow.actor import API_KEY, Actor
 from services.gateway.models import ApiKey
 
 KEY_PREFIX = "dfk_"
@@ -40,9 +41,8 @@ class Platform:
     stores: tuple[str, ...]
     rate_limit: int
 
-    def actor(self) -> dict:
-        """How services are told who asks."""
-        return {"kind": "api_key", "platform": self.platform, "stores": list(self.stores)}
+    def actor(self) -> Actor:
+        return Actor(kind=API_KEY, platform=self.platform, stores=self.stores)
 
 
 def authenticate_key(session, key: str | None) -> Platform | None:

@@ -4,6 +4,7 @@ import logging
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from dealerflow.actor import Actor
 from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED
 from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
@@ -18,6 +19,7 @@ from services.leads.models import (
     StoreRotation,
 )
 from services.leads.routing import next_in_rotation
+from services.leads.scoping import visible_leads
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +135,10 @@ def link_customer(session, matched: dict) -> None:
     session.commit()
 
 
-def get_lead(session, lead_id: str, actor: dict) -> Lead:
+def get_lead(session, lead_id: str, actor: Actor) -> Lead:
     """The lead, if the actor may see it; ``LeadNotFound`` otherwise, so that
     another store's lead looks exactly like a lead that does not exist."""
-    lead = session.get(Lead, lead_id)
-    visible = (lead is not None and actor["kind"] == "api_key"
-               and lead.platform == actor["platform"] and lead.store_code in actor["stores"])
-    if not visible:
+    lead = session.scalar(select(Lead).where(Lead.id == lead_id, visible_leads(actor)))
+    if lead is None:
         raise LeadNotFound(lead_id)
     return lead

@@ -1,15 +1,5 @@
 """RPC arguments and results of the leads service."""
-from marshmallow import EXCLUDE, Schema, fields
-
-
-class Actor(Schema):
-    """Who is asking: for now a lead platform's API key."""
-    class Meta:
-        unknown = EXCLUDE
-
-    kind = fields.String(required=True)
-    platform = fields.String(required=True)
-    stores = fields.List(fields.String(), required=True)
+from marshmallow import Schema, fields
 
 
 class LeadPlatformView(Schema):

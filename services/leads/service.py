@@ -1,6 +1,7 @@
 """The leads service: intake from every channel, assignment, the lead's life."""
 from kombu import Queue
 
+from dealerflow.actor import Actor
 from dealerflow.contracts import (
     CUSTOMER_MATCHED,
     INTAKE_QUEUE,
@@ -16,7 +17,7 @@ from dealerflow.outbox import Relay
 from services.leads import handlers
 from services.leads.exceptions import LeadNotFound
 from services.leads.models import OutboxMessage, ProcessedMessage
-from services.leads.schemas import Actor, LeadPlatformView
+from services.leads.schemas import LeadPlatformView
 
 
 class LeadsService(Reliable):
@@ -39,4 +40,4 @@ class LeadsService(Reliable):
 
     @rpc(expected_exceptions=(LeadNotFound,))
     def get_lead(self, lead_id, actor):
-        return schema(LeadPlatformView).dump(handlers.get_lead(self.db, lead_id, schema(Actor).load(actor)))
+        return schema(LeadPlatformView).dump(handlers.get_lead(self.db, lead_id, Actor.load(actor)))

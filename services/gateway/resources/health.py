@@ -9,8 +9,6 @@ tests that want the whole system up.
 import falcon
 from sqlalchemy import text
 
-from dealerflow.config import WORKERS
-
 
 class Health:
     def on_get(self, req, resp):
@@ -22,16 +20,15 @@ def failure(exc: Exception, what: str) -> str:
 
 
 class Ready:
-    def __init__(self, sessions, publisher, rpc):
-        self.sessions, self.publisher, self.rpc = sessions, publisher, rpc
+    def __init__(self, sessions, publisher, clients):
+        self.sessions, self.publisher, self.clients = sessions, publisher, clients
 
     def on_get(self, req, resp):
         checks = {"broker": self.check(self.publisher.ping, "unreachable"),
                   "database": self.check(self.ping_database, "unreachable")}
         if req.get_param_as_bool("full"):
-            for service in WORKERS:
-                checks[service] = (self.check(lambda: self.rpc.call(service, "ping"), "no answer")
-                                   if checks["broker"] == "ok"
+            for service, client in self.clients.each().items():
+                checks[service] = (self.check(client.ping, "no answer") if checks["broker"] == "ok"
                                    else "not asked: the broker is unreachable")
         ready = all(value == "ok" for value in checks.values())
         resp.status = falcon.HTTP_200 if ready else falcon.HTTP_503
@@ -48,3 +45,8 @@ class Ready:
     def ping_database(self) -> None:
         with self.sessions() as session:
             session.execute(text("SELECT 1"))
+
+
+def add_routes(app, gateway) -> None:
+    app.add_route("/healthz", Health())
+    app.add_route("/readyz", Ready(gateway.sessions, gateway.publisher, gateway.clients))

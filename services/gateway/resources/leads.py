@@ -95,13 +95,13 @@ class LeadCollection:
 
 
 class LeadItem:
-    def __init__(self, sessions, platforms, rpc):
-        self.sessions, self.platforms, self.rpc = sessions, platforms, rpc
+    def __init__(self, sessions, platforms, clients):
+        self.sessions, self.platforms, self.clients = sessions, platforms, clients
 
     def on_get(self, req, resp, lead_id):
         platform = self.platforms.authenticate(req)
         try:
-            resp.media = self.rpc.call("leads", "get_lead", lead_id, platform.actor())
+            resp.media = self.clients.leads.get_lead(lead_id, platform.actor())
             return
         except NotFound:
             pass
@@ -111,3 +111,10 @@ class LeadItem:
             raise NotFound(f"No lead {lead_id}.")
         resp.media = {"id": lead_id, "status": "accepted", "store_code": record.store_code,
                       "assigned_at": None, "first_contact_at": None}
+
+
+def add_routes(app, gateway) -> None:
+    platforms = Platforms(gateway.sessions, gateway.limiter)
+    app.add_route("/v1/leads", LeadCollection(gateway.sessions, platforms, gateway.publisher,
+                                              gateway.max_body, gateway.offload))
+    app.add_route("/v1/leads/{lead_id}", LeadItem(gateway.sessions, platforms, gateway.clients))

@@ -10,9 +10,11 @@ from nameko.exceptions import RpcTimeout
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from dealerflow.actor import Actor
 from dealerflow.config import WORKERS
 from dealerflow.db import make_engine
-from services.gateway.app import create_app
+from services.gateway.app import Gateway, create_app
+from services.gateway.clients import Clients
 from services.gateway.errors import NotFound, Unavailable
 from services.gateway.models import ApiKey, IntakeRecord
 from services.gateway.org import revoke_api_key
@@ -93,8 +95,8 @@ class FakeRpc:
 # --- helpers ----------------------------------------------------------------------
 
 def make_client(sessions, publisher=None, rpc=None, limiter=None, max_body=MAX_BODY):
-    app = create_app(sessions, publisher or FakePublisher(), rpc or FakeRpc(),
-                     limiter or RateLimiter(), max_body)
+    app = create_app(Gateway(sessions, publisher or FakePublisher(), Clients(rpc or FakeRpc()),
+                             limiter or RateLimiter(), max_body))
     return falcon.testing.TestClient(app)
 
 
@@ -558,8 +560,7 @@ def test_get_returns_what_the_leads_service_says(client, rpc, key):
     assert result.status_code == 200
     assert result.json == view
     assert rpc.calls[-1] == ("leads", "get_lead",
-                             ("l-1", {"kind": "api_key", "platform": "p1",
-                                      "stores": ["SH-PUDONG"]}))
+                             ("l-1", Actor(kind="api_key", platform="p1", stores=("SH-PUDONG",)).dump()))
 
 
 def test_get_unknown_lead_is_404(client, key):

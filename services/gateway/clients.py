@@ -1,0 +1,69 @@
+"""One typed client per service: what the gateway may ask each of them.
+
+Resources call ``clients.leads.get_lead(lead_id, actor)``, never RPC by
+strings; every call carries the actor, and each service enforces it on the
+data it owns. A service's public errors (its ``exceptions.py``) come back as
+the gateway's own (``errors.REMOTE_ERRORS``), so resources can catch them.
+Tests give ``Clients`` a fake ``rpc`` (anything with ``call(service, method,
+*args)``).
+"""
+from dealerflow.actor import Actor
+from dealerflow.config import WORKERS
+
+
+class ServiceClient:
+    service = ""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def call(self, method: str, *args):
+        return self.rpc.call(self.service, method, *args)
+
+    def ping(self) -> str:
+        return self.call("ping")
+
+
+class LeadsClient(ServiceClient):
+    service = "leads"
+
+    def get_lead(self, lead_id: str, actor: Actor) -> dict:
+        """The lead as this actor may see it (a platform's narrow view, or
+        staff's full one); ``NotFound`` outside the actor's scope."""
+        return self.call("get_lead", lead_id, actor.dump())
+
+    def list_leads(self, actor: Actor, query: dict) -> dict:
+        """``{"items": [...], "next_cursor": ...}`` of the leads in scope."""
+        return self.call("list_leads", actor.dump(), query)
+
+
+class CustomersClient(ServiceClient):
+    service = "customers"
+
+
+class FollowupsClient(ServiceClient):
+    service = "followups"
+
+    def list_tasks(self, actor: Actor, lead_id: str | None = None) -> list[dict]:
+        return self.call("list_tasks", actor.dump(), lead_id)
+
+
+class NotificationsClient(ServiceClient):
+    service = "notifications"
+
+    def list_inbox(self, actor: Actor, lead_id: str | None = None) -> list[dict]:
+        return self.call("list_inbox", actor.dump(), lead_id)
+
+
+class Clients:
+    """Every service's client, by the service's name."""
+
+    def __init__(self, rpc):
+        self.customers = CustomersClient(rpc)
+        self.leads = LeadsClient(rpc)
+        self.followups = FollowupsClient(rpc)
+        self.notifications = NotificationsClient(rpc)
+
+    def each(self) -> dict[str, ServiceClient]:
+        """The clients in ``config.WORKERS`` order."""
+        return {name: getattr(self, name) for name in WORKERS}
