@@ -17,11 +17,13 @@ import requests
 from sqlalchemy import create_engine, text
 
 from dealerflow.config import SERVICES
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BROKER = ("127.0.0.1", 5672)
+POSTGRES = ("127.0.0.1", 5432)
 WORKERS = ("customers", "leads", "followups", "notifications")
 
 
@@ -46,7 +48,10 @@ def postgres(statement: str) -> None:
 
 class Stack:
     def __init__(self, workdir: Path, backend: str = "sqlite", broker_port: int | None = None,
-                 extra_env: dict | None = None):
+                 extra_env: dict | None = None, proxied_database: str | None = None):
+        """``proxied_database`` (PostgreSQL only): that service reaches its
+        database through ``self.database_proxy``, a ``TcpProxy`` the test
+        can ``cut()``; the test itself still reads it directly."""
         self.workdir, self.backend = workdir, backend
         self.tag = uuid.uuid4().hex[:8]
         self.vhost = f"dftest-{self.tag}"
@@ -68,6 +73,13 @@ class Stack:
             else:
                 self.env.pop(f"{service.upper()}_DATABASE_URL", None)
                 self.databases[service] = f"sqlite:///{workdir / service}.db"
+        self.database_proxy = None
+        if proxied_database:
+            if backend != "postgresql":
+                raise ValueError("only a PostgreSQL database can be reached through a proxy")
+            self.database_proxy = TcpProxy(*POSTGRES)
+            self.env[f"{proxied_database.upper()}_DATABASE_URL"] = self.databases[proxied_database].replace(
+                f"@{POSTGRES[0]}:{POSTGRES[1]}/", f"@127.0.0.1:{self.database_proxy.port}/")
         self.processes: dict[str, subprocess.Popen] = {}
         self.engines = {}
 
@@ -121,6 +133,8 @@ class Stack:
             self.kill(name, signal.SIGTERM if name == "gateway" else signal.SIGKILL)
         for engine in self.engines.values():
             engine.dispose()
+        if self.database_proxy is not None:
+            self.database_proxy.close()
         try:
             rabbitmqctl("delete_vhost", self.vhost)
         except subprocess.SubprocessError:
