@@ -31,3 +31,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 clean:
 	rm -rf var $(VENV)
+
+# The web app's libraries, re-fetched from npm at their pinned versions.
+.PHONY: vendor
+vendor:
+	scripts/vendor.sh
