@@ -133,6 +133,29 @@ class LeadSubmitted(Tolerant):
     lead = fields.Nested(Lead, required=True)
 
 
+# -- RPC arguments the gateway passes on from HTTP -----------------------------
+
+LEAD_STATUSES = ("accepted", "assigned")
+LEAD_SORTS = ("-created_at", "created_at", "-received_at", "received_at")
+MAX_PAGE = 200
+
+
+class LeadQuery(Tolerant):
+    """Which leads to list (``leads.list_leads``), within the actor's scope.
+    Pages are keyset: ``cursor`` is the ``next_cursor`` of the page before."""
+    status = fields.List(fields.String(validate=validate.OneOf(LEAD_STATUSES)))
+    store_code = fields.String(validate=validate.Length(min=1, max=32))
+    consultant_id = fields.String(validate=validate.Length(min=1, max=36))
+    source = fields.String(validate=validate.Length(min=1, max=64))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    created_from = fields.AwareDateTime()
+    created_to = fields.AwareDateTime()
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    sort = fields.String(load_default="-created_at", validate=validate.OneOf(LEAD_SORTS))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
 # -- events --------------------------------------------------------------------
 
 class Event(Tolerant):
@@ -146,6 +169,11 @@ class StoreSaved(Event):
     name = fields.String(required=True)
     timezone = fields.String(required=True)
     response_minutes = fields.Integer(required=True)
+    # local opening hours per weekday ("mon".."sun": ["09:00-18:00", ...]; a missing day is
+    # closed) and local dates closed; {} and [] in events from before they existed
+    business_hours = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                                 load_default=dict)
+    holidays = fields.List(fields.String(), load_default=list)
     active = fields.Boolean(required=True)
     revision = fields.Integer(required=True)
 
@@ -157,6 +185,13 @@ class UserSaved(Event):
     role = fields.String(required=True)
     stores = fields.List(fields.String(), required=True)
     email = fields.String(allow_none=True)
+    # what routing uses; the defaults stand for events from before these fields
+    team_id = fields.String(allow_none=True, load_default=None)
+    languages = fields.List(fields.String(), load_default=list)
+    shift = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                        load_default=dict)  # weekly hours, as a store's business hours
+    leave = fields.List(fields.Dict(), load_default=list)  # [{"start": date, "end": date}], inclusive
+    daily_capacity = fields.Integer(allow_none=True, load_default=None)
     active = fields.Boolean(required=True)
     revision = fields.Integer(required=True)
 
@@ -174,6 +209,7 @@ class LeadAssigned(Event):
     store_code = fields.String(required=True)
     consultant_id = fields.String(required=True)
     assigned_at = fields.AwareDateTime(required=True)
+    first_contact_due_at = fields.AwareDateTime(required=True)  # the response SLA's deadline
     customer_name = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     source = fields.String(required=True)

@@ -4,11 +4,12 @@ import uuid
 
 from sqlalchemy import select
 
+from dealerflow.actor import Actor
 from dealerflow.contracts import FOLLOWUP_SCHEDULED
 from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery, record
-from services.followups.cadence import first_contact_due
 from services.followups.models import OutboxMessage, ProcessedMessage, StoreCalendar, Task
+from services.followups.scoping import visible_tasks
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,10 @@ def save_store_calendar(session, store: dict) -> None:
 
 
 def schedule_first_contact(session, assigned: dict) -> Task | None:
-    """The task to call a newly assigned lead within the store's deadline."""
+    """The task to call a newly assigned lead by the deadline the leads
+    service set (it owns the response-time SLA)."""
     if not first_delivery(session, ProcessedMessage, assigned["event_id"], "schedule_first_contact"):
         return None
-    calendar = session.get(StoreCalendar, assigned["store_code"])
     existing = session.scalar(select(Task).where(Task.lead_id == assigned["lead_id"],
                                                  Task.kind == "first_contact"))
     if existing is not None:  # re-assigned: the new owner inherits the clock
@@ -40,8 +41,7 @@ def schedule_first_contact(session, assigned: dict) -> Task | None:
     task = Task(id=str(uuid.uuid4()), lead_id=assigned["lead_id"],
                 consultant_id=assigned["consultant_id"], store_code=assigned["store_code"],
                 kind="first_contact", status="open", created_at=utcnow(),
-                due_at=first_contact_due(assigned["assigned_at"],
-                                         calendar.response_minutes if calendar else None))
+                due_at=assigned["first_contact_due_at"])
     session.add(task)
     record(session, OutboxMessage, FOLLOWUP_SCHEDULED, task_id=task.id, lead_id=task.lead_id,
            consultant_id=task.consultant_id, kind=task.kind, due_at=task.due_at)
@@ -51,5 +51,9 @@ def schedule_first_contact(session, assigned: dict) -> Task | None:
     return task
 
 
-def list_tasks(session, lead_id: str) -> list[Task]:
-    return session.scalars(select(Task).where(Task.lead_id == lead_id)).all()
+def list_tasks(session, actor: Actor, lead_id: str | None = None, limit: int = 200) -> list[Task]:
+    """The actor's tasks (of one lead, if given), soonest due first."""
+    query = select(Task).where(visible_tasks(actor))
+    if lead_id is not None:
+        query = query.where(Task.lead_id == lead_id)
+    return session.scalars(query.order_by(Task.due_at).limit(limit)).all()

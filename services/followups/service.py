@@ -1,5 +1,6 @@
 """The followups service: what must be done for a lead, and by when."""
 
+from dealerflow.actor import Actor
 from dealerflow.contracts import LEAD_ASSIGNED, STORE_SAVED, LeadAssigned, StoreSaved, schema
 from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
@@ -24,5 +25,5 @@ class FollowupsService(Reliable):
         handlers.schedule_first_contact(self.db, schema(LeadAssigned).load(payload))
 
     @rpc
-    def list_tasks(self, lead_id):
-        return schema(TaskOut, many=True).dump(handlers.list_tasks(self.db, lead_id))
+    def list_tasks(self, actor, lead_id=None):
+        return schema(TaskOut, many=True).dump(handlers.list_tasks(self.db, Actor.load(actor), lead_id))

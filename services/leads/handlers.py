@@ -9,7 +9,8 @@ from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED
 from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
 from dealerflow.outbox import first_delivery, insert_or_ignore, record
-from services.leads.exceptions import LeadNotFound
+from dealerflow.paging import BadCursor, keyset_page
+from services.leads.exceptions import InvalidQuery, LeadNotFound
 from services.leads.models import (
     Assignment,
     Lead,
@@ -17,9 +18,11 @@ from services.leads.models import (
     ProcessedMessage,
     RosterMember,
     StoreRotation,
+    StoreSettings,
 )
 from services.leads.routing import next_in_rotation
 from services.leads.scoping import visible_leads
+from services.leads.sla import first_contact_due
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ def accept_lead(session, submitted: dict) -> Lead | None:
         external_id=fields.get("external_id"), channel=fields["channel"],
         format=submitted["format"], status="accepted", store_code=submitted["store_code"],
         customer=fields["customer"], interest=fields.get("interest"),
+        customer_name=fields["customer"].get("name"), customer_phone=fields["customer"].get("phone"),
         trade_in=fields.get("trade_in"), comments=fields.get("comments"),
         raw=submitted.get("raw"), received_at=_aware(fields.get("received_at")) or submitted["submitted_at"],
         submitted_at=submitted["submitted_at"], created_at=now,
@@ -81,24 +85,41 @@ def assign_round_robin(session, lead: Lead) -> bool:
         log.warning("store %s has no active consultant; lead %s waits", lead.store_code, lead.id)
         return False
     assigned_at = utcnow()
+    store = session.get(StoreSettings, lead.store_code)
+    values = {"consultant_id": consultant_id, "status": "assigned", "assigned_at": assigned_at,
+              "first_contact_due_at": first_contact_due(assigned_at, store and store.response_minutes)}
     taken = session.execute(
-        update(Lead).where(Lead.id == lead.id, Lead.consultant_id.is_(None))
-        .values(consultant_id=consultant_id, status="assigned", assigned_at=assigned_at)
+        update(Lead).where(Lead.id == lead.id, Lead.consultant_id.is_(None)).values(**values)
         .execution_options(synchronize_session=False))
     if taken.rowcount != 1:
         log.info("lead %s was assigned meanwhile; left as it is", lead.id)
         return False
-    for name, value in (("consultant_id", consultant_id), ("status", "assigned"),
-                        ("assigned_at", assigned_at)):
+    for name, value in values.items():
         set_committed_value(lead, name, value)  # as written: no second UPDATE
     rotation.last_user_id = consultant_id
     session.add(Assignment(lead_id=lead.id, consultant_id=consultant_id, reason="round_robin",
                            assigned_at=lead.assigned_at))
     record(session, OutboxMessage, LEAD_ASSIGNED, lead_id=lead.id, store_code=lead.store_code,
            consultant_id=consultant_id, assigned_at=lead.assigned_at,
+           first_contact_due_at=lead.first_contact_due_at,
            customer_name=lead.customer.get("name"), phone=lead.customer.get("phone"),
            source=lead.source, interest=lead.interest)
     return True
+
+
+def save_store(session, store: dict) -> None:
+    """Keep the copy of a store's settings that assignment uses (its
+    first-response minutes); an older revision never overwrites a newer."""
+    if not first_delivery(session, ProcessedMessage, store["event_id"], "save_store"):
+        return
+    settings = session.get(StoreSettings, store["code"])
+    if settings is None:
+        settings = StoreSettings(code=store["code"], revision=-1)
+        session.add(settings)
+    if store["revision"] > settings.revision:
+        settings.timezone, settings.response_minutes = store["timezone"], store["response_minutes"]
+        settings.revision = store["revision"]
+    session.commit()
 
 
 def save_roster_member(session, user: dict) -> int:
@@ -142,3 +163,43 @@ def get_lead(session, lead_id: str, actor: Actor) -> Lead:
     if lead is None:
         raise LeadNotFound(lead_id)
     return lead
+
+
+def get_lead_detail(session, lead_id: str, actor: Actor) -> dict:
+    """The lead with its assignment history, if the actor may see it."""
+    lead = get_lead(session, lead_id, actor)
+    return dict(vars(lead), assignments=session.scalars(
+        select(Assignment).where(Assignment.lead_id == lead_id)
+        .order_by(Assignment.assigned_at, Assignment.id)).all())
+
+
+def list_leads(session, actor: Actor, query: dict) -> dict:
+    """A page of the leads in the actor's scope that match ``query`` (a
+    loaded ``LeadQuery``): ``{"items": [Lead], "next_cursor": ...}``."""
+    statement = select(Lead).where(visible_leads(actor), *lead_filters(query))
+    column = Lead.received_at if query["sort"].endswith("received_at") else Lead.created_at
+    try:
+        items, next_cursor = keyset_page(session, statement, column, Lead.id,
+                                         descending=query["sort"].startswith("-"),
+                                         limit=query["limit"], cursor=query.get("cursor"))
+    except BadCursor as exc:
+        raise InvalidQuery({"cursor": [str(exc)]})
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def lead_filters(query: dict) -> list:
+    """The WHERE clauses of a ``LeadQuery``'s filters."""
+    equal = {"store_code": Lead.store_code, "consultant_id": Lead.consultant_id,
+             "source": Lead.source, "channel": Lead.channel}
+    clauses = [column == query[name] for name, column in equal.items() if query.get(name)]
+    if query.get("status"):
+        clauses.append(Lead.status.in_(query["status"]))
+    if query.get("created_from"):
+        clauses.append(Lead.created_at >= query["created_from"])
+    if query.get("created_to"):
+        clauses.append(Lead.created_at < query["created_to"])
+    if query.get("q"):
+        pattern = "%" + query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append(or_(*(column.ilike(pattern, escape="\\") for column in
+                             (Lead.customer_name, Lead.customer_phone, Lead.external_id))))
+    return clauses

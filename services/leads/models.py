@@ -1,6 +1,7 @@
-"""The leads service's tables: leads, their assignments, and its copy of the
-stores' roster (kept from the gateway's ``user_saved`` events)."""
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+"""The leads service's tables: leads, their assignments, and its copies of
+the stores' settings and roster (kept from the gateway's ``store_saved`` and
+``user_saved`` events)."""
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealerflow.db import UTCDateTime
@@ -11,7 +12,12 @@ Base, OutboxMessage, ProcessedMessage = service_tables()
 
 class Lead(Base):
     __tablename__ = "leads"
-    __table_args__ = (UniqueConstraint("platform", "store_code", "source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "store_code", "source", "external_id"),
+        # the staff lists: a store's or a consultant's leads, newest first
+        Index("ix_leads_store_code_created_at", "store_code", "created_at"),
+        Index("ix_leads_consultant_id_created_at", "consultant_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     platform: Mapped[str] = mapped_column(String(64))
@@ -23,7 +29,9 @@ class Lead(Base):
     store_code: Mapped[str] = mapped_column(String(32), index=True)
     consultant_id: Mapped[str | None] = mapped_column(String(36), index=True)
     customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    customer: Mapped[dict] = mapped_column(JSON)
+    customer: Mapped[dict] = mapped_column(JSON)  # as the platform sent it
+    customer_name: Mapped[str | None] = mapped_column(String(200))  # for lists and search
+    customer_phone: Mapped[str | None] = mapped_column(String(40))
     interest: Mapped[dict | None] = mapped_column(JSON)
     trade_in: Mapped[list | None] = mapped_column(JSON)
     comments: Mapped[str | None] = mapped_column(Text)
@@ -32,6 +40,7 @@ class Lead(Base):
     submitted_at: Mapped[object] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime)
     assigned_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    first_contact_due_at: Mapped[object | None] = mapped_column(UTCDateTime)  # the response SLA
     first_contact_at: Mapped[object | None] = mapped_column(UTCDateTime)
     correlation_id: Mapped[str | None] = mapped_column(String(64))
 
@@ -56,6 +65,16 @@ class RosterMember(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool]
+    revision: Mapped[int]
+
+
+class StoreSettings(Base):
+    """What the leads service needs of a store, as the gateway last announced it."""
+    __tablename__ = "stores"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    response_minutes: Mapped[int]
     revision: Mapped[int]
 
 

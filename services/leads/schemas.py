@@ -1,4 +1,4 @@
-"""RPC arguments and results of the leads service."""
+"""RPC results of the leads service (its arguments are in dealerflow.contracts)."""
 from marshmallow import Schema, fields
 
 
@@ -9,3 +9,39 @@ class LeadPlatformView(Schema):
     store_code = fields.String()
     assigned_at = fields.AwareDateTime(allow_none=True)
     first_contact_at = fields.AwareDateTime(allow_none=True)
+
+
+class LeadSummary(LeadPlatformView):
+    """A lead in a staff list: what a card shows and the response clock."""
+    source = fields.String()
+    channel = fields.String()
+    consultant_id = fields.String(allow_none=True)
+    customer = fields.Function(lambda lead: {"name": lead.customer_name, "phone": lead.customer_phone})
+    interest = fields.Function(lambda lead: {key: (lead.interest or {}).get(key) for key in ("brand", "model")}
+                               if lead.interest else None)
+    received_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime()
+    first_contact_due_at = fields.AwareDateTime(allow_none=True)
+
+
+class LeadPage(Schema):
+    items = fields.List(fields.Nested(LeadSummary))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AssignmentView(Schema):
+    consultant_id = fields.String()
+    reason = fields.String()
+    assigned_at = fields.AwareDateTime()
+
+
+class LeadDetail(LeadSummary):
+    """Everything staff may see of a lead, with who had it and why."""
+    platform = fields.String()
+    external_id = fields.String(allow_none=True)
+    customer_id = fields.String(allow_none=True)
+    customer = fields.Dict()
+    interest = fields.Dict(allow_none=True)
+    trade_in = fields.List(fields.Dict(), allow_none=True)
+    comments = fields.String(allow_none=True)
+    assignments = fields.List(fields.Nested(AssignmentView))

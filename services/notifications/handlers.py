@@ -4,10 +4,12 @@ import uuid
 
 from sqlalchemy import select
 
+from dealerflow.actor import Actor
 from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery
 from services.notifications.messages import new_lead_message
 from services.notifications.models import InboxMessage, ProcessedMessage
+from services.notifications.scoping import visible_messages
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,9 @@ def notify_new_lead(session, assigned: dict) -> InboxMessage | None:
     return message
 
 
-def list_inbox(session, user_id: str, limit: int = 50) -> list[InboxMessage]:
-    return session.scalars(select(InboxMessage).where(InboxMessage.user_id == user_id)
-                           .order_by(InboxMessage.created_at.desc()).limit(limit)).all()
+def list_inbox(session, actor: Actor, lead_id: str | None = None, limit: int = 50) -> list[InboxMessage]:
+    """The actor's own messages (about one lead, if given), newest first."""
+    query = select(InboxMessage).where(visible_messages(actor))
+    if lead_id is not None:
+        query = query.where(InboxMessage.lead_id == lead_id)
+    return session.scalars(query.order_by(InboxMessage.created_at.desc()).limit(limit)).all()

@@ -1,5 +1,6 @@
 """The notifications service: delivery to people (for now the in-app inbox)."""
 
+from dealerflow.actor import Actor
 from dealerflow.contracts import LEAD_ASSIGNED, LeadAssigned, schema
 from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
@@ -20,5 +21,6 @@ class NotificationsService(Reliable):
         handlers.notify_new_lead(self.db, schema(LeadAssigned).load(payload))
 
     @rpc
-    def list_inbox(self, user_id):
-        return schema(InboxMessageOut, many=True).dump(handlers.list_inbox(self.db, user_id))
+    def list_inbox(self, actor, lead_id=None):
+        return schema(InboxMessageOut, many=True).dump(
+            handlers.list_inbox(self.db, Actor.load(actor), lead_id))

@@ -6,6 +6,7 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from dealerflow.actor import Actor
 from tests.conftest import make_lead
 from tests.support.waiting import eventually
 
@@ -47,11 +48,14 @@ def test_a_json_lead_goes_all_the_way_to_the_consultants_inbox(stack):
     eventually(lambda: stack.scalar(
         "notifications", "SELECT user_id FROM inbox_messages WHERE lead_id = :id", id=lead_id) == consultant)
     # what the services answer about it over RPC (the staff API will ask the same)
+    owner = Actor(kind="user", user_id=consultant, role="consultant", stores=("SH-PUDONG",)).dump()
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=10) as services:
-        [task] = services.followups.list_tasks(lead_id)
+        [task] = services.followups.list_tasks(owner, lead_id)
         assert (task["kind"], task["status"], task["consultant_id"]) == ("first_contact", "open", consultant)
-        inbox = services.notifications.list_inbox(consultant)
-        assert [m["title"] for m in inbox if m["lead_id"] == lead_id] == ["New lead: 王磊"]
+        assert (datetime.fromisoformat(task["due_at"]) - datetime.fromisoformat(view["assigned_at"])
+                == timedelta(minutes=15))  # the store's response deadline
+        inbox = services.notifications.list_inbox(owner, lead_id)
+        assert [m["title"] for m in inbox] == ["New lead: 王磊"]
     # the correlation id of the request reached every service's logs
     request_id = answer.headers["X-Request-Id"]
     for service in ("leads", "customers", "followups", "notifications"):

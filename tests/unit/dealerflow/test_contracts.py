@@ -18,16 +18,20 @@ def envelope() -> dict:
 
 SAMPLES = {
     contracts.STORE_SAVED: dict(code="SH-PUDONG", name="Shanghai Pudong",
-                                timezone="Asia/Shanghai", response_minutes=15, active=True,
-                                revision=2),
+                                timezone="Asia/Shanghai", response_minutes=15,
+                                business_hours={"mon": ["09:00-12:00", "13:00-18:00"]},
+                                holidays=["2026-10-01"], active=True, revision=2),
     contracts.USER_SAVED: dict(user_id="u-1", username="consultant.sh1",
                                display_name="Pudong Consultant 1", role="consultant",
-                               stores=["SH-PUDONG"], email=None, active=True, revision=1),
+                               stores=["SH-PUDONG"], email=None, team_id="t-1",
+                               languages=["zh", "en"], shift={"sat": ["00:00-24:00"]},
+                               leave=[{"start": "2026-12-01", "end": "2026-12-05"}],
+                               daily_capacity=20, active=True, revision=1),
     contracts.LEAD_RECEIVED: dict(lead_id="l-1", store_code="SH-PUDONG", source="autohome",
                                   channel="third_party",
                                   customer={"name": "王磊", "phone": "+8613800138000"}),
     contracts.LEAD_ASSIGNED: dict(lead_id="l-1", store_code="SH-PUDONG", consultant_id="u-1",
-                                  assigned_at=NOW, customer_name="王磊",
+                                  assigned_at=NOW, first_contact_due_at=NOW, customer_name="王磊",
                                   phone="+8613800138000", source="autohome",
                                   interest={"brand": "BYD", "model": "Han EV"}),
     contracts.CUSTOMER_MATCHED: dict(lead_id="l-1", customer_id="c-1", created=True),
@@ -105,3 +109,16 @@ def test_lead_submitted_refuses_an_unknown_format():
     with pytest.raises(ValidationError) as caught:
         schema.load(dict(dumped, format="csv"))
     assert set(caught.value.messages) == {"format"}
+
+
+@pytest.mark.parametrize("event_type, added", [
+    (contracts.STORE_SAVED, {"business_hours": {}, "holidays": []}),
+    (contracts.USER_SAVED, {"team_id": None, "languages": [], "shift": {}, "leave": [],
+                            "daily_capacity": None}),
+])
+def test_organisation_events_from_before_routing_fields_still_load(event_type, added):
+    dumped = SCHEMAS[event_type]().dump(make_event(event_type))
+    for name in added:
+        del dumped[name]
+    loaded = SCHEMAS[event_type]().load(dumped)
+    assert {name: loaded[name] for name in added} == added

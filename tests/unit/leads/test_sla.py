@@ -1,10 +1,10 @@
-"""services.followups.cadence: when the first contact is due."""
+"""services.leads.sla: when the first contact is due."""
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.followups.cadence import DEFAULT_RESPONSE_MINUTES, first_contact_due
+from services.leads.sla import DEFAULT_RESPONSE_MINUTES, first_contact_due
 
 ASSIGNED = datetime(2026, 11, 26, 1, 30, tzinfo=timezone.utc)
 
