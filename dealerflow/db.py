@@ -130,7 +130,7 @@ def is_sqlite_busy(exc: OperationalError) -> bool:
     """SQLITE_BUSY or SQLITE_LOCKED, extended codes included: another
     connection holds the lock ("database is locked")."""
     code = getattr(exc.orig, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class Database(DependencyProvider):
