@@ -70,7 +70,7 @@ def service_tables(consumes: bool = True):
 def record(session, outbox_model, event_type: str, **data) -> dict:
     """Add the event to the session's transaction; returns its payload."""
     payload = schema(SCHEMAS[event_type]).dump(
-        dict(data, event_id=str(uuid.uuid4()), occurred_at=utcnow(), version=1))
+        dict(data, event_id=str(uuid.uuid4()), occurred_at=utcnow(), version=SCHEMAS[event_type].VERSION))
     event = (payload["event_id"], event_type, payload, correlation_id.get())
     session.add(outbox_model(id=event[0], event_type=event_type, payload=payload,
                              correlation_id=event[3], created_at=utcnow()))

@@ -22,7 +22,7 @@ import defusedxml.ElementTree as DET
 from dateutil import parser as dateparser
 from defusedxml import DefusedXmlException
 
-from dealerflow.contracts import received_at_in_range
+from services.gateway.platform_lead import received_at_in_range
 
 MAX_PROSPECTS = 100
 MAX_DEPTH = 64  # elements, <adf> included; ADF itself needs 6

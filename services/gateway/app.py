@@ -17,12 +17,12 @@ from dealerflow import config
 from dealerflow.db import make_engine
 from dealerflow.logs import correlation_id, setup_logging
 from dealerflow.outbox import Relay
-from services.gateway import errors, intake
+from services.gateway import authn, errors, intake
 from services.gateway.bus import IntakePublisher, RpcPool
 from services.gateway.clients import Clients
 from services.gateway.models import OutboxMessage
 from services.gateway.ratelimit import RateLimiter
-from services.gateway.resources import health, leads
+from services.gateway.resources import admin, auth, health, leads, me
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ class Gateway:
 
 def create_app(gateway: Gateway) -> falcon.App:
     """The app: each area adds its routes (``resources/<area>.py``)."""
-    app = falcon.App(middleware=[RequestId()])
+    app = falcon.App(middleware=[RequestId(), authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads):
+    for area in (health, leads, auth, me, admin):
         area.add_routes(app, gateway)
     return app
 
@@ -80,8 +80,12 @@ def in_thread(function, *args):
 
 
 def get_app() -> falcon.App:
+    """The app gunicorn runs. On SQLite the gateway's transactions take the
+    write lock at BEGIN, where a wait is green and bounded (``dealerflow.db``):
+    a deferred transaction would meet the lock at its first write, where
+    SQLite can only fail. They are all short."""
     setup_logging("gateway", os.environ.get("LOG_LEVEL", "INFO"))
-    sessions = sessionmaker(make_engine(config.database_url("gateway"), immediate=False),
+    sessions = sessionmaker(make_engine(config.database_url("gateway")),
                             expire_on_commit=False)
     threading.Thread(target=housekeeping_forever, args=(sessions,), daemon=True).start()
     return create_app(Gateway(

@@ -39,7 +39,7 @@ class CommandError(Exception):
 
 
 def gateway_session():
-    return sessionmaker(make_engine(config.database_url("gateway"), immediate=False),
+    return sessionmaker(make_engine(config.database_url("gateway")),
                         expire_on_commit=False)()
 
 

@@ -20,12 +20,13 @@ from marshmallow import ValidationError
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from dealerflow.contracts import Lead, LeadSubmitted, schema
+from dealerflow.contracts import LeadSubmitted, schema
 from dealerflow.db import utcnow
 from services.gateway.adf import AdfError, parse_adf
 from services.gateway.auth import Platform
 from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
 from services.gateway.models import IdempotencyKey, IntakeRecord, Store
+from services.gateway.platform_lead import LeadIn
 from services.gateway.storable import TooDeep, unstorable
 
 JSON_TYPES = ("application/json",)
@@ -83,7 +84,7 @@ def validate(documents: list[dict]) -> list[dict]:
         except TooDeep as exc:
             raise BadRequest(str(exc))
         try:
-            lead = schema(Lead).load({k: v for k, v in document.items() if k != "raw"})
+            lead = schema(LeadIn).load({k: v for k, v in document.items() if k != "raw"})
         except ValidationError as exc:
             problems = problems or exc.messages
         if problems:

@@ -105,7 +105,8 @@ def test_lead_submitted_refuses_an_unknown_format():
     schema = contracts.LeadSubmitted()
     dumped = schema.dump({"id": "l-1", "platform": "p1", "api_key_id": "k-1",
                           "store_code": "SH-PUDONG", "submitted_at": NOW, "format": "json",
-                          "raw": None, "lead": {"source": "a", "customer": {"email": "a@b.cn"}}})
+                          "raw": None, "lead": {"source": "a", "channel": "other",
+                                                "customer": {"email": "a@b.cn"}}})
     with pytest.raises(ValidationError) as caught:
         schema.load(dict(dumped, format="csv"))
     assert set(caught.value.messages) == {"format"}
@@ -122,3 +123,12 @@ def test_organisation_events_from_before_routing_fields_still_load(event_type, a
         del dumped[name]
     loaded = SCHEMAS[event_type]().load(dumped)
     assert {name: loaded[name] for name in added} == added
+
+
+@pytest.mark.parametrize("event_type", sorted(SCHEMAS))
+def test_an_event_of_a_newer_major_version_is_refused(event_type):
+    schema = SCHEMAS[event_type]()
+    newer = schema.dump(make_event(event_type, version=schema.VERSION + 1))
+    with pytest.raises(ValidationError) as refused:
+        schema.load(newer)
+    assert "version" in refused.value.messages
