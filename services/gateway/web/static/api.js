@@ -1,0 +1,290 @@
+// The one API client. Every page talks to the server through these
+// functions and nothing else: they build the URLs, add the Bearer token,
+// refresh it once on a 401 (then end the session), turn error bodies
+// ({title, description, errors}) into ApiError, retry reads while the
+// server cannot be reached (and say so in `connection`), and run the live
+// stream.
+import { reactive } from "vue";
+
+const TOKENS = "dealerflow.tokens";          // localStorage: {access_token, refresh_token}
+const RETRY_WAITS = [1000, 2000, 5000, 10000, 30000];  // ms between tries while unreachable
+
+/** `online` is false while the server cannot be reached: the app shows a banner. */
+export const connection = reactive({ online: true });
+
+/** The signed-in user (`GET /v1/me`), or null. */
+export const session = reactive({ user: null });
+
+/** An answer other than 2xx, or no answer at all (`status` 0). */
+export class ApiError extends Error {
+  constructor(status, body, retryAfter = null) {
+    super(body?.description || body?.title || `HTTP ${status}`);
+    this.status = status;
+    this.title = body?.title || "";
+    this.description = body?.description || "";
+    this.errors = body?.errors || null;
+    this.retryAfter = retryAfter;        // seconds, from Retry-After
+    this.sessionEnded = false;           // true: the app has gone to the expired-session page
+  }
+
+  /** No answer, or the gateway says the system is unavailable: worth another try. */
+  get unreachable() {
+    return this.status === 0 || this.status === 502 || this.status === 503 || this.status === 504;
+  }
+}
+
+let sessionEnded = () => {};
+
+/** What to do when the server says the session is over (main.js: show the expired page). */
+export function onSessionEnd(callback) {
+  sessionEnded = callback;
+}
+
+function storedTokens() {
+  return JSON.parse(localStorage.getItem(TOKENS) || "null");
+}
+
+function keepTokens(answer) {
+  localStorage.setItem(TOKENS, JSON.stringify({
+    access_token: answer.access_token, refresh_token: answer.refresh_token,
+  }));
+}
+
+function forget() {
+  localStorage.removeItem(TOKENS);
+  session.user = null;
+  streams.forEach((stream) => stream.stop());
+}
+
+function endSession() {
+  forget();
+  sessionEnded();
+  const error = new ApiError(401, { title: "Unauthorized" });
+  error.sessionEnded = true;
+  return error;
+}
+
+function address(path, query = {}) {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") params.set(name, value);
+  }
+  const search = params.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+async function readBody(response) {
+  if (response.status === 204) return null;
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** One request, no retry, no refresh. */
+async function send(method, path, { query, body, token } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(address(path, query), {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    connection.online = false;
+    throw new ApiError(0, null);
+  }
+  const answer = await readBody(response);
+  const error = response.ok ? null
+    : new ApiError(response.status, answer, Number(response.headers.get("Retry-After")) || null);
+  connection.online = !error?.unreachable;
+  if (error) throw error;
+  return answer;
+}
+
+let refreshing = null;
+
+/** One refresh at a time: requests that fail together share it. */
+function refreshTokens() {
+  refreshing ??= send("POST", "/v1/auth/refresh", { body: { refresh_token: storedTokens()?.refresh_token } })
+    .then(keepTokens)
+    .finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+/** A request with the Bearer token; on a 401 the token is refreshed once. */
+async function authorized(method, path, options = {}) {
+  for (let refreshed = false; ; refreshed = true) {
+    const tokens = storedTokens();
+    if (!tokens) throw endSession();
+    try {
+      return await send(method, path, { ...options, token: tokens.access_token });
+    } catch (error) {
+      if (error.status !== 401) throw error;
+      if (refreshed) throw endSession();
+    }
+    if (storedTokens()?.access_token !== tokens.access_token) continue;  // another request refreshed it
+    try {
+      await refreshTokens();
+    } catch (error) {
+      if (error.unreachable) throw error;
+      throw endSession();
+    }
+  }
+}
+
+function pause(ms) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      window.removeEventListener("online", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    window.addEventListener("online", done);  // the browser is back: try at once
+  });
+}
+
+/** Try `attempt` until the server answers (only for what is safe to repeat). */
+async function retrying(attempt) {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!error.unreachable) throw error;
+      await pause(RETRY_WAITS[Math.min(tries, RETRY_WAITS.length - 1)]);
+    }
+  }
+}
+
+function get(path, query) {
+  return retrying(() => authorized("GET", path, { query }));
+}
+
+window.addEventListener("offline", () => {
+  connection.online = false;
+  streams.forEach((stream) => stream.restart());  // its retries tell when the server is back
+});
+
+// -- the API ------------------------------------------------------------------
+
+export function signedIn() {
+  return storedTokens() !== null;
+}
+
+/** Sign in; ApiError 401 (wrong credentials), 429 (locked: `retryAfter`) or 0 (offline). */
+export async function signIn(username, password) {
+  keepTokens(await send("POST", "/v1/auth/token", { body: { username, password } }));
+  await loadMe();
+}
+
+/** Sign out here, and on the server when it can be reached. */
+export async function signOut() {
+  const tokens = storedTokens();
+  forget();
+  if (tokens) {
+    await send("POST", "/v1/auth/logout", { body: { refresh_token: tokens.refresh_token },
+                                            token: tokens.access_token }).catch(() => {});
+  }
+}
+
+export async function loadMe() {
+  session.user = await get("/v1/me");
+  return session.user;
+}
+
+/** `filters`: status, q, store_code, consultant_id, channel, source, cursor, limit, sort. */
+export function leads(filters = {}) {
+  return get("/v1/leads", filters);
+}
+
+export function lead(id) {
+  return get(`/v1/leads/${encodeURIComponent(id)}`);
+}
+
+// -- the live stream ----------------------------------------------------------
+
+const streams = new Set();
+
+/**
+ * Server-sent events: `handlers` maps an event name to a function of its
+ * data. A ticket is good for one connection, so every reconnection gets a
+ * new one and passes the last event id itself. Closed on `pagehide`,
+ * reopened when the page comes back. Returns {close}.
+ */
+export function openStream(handlers) {
+  let source = null;
+  let waiting = null;      // a reconnection timer
+  let connecting = false;  // fetching a ticket
+  let stopped = true;
+  let failures = 0;
+  let lastEventId = "";
+
+  async function connect() {
+    waiting = null;
+    connecting = true;
+    let ticket;
+    try {
+      ({ ticket } = await retrying(() => authorized("POST", "/v1/stream/tickets")));
+    } catch {
+      return;  // the session is over: the app has left the page
+    } finally {
+      connecting = false;
+    }
+    if (stopped) return;
+    let opened = false;
+    source = new EventSource(address("/v1/stream", { ticket, last_event_id: lastEventId }));
+    source.onopen = () => {
+      opened = true;
+      failures = 0;
+      connection.online = true;
+    };
+    for (const [name, handle] of Object.entries(handlers)) {
+      source.addEventListener(name, (event) => {
+        lastEventId = event.lastEventId || lastEventId;
+        handle(JSON.parse(event.data));
+      });
+    }
+    source.onerror = () => {
+      source.close();
+      source = null;
+      if (!opened) connection.online = false;
+      // a stream that was open (its ticket spent) reconnects at once; one that failed waits
+      const wait = opened ? 0 : RETRY_WAITS[Math.min(failures++, RETRY_WAITS.length - 1)];
+      waiting = setTimeout(connect, wait);
+    };
+  }
+
+  const stream = {
+    start() {
+      stopped = false;
+      if (!source && !waiting && !connecting) connect();
+    },
+    stop() {
+      stopped = true;
+      source?.close();
+      source = null;
+      clearTimeout(waiting);
+      waiting = null;
+    },
+    restart() {
+      stream.stop();
+      stream.start();
+    },
+  };
+  streams.add(stream);
+  stream.start();
+  return {
+    close() {
+      stream.stop();
+      streams.delete(stream);
+    },
+  };
+}
+
+window.addEventListener("pagehide", () => streams.forEach((stream) => stream.stop()));
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) streams.forEach((stream) => stream.start());
+});

@@ -1,0 +1,32 @@
+// The top bar of every page: back, the page's title, language, sign-out.
+import { useRouter } from "vue-router";
+import * as api from "../api.js";
+import LanguageSwitch from "./LanguageSwitch.js";
+
+export default {
+  name: "AppBar",
+  components: { LanguageSwitch },
+  props: {
+    title: { type: String, required: true },
+    back: { type: [String, Object], default: null },  // a route: shows the back link
+  },
+  setup() {
+    const router = useRouter();
+    async function signOut() {
+      await api.signOut();
+      router.replace({ name: "signin", query: { signedOut: "1" } });
+    }
+    return { session: api.session, signOut };
+  },
+  template: `
+    <header class="bar">
+      <router-link v-if="back" :to="back" class="bar__back" :aria-label="$t('bar.back')">
+        <span aria-hidden="true">‹</span>
+      </router-link>
+      <h1 class="bar__title">{{ title }}</h1>
+      <LanguageSwitch />
+      <button v-if="session.user" type="button" class="bar__action" @click="signOut">
+        {{ $t('bar.signOut') }}
+      </button>
+    </header>`,
+};

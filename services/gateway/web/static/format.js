@@ -1,0 +1,61 @@
+// Dates, times, money and phone numbers for people, through Intl in the
+// current language, times in the store's time zone.
+import { session } from "./api.js";
+import { language } from "./i18n.js";
+
+export const DEFAULT_ZONE = "Asia/Shanghai";
+
+export function store(code) {
+  return session.user?.stores?.find((each) => each.code === code) || null;
+}
+
+export function zoneOf(storeCode) {
+  return store(storeCode)?.timezone || DEFAULT_ZONE;
+}
+
+/** `2026年11月26日 09:30` / `Nov 26, 2026, 9:30 AM`, in the store's zone. */
+export function dateTime(iso, storeCode) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(language(), {
+    dateStyle: "medium", timeStyle: "short", timeZone: zoneOf(storeCode),
+  }).format(new Date(iso));
+}
+
+/** Minor units (fen) as money: `¥259,800`. */
+export function money(minor, currency = "CNY") {
+  if (minor === null || minor === undefined) return "";
+  return new Intl.NumberFormat(language(), {
+    style: "currency", currency, maximumFractionDigits: 0,
+  }).format(minor / 100);
+}
+
+/** A number as dialled: `+8613800138000`. */
+export function dialable(phone) {
+  return (phone || "").replace(/[^\d+]/g, "");
+}
+
+function national(phone) {
+  const digits = dialable(phone);
+  return digits.startsWith("+86") ? digits.slice(3) : digits;
+}
+
+/** China mobile numbers as people write them: `138 0013 8000`. */
+export function readablePhone(phone) {
+  const number = national(phone);
+  return /^1\d{10}$/.test(number) ? number.replace(/^(\d{3})(\d{4})(\d{4})$/, "$1 $2 $3") : phone || "";
+}
+
+/** For lists: `138****8000` (left as it is when the server masked it already). */
+export function maskedPhone(phone) {
+  if (!phone || phone.includes("*")) return phone || "";
+  const number = national(phone);
+  return number.length > 7 ? `${number.slice(0, 3)}****${number.slice(-4)}` : number;
+}
+
+/** For cards: `11月26日 09:30` / `11/26, 9:30 AM`, in the store's zone. */
+export function shortDateTime(iso, storeCode) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(language(), {
+    month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: zoneOf(storeCode),
+  }).format(new Date(iso));
+}

@@ -1,0 +1,52 @@
+// The app: routes (one page each, pages/), the guard that wants a signed-in
+// user, the expired-session page, and the service worker.
+import { createApp } from "vue";
+import { createRouter, createWebHistory } from "vue-router";
+import * as api from "./api.js";
+import { i18n } from "./i18n.js";
+import ConnectionBanner from "./components/ConnectionBanner.js";
+import LeadDetail from "./pages/LeadDetail.js";
+import Leads from "./pages/Leads.js";
+import NotFound from "./pages/NotFound.js";
+import SessionExpired from "./pages/SessionExpired.js";
+import SignIn from "./pages/SignIn.js";
+
+const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: "/", name: "leads", component: Leads },
+    { path: "/leads/:id", name: "lead", component: LeadDetail, props: true },
+    { path: "/signin", name: "signin", component: SignIn, meta: { public: true } },
+    { path: "/session-expired", name: "expired", component: SessionExpired, meta: { public: true } },
+    { path: "/:unknown(.*)*", name: "notFound", component: NotFound, meta: { public: true } },
+  ],
+});
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  if (!api.signedIn()) return { name: "signin", query: to.fullPath === "/" ? {} : { next: to.fullPath } };
+  if (!api.session.user) {
+    try {
+      await api.loadMe();
+    } catch (error) {
+      if (error.sessionEnded) return { name: "expired" };
+      throw error;
+    }
+  }
+  return true;
+});
+
+api.onSessionEnd(() => router.replace({ name: "expired" }));
+
+const App = {
+  components: { ConnectionBanner },
+  template: `
+    <ConnectionBanner />
+    <router-view />`,
+};
+
+createApp(App).use(router).use(i18n).mount("#app");
+
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {});  // the app works without it
+}
