@@ -1,0 +1,112 @@
+"""services.gateway.stream: who is told what, resuming after Last-Event-ID,
+and a slow client dropped instead of growing memory (no broker: events are
+published into the hub directly)."""
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dealerflow.actor import Actor
+from services.gateway import stream
+from services.gateway.stream import StreamEvent, StreamHub, parse_event_id
+
+T0 = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
+SH1 = Actor(kind="user", user_id="c-sh1", role="consultant", stores=("SH-PUDONG",))
+SH_MANAGER = Actor(kind="user", user_id="m-sh", role="manager", stores=("SH-PUDONG",))
+BJ_MANAGER = Actor(kind="user", user_id="m-bj", role="manager", stores=("BJ-CHAOYANG",))
+
+
+def assigned(n: int, store="SH-PUDONG", consultant="c-sh1") -> StreamEvent:
+    return StreamEvent.from_payload("lead_assigned", {
+        "event_id": str(uuid.UUID(int=n)), "occurred_at": (T0 + timedelta(seconds=n)).isoformat(),
+        "lead_id": f"lead-{n}", "store_code": store, "consultant_id": consultant,
+        "customer_name": "王磊", "phone": "+8613800138000", "assigned_at": T0.isoformat(),
+        "first_contact_due_at": (T0 + timedelta(minutes=15)).isoformat()})
+
+
+def drain(client) -> list[str]:
+    leads = []
+    while not client.queue.empty():
+        leads.append(client.queue.get_nowait().data["lead_id"])
+    return leads
+
+
+def test_each_user_is_told_only_of_their_scope():
+    hub = StreamHub()
+    clients = {actor.user_id: hub.subscribe(actor)[0] for actor in (SH1, SH_MANAGER, BJ_MANAGER)}
+    hub.publish(assigned(1))
+    hub.publish(assigned(2, consultant="c-sh2"))
+    hub.publish(assigned(3, store="BJ-CHAOYANG", consultant="c-bj1"))
+    assert drain(clients["c-sh1"]) == ["lead-1"]
+    assert drain(clients["m-sh"]) == ["lead-1", "lead-2"]
+    assert drain(clients["m-bj"]) == ["lead-3"]
+
+
+def test_a_reconnecting_client_gets_what_it_missed_and_only_that():
+    hub = StreamHub()
+    for n in range(1, 6):
+        hub.publish(assigned(n))
+    _, missed = hub.subscribe(SH1, assigned(2).id)
+    assert [event.data["lead_id"] for event in missed] == ["lead-3", "lead-4", "lead-5"]
+    _, nothing = hub.subscribe(SH1, None)
+    assert nothing == []
+
+
+def test_the_stream_is_server_sent_events_with_ids():
+    hub = StreamHub()
+    client, missed = hub.subscribe(SH1, "0-x")
+    hub.publish(assigned(1))
+    body = hub.events(client, missed)
+    assert next(body) == b"retry: 3000\n\n"
+    frame = next(body).decode()
+    lines = frame.strip().split("\n")
+    assert lines[0] == f"id: {assigned(1).id}" and lines[1] == "event: lead_assigned"
+    data = json.loads(lines[2].removeprefix("data: "))
+    assert set(data) == set(stream.FIELDS) and "phone" not in data
+    body.close()
+    assert client not in hub.clients
+
+
+def test_a_slow_client_is_dropped_and_its_stream_ends(monkeypatch):
+    monkeypatch.setattr(stream, "CLIENT_QUEUE", 3)
+    hub = StreamHub()
+    client, missed = hub.subscribe(SH1)
+    for n in range(10):
+        hub.publish(assigned(n))
+    assert client.dropped and client.queue.qsize() == 3
+    frames = list(hub.events(client, missed))
+    assert frames == [b"retry: 3000\n\n"]  # ends at once; the browser resumes by its last id
+    assert client not in hub.clients
+
+
+def test_a_quiet_stream_sends_heartbeats(monkeypatch):
+    monkeypatch.setattr(stream, "HEARTBEAT_S", 0.01)
+    hub = StreamHub()
+    client, missed = hub.subscribe(SH1)
+    body = hub.events(client, missed)
+    next(body)
+    assert next(body) == b": heartbeat\n\n"
+    body.close()
+
+
+def test_the_recent_buffer_is_bounded(monkeypatch):
+    hub = StreamHub()
+    for n in range(stream.BUFFER + 50):
+        hub.publish(assigned(n))
+    assert len(hub.recent) == stream.BUFFER
+
+
+@given(st.text(max_size=40))
+def test_any_last_event_id_is_read_or_ignored(value):
+    parsed = parse_event_id(value)
+    assert parsed is None or (isinstance(parsed[0], int) and parsed[1])
+    hub = StreamHub()
+    hub.subscribe(SH1, value)
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-x", "12-", "1.5-x", "²-x"])
+def test_ids_we_did_not_hand_out_replay_nothing(value):
+    assert parse_event_id(value) is None
