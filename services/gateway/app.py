@@ -22,7 +22,7 @@ from services.gateway.bus import IntakePublisher, RpcPool
 from services.gateway.clients import Clients
 from services.gateway.models import OutboxMessage
 from services.gateway.ratelimit import RateLimiter
-from services.gateway.resources import admin, auth, health, leads, me
+from services.gateway.resources import admin, auth, health, leads, me, web
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def create_app(gateway: Gateway) -> falcon.App:
     """The app: each area adds its routes (``resources/<area>.py``)."""
     app = falcon.App(middleware=[RequestId(), authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads, auth, me, admin):
+    for area in (health, leads, auth, me, admin, web):
         area.add_routes(app, gateway)
     return app
 
