@@ -43,6 +43,34 @@ def dedupe_retention() -> timedelta:
     return timedelta(days=max(1, env_int("DEDUPE_RETENTION_DAYS", 30)))
 
 
+def jwt_secret_file() -> Path:
+    """Where ``dealerflow migrate`` keeps the generated JWT secret."""
+    return var_dir() / "jwt-secret"
+
+
+def jwt_secret() -> str:
+    """The key staff access tokens are signed with (HS256): ``JWT_SECRET``,
+    else the one ``dealerflow migrate`` generated into ``jwt_secret_file()``.
+    Every gateway worker and every CLI reads the same one."""
+    secret = os.environ.get("JWT_SECRET") or (
+        jwt_secret_file().read_text().strip() if jwt_secret_file().exists() else "")
+    if len(secret) < 32:
+        raise RuntimeError("no JWT secret of 32+ characters: set JWT_SECRET, or run "
+                           f"`dealerflow migrate` to generate {jwt_secret_file()}")
+    return secret
+
+
+def access_token_lifetime() -> timedelta:
+    """How long a staff access token is good for (``ACCESS_TOKEN_MINUTES``, 15)."""
+    return timedelta(minutes=max(1, env_int("ACCESS_TOKEN_MINUTES", 15)))
+
+
+def refresh_token_lifetime() -> timedelta:
+    """How long a refresh token is good for (``REFRESH_TOKEN_DAYS``, 14); each
+    use gives a new one, so a session lasts while it is used."""
+    return timedelta(days=max(1, env_int("REFRESH_TOKEN_DAYS", 14)))
+
+
 def nameko_config(service: str) -> dict:
     """The nameko config of one service, built from the environment."""
     return {

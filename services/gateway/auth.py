@@ -1,16 +1,34 @@
-"""Credentials: API keys for platforms, passwords for staff."""
+"""Credentials: API keys for platforms; passwords, sign-in sessions and
+refresh tokens for staff.
+
+A sign-in starts a session (``AuthSession``): its access tokens carry its
+id, its refresh tokens are one family. A refresh token is used once and
+gives the next one; using one a second time (a copy was stolen, or the
+client is confused) revokes its whole session. Failed sign-ins lock a
+username with a growing back-off; an unknown username costs the same
+time as a known one and is locked the same way, so neither reveals which
+usernames exist.
+"""
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from dealerflow import config
 from dealerflow.actor import API_KEY, Actor
-from services.gateway.models import ApiKey
+from services.gateway.models import ApiKey, AuthSession, FailedSignIns, RefreshToken, User
 
 KEY_PREFIX = "dfk_"
+LOCK_AFTER = 5                          # failed sign-ins in a row before a lock
+FIRST_LOCK = timedelta(seconds=30)      # doubled with every further failure ...
+LONGEST_LOCK = timedelta(minutes=15)    # ... up to this
 _hasher = PasswordHasher()
 
 
@@ -33,6 +51,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@cache
+def dummy_hash() -> str:
+    """What an unknown username's password is checked against, so that it
+    takes as long as a known one's."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 @dataclass(frozen=True)
 class Platform:
     """The caller behind a valid API key."""
@@ -53,3 +78,129 @@ def authenticate_key(session, key: str | None) -> Platform | None:
     if row is None:
         return None
     return Platform(row.id, row.platform, tuple(row.stores), row.rate_limit)
+
+
+# -- sign-in and its lockout ---------------------------------------------------
+
+class Locked(Exception):
+    def __init__(self, seconds: int):
+        super().__init__(f"locked for {seconds} s")
+        self.seconds = seconds
+
+
+def inline(function, *args):
+    return function(*args)
+
+
+def locked_for(session, username: str, now: datetime) -> int:
+    """Seconds until ``username`` may try again (0: now)."""
+    locked_until = session.scalar(select(FailedSignIns.locked_until).where(
+        FailedSignIns.username == username))
+    if locked_until is None or locked_until <= now:
+        return 0
+    return max(1, int((locked_until - now).total_seconds() + 0.999))
+
+
+def check_password(session, username: str, password: str, now: datetime,
+                   run=inline) -> User | None:
+    """The active user when the password is theirs, else None after counting
+    the failure; ``Locked`` while the username is locked (nothing is checked
+    then). ``run`` runs the slow hash (off the event loop, in the gateway).
+    The caller commits."""
+    seconds = locked_for(session, username, now)
+    if seconds:
+        raise Locked(seconds)
+    user = session.scalar(select(User).where(User.username == username, User.active))
+    if run(verify_password, user.password_hash if user else dummy_hash(), password) and user:
+        session.execute(delete(FailedSignIns).where(FailedSignIns.username == username))
+        return user
+    count_failure(session, username, now)
+    return None
+
+
+def lock_time(failures: int) -> timedelta | None:
+    """How long ``failures`` failed sign-ins in a row lock a username."""
+    if failures < LOCK_AFTER:
+        return None
+    return min(LONGEST_LOCK, FIRST_LOCK * 2 ** min(failures - LOCK_AFTER, 10))
+
+
+def count_failure(session, username: str, now: datetime) -> None:
+    """One more failure, counted in one statement (two workers failing at
+    once both count), and the lock it earns."""
+    insert = {"sqlite": sqlite, "postgresql": postgresql}[
+        session.get_bind().dialect.name].insert(FailedSignIns)
+    failures = session.scalar(
+        insert.values(username=username, failures=1, locked_until=None)
+        .on_conflict_do_update(index_elements=["username"],
+                               set_={"failures": FailedSignIns.failures + 1})
+        .returning(FailedSignIns.failures))
+    lock = lock_time(failures)
+    if lock:
+        session.execute(update(FailedSignIns).where(FailedSignIns.username == username)
+                        .values(locked_until=now + lock))
+
+
+# -- sessions and refresh tokens -----------------------------------------------
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_refresh_token(session, session_id: str, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(RefreshToken(token_hash=hash_refresh_token(token), session_id=session_id,
+                             expires_at=now + config.refresh_token_lifetime()))
+    return token
+
+
+def start_session(session, user: User, now: datetime) -> tuple[str, str]:
+    """A new sign-in session of ``user``: its id and its first refresh token."""
+    auth_session = AuthSession(id=str(uuid.uuid4()), user_id=user.id, created_at=now)
+    session.add(auth_session)
+    session.flush()
+    return auth_session.id, new_refresh_token(session, auth_session.id, now)
+
+
+def rotate(session, token: str, now: datetime) -> tuple[str, str, str] | None:
+    """Spend a refresh token: ``(user id, session id, next refresh token)``,
+    or None when it is unknown, expired, of a revoked session or an inactive
+    user. A token spent before revokes its session. The caller commits
+    either way."""
+    row = session.get(RefreshToken, hash_refresh_token(token))
+    if row is None:
+        return None
+    auth_session = session.get(AuthSession, row.session_id)
+    spent = session.execute(update(RefreshToken).where(
+        RefreshToken.token_hash == row.token_hash, RefreshToken.used_at.is_(None))
+        .values(used_at=now)).rowcount == 0
+    if spent:
+        end_sessions(session, now, AuthSession.id == auth_session.id)
+        return None
+    user = session.get(User, auth_session.user_id)
+    if auth_session.revoked_at is not None or row.expires_at <= now or not user.active:
+        return None
+    return user.id, auth_session.id, new_refresh_token(session, auth_session.id, now)
+
+
+def end_session_of(session, token: str, now: datetime) -> None:
+    """Sign out: revoke the session of this refresh token (if it is one)."""
+    row = session.get(RefreshToken, hash_refresh_token(token))
+    if row is not None:
+        end_sessions(session, now, AuthSession.id == row.session_id)
+
+
+def end_sessions(session, now: datetime, *where) -> None:
+    """Revoke the sessions ``where`` selects: their access and refresh tokens
+    stop working at once."""
+    session.execute(update(AuthSession).where(AuthSession.revoked_at.is_(None), *where)
+                    .values(revoked_at=now))
+
+
+def staff_user(session, user_id: str, session_id: str) -> User | None:
+    """The active user of a live session: one query per request, so that a
+    user deactivated, or whose password changed (both revoke their
+    sessions), or a session signed out, is refused at once."""
+    return session.scalar(select(User).join(AuthSession, AuthSession.user_id == User.id).where(
+        User.id == user_id, User.active, AuthSession.id == session_id,
+        AuthSession.revoked_at.is_(None)))

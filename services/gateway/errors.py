@@ -26,6 +26,7 @@ class NotFound(GatewayError): pass            # noqa: E701
 class TooLarge(GatewayError): pass            # noqa: E701
 class UnsupportedType(GatewayError): pass     # noqa: E701
 class Invalid(GatewayError): pass             # noqa: E701
+class InvalidInput(GatewayError): pass        # noqa: E701
 class RateLimited(GatewayError): pass         # noqa: E701
 class Unavailable(GatewayError): pass         # noqa: E701
 
@@ -38,6 +39,7 @@ HTTP_ERRORS = {
     TooLarge: (falcon.HTTP_413, "Payload too large"),
     UnsupportedType: (falcon.HTTP_415, "Unsupported media type"),
     Invalid: (falcon.HTTP_422, "Invalid lead"),
+    InvalidInput: (falcon.HTTP_422, "Invalid input"),
     RateLimited: (falcon.HTTP_429, "Too many requests"),
     Unavailable: (falcon.HTTP_503, "Service unavailable"),
 }

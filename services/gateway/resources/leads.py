@@ -2,8 +2,8 @@
 import falcon
 
 from services.gateway import intake
-from services.gateway.auth import authenticate_key
-from services.gateway.errors import NotFound, RateLimited, TooLarge, Unauthorized
+from services.gateway.authn import platform as platform_of
+from services.gateway.errors import NotFound, TooLarge
 
 
 def read_body(req, limit: int) -> bytes:
@@ -21,24 +21,6 @@ def read_body(req, limit: int) -> bytes:
     return body
 
 
-class Platforms:
-    """Authenticates ``X-Api-Key`` and applies the key's rate limit."""
-
-    def __init__(self, sessions, limiter):
-        self.sessions, self.limiter = sessions, limiter
-
-    def authenticate(self, req):
-        with self.sessions() as session:
-            platform = authenticate_key(session, req.get_header("X-Api-Key"))
-        if platform is None:
-            raise Unauthorized("A valid X-Api-Key header is required.")
-        wait = self.limiter.wait_time(platform.key_id, platform.rate_limit)
-        if wait:
-            raise RateLimited(f"Over this key's limit of {platform.rate_limit} requests per second.",
-                              headers={"Retry-After": str(max(1, round(wait + 0.5)))})
-        return platform
-
-
 def inline(function, *args):
     return function(*args)
 
@@ -50,13 +32,13 @@ class LeadCollection:
 
     OFFLOAD_OVER = 64 * 1024  # bytes; smaller bodies parse in well under a millisecond
 
-    def __init__(self, sessions, platforms, publisher, max_body: int, offload=None):
-        self.sessions, self.platforms = sessions, platforms
+    def __init__(self, sessions, publisher, max_body: int, offload=None):
+        self.sessions = sessions
         self.publisher, self.max_body = publisher, max_body
         self.offload = offload or inline
 
     def on_post(self, req, resp):
-        platform = self.platforms.authenticate(req)
+        platform = platform_of(req)  # the key and its rate limit: see authn
         intake.body_format(req.content_type)  # 415 before the body is read
         idempotency_key = intake.check_idempotency_key(req.get_header("Idempotency-Key"))
         body = read_body(req, self.max_body)
@@ -95,11 +77,11 @@ class LeadCollection:
 
 
 class LeadItem:
-    def __init__(self, sessions, platforms, clients):
-        self.sessions, self.platforms, self.clients = sessions, platforms, clients
+    def __init__(self, sessions, clients):
+        self.sessions, self.clients = sessions, clients
 
     def on_get(self, req, resp, lead_id):
-        platform = self.platforms.authenticate(req)
+        platform = platform_of(req)
         try:
             resp.media = self.clients.leads.get_lead(lead_id, platform.actor())
             return
@@ -114,7 +96,6 @@ class LeadItem:
 
 
 def add_routes(app, gateway) -> None:
-    platforms = Platforms(gateway.sessions, gateway.limiter)
-    app.add_route("/v1/leads", LeadCollection(gateway.sessions, platforms, gateway.publisher,
+    app.add_route("/v1/leads", LeadCollection(gateway.sessions, gateway.publisher,
                                               gateway.max_body, gateway.offload))
-    app.add_route("/v1/leads/{lead_id}", LeadItem(gateway.sessions, platforms, gateway.clients))
+    app.add_route("/v1/leads/{lead_id}", LeadItem(gateway.sessions, gateway.clients))

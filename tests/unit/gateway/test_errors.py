@@ -15,6 +15,7 @@ EXPECTED = {
     errors.TooLarge: 413,
     errors.UnsupportedType: 415,
     errors.Invalid: 422,
+    errors.InvalidInput: 422,
     errors.RateLimited: 429,
     errors.Unavailable: 503,
 }
