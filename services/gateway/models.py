@@ -89,7 +89,7 @@ class AuditEntry(Base):
     its transaction; nothing edits or deletes it."""
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
     at: Mapped[object] = mapped_column(UTCDateTime, index=True)
     who: Mapped[str] = mapped_column(String(100))    # a user id, or "cli:<login>"
     action: Mapped[str] = mapped_column(String(40))  # "user.update", "api_key.revoke", ...

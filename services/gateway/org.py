@@ -212,7 +212,8 @@ def apply(session, row, checks: dict, changes: dict) -> dict:
 
 
 def audit(session, by: str, action: str, target: str, **details) -> None:
-    session.add(AuditEntry(at=utcnow(), who=by, action=action, target=target, details=details))
+    session.add(AuditEntry(id=str(uuid.uuid4()), at=utcnow(), who=by, action=action,
+                           target=target, details=details))
 
 
 # -- stores --------------------------------------------------------------------

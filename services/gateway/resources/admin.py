@@ -8,16 +8,16 @@ command line), is audited and, for stores and users, announced. Lists page
 by key: ``{"items": [...], "next_cursor": ...}``; pass ``cursor`` back for
 the next page. The audit log has no route that edits or deletes it.
 """
-import base64
-import json
 from contextlib import contextmanager
 
 import falcon
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from dealerflow.actor import CONSULTANT, GROUP_ADMIN, MANAGER, ROLES
 from dealerflow.contracts import schema
+from dealerflow.db import UTCDateTime
+from dealerflow.paging import BadCursor, keyset_page
 from services.gateway import org
 from services.gateway.authn import staff
 from services.gateway.errors import Forbidden, InvalidInput, NotFound
@@ -172,7 +172,7 @@ class AuditQuery(ListQuery):
 
 
 class AuditEntryOut(Schema):
-    id = fields.Integer()
+    id = fields.String()
     at = fields.AwareDateTime()
     who = fields.String(metadata={"description": "a user id, cli:<login> or seed-demo"})
     action = fields.String(metadata={"example": "user.update"})
@@ -201,31 +201,15 @@ def load_query(req, schema_class) -> dict:
         raise InvalidInput("The query is invalid; see errors.", errors=exc.messages)
 
 
-def page(session, query, order: tuple, params: dict, out, descending: bool = False) -> dict:
-    """One page of ``query`` in ``order`` (columns that together are unique),
-    after the row the cursor names."""
-    key = tuple_(*order)
-    if params.get("cursor"):
-        after = tuple_(*decode_cursor(params["cursor"], len(order)))
-        query = query.where(key < after if descending else key > after)
-    rows = session.scalars(query.order_by(*(c.desc() if descending else c for c in order))
-                           .limit(params["limit"] + 1)).all()
-    more, rows = len(rows) > params["limit"], rows[:params["limit"]]
-    cursor = [getattr(rows[-1], c.key) for c in order] if more else None
-    return {"items": schema(out, many=True).dump(rows),
-            "next_cursor": base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
-            if cursor else None}
-
-
-def decode_cursor(cursor: str, size: int) -> list:
+def page(session, query, column, id_column, params: dict, out, descending: bool = False) -> dict:
+    """One page of ``query`` in ``(column, id)`` order (``dealerflow.paging``)."""
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
-        values = None
-    if not (isinstance(values, list) and len(values) == size
-            and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values)):
-        raise InvalidInput("Not a cursor of this list.", errors={"cursor": ["Not a cursor of this list."]})
-    return values
+        rows, next_cursor = keyset_page(session, query, column, id_column, descending,
+                                        params["limit"], params.get("cursor"),
+                                        is_time=isinstance(column.type, UTCDateTime))
+    except BadCursor as exc:
+        raise InvalidInput(str(exc), errors={"cursor": [str(exc)]})
+    return {"items": schema(out, many=True).dump(rows), "next_cursor": next_cursor}
 
 
 @contextmanager
@@ -283,7 +267,7 @@ class Stores:
         staff(req, GROUP_ADMIN)
         params = load_query(req, ListQuery)
         with self.sessions() as session:
-            resp.media = page(session, select(Store), (Store.code,), params, StoreOut)
+            resp.media = page(session, select(Store), Store.code, Store.code, params, StoreOut)
 
     def on_post(self, req, resp):
         """Create a store.
@@ -365,7 +349,7 @@ class Teams:
         actor = staff(req, GROUP_ADMIN, MANAGER)
         params = load_query(req, ListQuery)
         with self.sessions() as session:
-            resp.media = page(session, scoped_teams(actor), (Team.name, Team.id), params, TeamOut)
+            resp.media = page(session, scoped_teams(actor), Team.name, Team.id, params, TeamOut)
 
     def on_post(self, req, resp):
         """Create a team.
@@ -455,7 +439,7 @@ class Users:
             if name in params:
                 query = query.where(getattr(User, name) == params[name])
         with self.sessions() as session:
-            resp.media = page(session, query, (User.username,), params, UserOut)
+            resp.media = page(session, query, User.username, User.id, params, UserOut)
 
     def on_post(self, req, resp):
         """Create a user.
@@ -561,7 +545,7 @@ class ApiKeys:
     def on_get(self, req, resp):
         """List API keys.
         ---
-        summary: Every API key, revoked ones included, by platform (never the keys themselves)
+        summary: Every API key, revoked ones included, oldest first (never the keys themselves)
         security: [{bearer: []}]
         parameters: [{in: query, schema: ListQuery}]
         responses:
@@ -572,7 +556,7 @@ class ApiKeys:
         staff(req, GROUP_ADMIN)
         params = load_query(req, ListQuery)
         with self.sessions() as session:
-            resp.media = page(session, select(ApiKey), (ApiKey.platform, ApiKey.id), params,
+            resp.media = page(session, select(ApiKey), ApiKey.created_at, ApiKey.id, params,
                               ApiKeyOut)
 
     def on_post(self, req, resp):
@@ -648,8 +632,8 @@ class Audit:
         if "until" in params:
             query = query.where(AuditEntry.at < params["until"])
         with self.sessions() as session:
-            resp.media = page(session, query, (AuditEntry.id,), params, AuditEntryOut,
-                              descending=True)
+            resp.media = page(session, query, AuditEntry.at, AuditEntry.id, params,
+                              AuditEntryOut, descending=True)
 
 
 def add_routes(app, gateway) -> None:

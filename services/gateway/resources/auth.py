@@ -216,7 +216,7 @@ class Password:
             try:
                 set_password(session, user.id, body["new_password"], by=user.id)
             except OrgError as exc:
-                raise invalid(exc)
+                raise InvalidInput(str(exc), errors={"new_password": [str(exc)]})
             session.commit()
         resp.status = falcon.HTTP_204
 

@@ -51,7 +51,7 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_users_team_id_teams'), 'teams', ['team_id'], ['id'])
 
     op.create_table('audit_log',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('at', dealerflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('who', sa.String(length=100), nullable=False),
     sa.Column('action', sa.String(length=40), nullable=False),
