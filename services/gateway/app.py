@@ -17,7 +17,7 @@ from dealerflow import config
 from dealerflow.db import make_engine
 from dealerflow.logs import correlation_id, setup_logging
 from dealerflow.outbox import Relay
-from services.gateway import authn, errors, intake
+from services.gateway import authn, errors, intake, openapi
 from services.gateway.bus import IntakePublisher, RpcPool
 from services.gateway.clients import Clients
 from services.gateway.models import OutboxMessage
@@ -52,7 +52,7 @@ def create_app(gateway: Gateway) -> falcon.App:
     """The app: each area adds its routes (``resources/<area>.py``)."""
     app = falcon.App(middleware=[RequestId(), authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads, auth, me, admin, web):
+    for area in (health, leads, auth, me, admin, web, openapi):
         area.add_routes(app, gateway)
     return app
 

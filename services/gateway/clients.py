@@ -32,6 +32,10 @@ class LeadsClient(ServiceClient):
         staff's full one); ``NotFound`` outside the actor's scope."""
         return self.call("get_lead", lead_id, actor.dump())
 
+    def get_lead_detail(self, lead_id: str, actor: Actor) -> dict:
+        """Everything staff may see of a lead, with its assignment history."""
+        return self.call("get_lead_detail", lead_id, actor.dump())
+
     def list_leads(self, actor: Actor, query: dict) -> dict:
         """``{"items": [...], "next_cursor": ...}`` of the leads in scope."""
         return self.call("list_leads", actor.dump(), query)

@@ -47,6 +47,7 @@ HTTP_ERRORS = {
 # A service's public exception (its exceptions.py), by class name.
 REMOTE_ERRORS = {
     "LeadNotFound": NotFound,
+    "InvalidQuery": Invalid,
 }
 
 
@@ -92,10 +93,14 @@ DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.Disconne
                  sa_exc.TimeoutError)
 
 
+# A service cannot be reached or did not answer in time.
+BUS_DOWN = (RpcTimeout, UnknownService, KombuError, AMQPError, OSError)
+
+
 def install(app: falcon.App) -> None:
     app.add_error_handler(GatewayError, handle_gateway_error)
     app.add_error_handler(RemoteError, handle_remote_error)
-    for exc_type in (RpcTimeout, UnknownService, KombuError, AMQPError, OSError):
+    for exc_type in BUS_DOWN:
         app.add_error_handler(exc_type, handle_bus_down)
     for exc_type in DATABASE_DOWN:
         app.add_error_handler(exc_type, handle_database_down)

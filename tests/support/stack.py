@@ -123,7 +123,7 @@ class Stack:
     def wait_ready(self, timeout: float = 60) -> None:
         def ready():
             try:
-                return requests.get(f"{self.url}/readyz", timeout=5).status_code == 200
+                return requests.get(f"{self.url}/readyz?full=1", timeout=5).status_code == 200
             except requests.RequestException:
                 return False
         eventually(ready, timeout=timeout, message="the stack answers /readyz")

@@ -12,6 +12,13 @@ from sqlalchemy import text
 
 class Health:
     def on_get(self, req, resp):
+        """Liveness.
+        ---
+        summary: The gateway process answers (liveness)
+        tags: [operations]
+        responses:
+          200: {description: 'Alive: status "ok"'}
+        """
         resp.media = {"status": "ok"}
 
 
@@ -24,6 +31,16 @@ class Ready:
         self.sessions, self.publisher, self.clients = sessions, publisher, clients
 
     def on_get(self, req, resp):
+        """Readiness.
+        ---
+        summary: What intake needs answers (the readiness probe); with full=1, every service too
+        tags: [operations]
+        parameters:
+          - {in: query, name: full, schema: {type: boolean}, description: also ping every service}
+        responses:
+          200: {description: Ready; the checks by name}
+          503: {description: Not ready; the failed checks say why}
+        """
         checks = {"broker": self.check(self.publisher.ping, "unreachable"),
                   "database": self.check(self.ping_database, "unreachable")}
         if req.get_param_as_bool("full"):

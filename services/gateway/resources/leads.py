@@ -1,9 +1,138 @@
-"""``/v1/leads``: intake for lead platforms and the platform's view of a lead."""
-import falcon
+"""``/v1/leads``: intake for lead platforms, and leads for both audiences:
+a platform's key sees its narrow view of a lead it sent, a staff token the
+staff API (lists, and the lead with its history, tasks and messages), each
+within the actor's scope, which the services enforce."""
+import logging
 
+import falcon
+from marshmallow import Schema, ValidationError, fields
+from sqlalchemy import select
+
+from dealerflow.contracts import LeadQuery, schema
 from services.gateway import intake
 from services.gateway.authn import platform as platform_of
-from services.gateway.errors import NotFound, TooLarge
+from services.gateway.authn import staff
+from services.gateway.errors import BUS_DOWN, Invalid, NotFound, TooLarge
+from services.gateway.models import User
+
+log = logging.getLogger(__name__)
+
+
+# -- what the staff API answers (HTTP schemas: the gateway's own) ---------------
+
+class Time(fields.AwareDateTime):
+    """An ISO 8601 time with its zone; services send it as text already."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class PersonRef(Schema):
+    id = fields.String()
+    display_name = fields.String(allow_none=True)
+
+
+class LeadSummaryOut(Schema):
+    """A lead in a list: a card's three lines and its response clock."""
+    id = fields.String()
+    status = fields.String()
+    store_code = fields.String()
+    source = fields.String()
+    channel = fields.String()
+    consultant = fields.Nested(PersonRef, allow_none=True)
+    customer = fields.Dict(metadata={"description": "name and phone"})
+    interest = fields.Dict(allow_none=True, metadata={"description": "brand and model"})
+    received_at = Time()
+    created_at = Time()
+    assigned_at = Time(allow_none=True)
+    first_contact_due_at = Time(allow_none=True)
+    first_contact_at = Time(allow_none=True)
+
+
+class LeadPageOut(Schema):
+    items = fields.List(fields.Nested(LeadSummaryOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AssignmentOut(Schema):
+    consultant = fields.Nested(PersonRef)
+    reason = fields.String()
+    assigned_at = Time()
+
+
+class TaskRef(Schema):
+    id = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    due_at = Time()
+
+
+class MessageRef(Schema):
+    id = fields.String()
+    title = fields.String()
+    created_at = Time()
+    read_at = Time(allow_none=True)
+
+
+class LeadDetailOut(LeadSummaryOut):
+    """Everything staff may see of a lead. ``tasks`` or ``notifications``
+    are null (and named in ``unavailable``) while their service is down."""
+    external_id = fields.String(allow_none=True)
+    customer = fields.Dict()
+    interest = fields.Dict(allow_none=True)
+    trade_in = fields.List(fields.Dict(), allow_none=True)
+    comments = fields.String(allow_none=True)
+    assignments = fields.List(fields.Nested(AssignmentOut))
+    tasks = fields.List(fields.Nested(TaskRef), allow_none=True)
+    notifications = fields.List(fields.Nested(MessageRef), allow_none=True)
+    unavailable = fields.List(fields.String())
+
+
+class PlatformLeadOut(Schema):
+    """A lead as the platform that sent it may see it."""
+    id = fields.String()
+    status = fields.String()
+    store_code = fields.String()
+    assigned_at = Time(allow_none=True)
+    first_contact_at = Time(allow_none=True)
+
+
+class LeadAccepted(Schema):
+    id = fields.String()
+    status = fields.String()
+    status_url = fields.String()
+
+
+class LeadsAccepted(Schema):
+    leads = fields.List(fields.Nested(LeadAccepted))
+
+
+def people(sessions, ids) -> dict[str, dict]:
+    """``{user id: {"id", "display_name"}}`` of the gateway's users."""
+    ids = {user_id for user_id in ids if user_id}
+    if not ids:
+        return {}
+    with sessions() as session:
+        rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+    return {user_id: {"id": user_id, "display_name": name} for user_id, name in rows}
+
+
+def with_people(lead: dict, names: dict) -> dict:
+    consultant = lead.get("consultant_id")
+    return dict(lead, consultant=names.get(consultant, {"id": consultant, "display_name": None})
+                if consultant else None)
+
+
+def lead_query(req) -> dict:
+    """The list's query parameters, loaded (422 naming each bad one), as the
+    leads service takes them."""
+    params = {name: value for name, value in req.params.items() if name != "status"}
+    if req.get_param("status"):
+        params["status"] = req.get_param_as_list("status")
+    try:
+        return schema(LeadQuery).dump(schema(LeadQuery).load(params))
+    except ValidationError as exc:
+        raise Invalid("The query is not valid; see errors.", errors=exc.messages)
 
 
 def read_body(req, limit: int) -> bytes:
@@ -32,12 +161,61 @@ class LeadCollection:
 
     OFFLOAD_OVER = 64 * 1024  # bytes; smaller bodies parse in well under a millisecond
 
-    def __init__(self, sessions, publisher, max_body: int, offload=None):
-        self.sessions = sessions
+    def __init__(self, sessions, clients, publisher, max_body: int, offload=None):
+        self.sessions, self.clients = sessions, clients
         self.publisher, self.max_body = publisher, max_body
         self.offload = offload or inline
 
+    def on_get(self, req, resp):
+        """Staff: the leads in scope.
+        ---
+        summary: List leads (a consultant's own; a manager's and a group admin's stores)
+        tags: [leads]
+        security: [{bearer: []}]
+        parameters:
+          - {in: query, schema: LeadQuery}
+        responses:
+          200:
+            description: A page of leads, newest first by default; pass next_cursor as cursor for the next
+            content: {application/json: {schema: LeadPageOut}}
+          401: {description: Not signed in}
+          422: {description: A query parameter is not valid}
+        """
+        actor = staff(req)
+        page = self.clients.leads.list_leads(actor, lead_query(req))
+        names = people(self.sessions, (lead["consultant_id"] for lead in page["items"]))
+        resp.media = schema(LeadPageOut).dump(
+            dict(page, items=[with_people(lead, names) for lead in page["items"]]))
+
     def on_post(self, req, resp):
+        """Platforms: submit a lead.
+        ---
+        summary: Submit a lead (JSON, or an ADF XML document of one or more prospects)
+        tags: [intake]
+        security: [{apiKey: []}]
+        parameters:
+          - {in: header, name: Idempotency-Key, schema: {type: string, maxLength: 200}}
+          - {in: query, name: store_code, schema: {type: string}, description: for ADF senders}
+        requestBody:
+          required: true
+          content:
+            application/json: {schema: LeadIn}
+            application/xml: {schema: {type: string, description: ADF 1.0}}
+            text/xml: {schema: {type: string, description: ADF 1.0}}
+        responses:
+          202:
+            description: 'Accepted: the lead is safe. An ADF document is answered with {"leads": [...]}, one each.'
+            content: {application/json: {schema: LeadAccepted}}
+          200: {description: The same lead again; the first answer}
+          400: {description: The body cannot be parsed}
+          401: {description: Missing or wrong X-Api-Key}
+          403: {description: A store the key may not submit for}
+          413: {description: Body over the limit}
+          415: {description: Another content type}
+          422: {description: Invalid, or a value no service could store; errors names each field}
+          429: {description: Over the key's rate limit; see Retry-After}
+          503: {description: The lead could not be made safe; see Retry-After}
+        """
         platform = platform_of(req)  # the key and its rate limit: see authn
         intake.body_format(req.content_type)  # 415 before the body is read
         idempotency_key = intake.check_idempotency_key(req.get_header("Idempotency-Key"))
@@ -81,21 +259,65 @@ class LeadItem:
         self.sessions, self.clients = sessions, clients
 
     def on_get(self, req, resp, lead_id):
-        platform = platform_of(req)
-        try:
-            resp.media = self.clients.leads.get_lead(lead_id, platform.actor())
+        """One lead, as the caller may see it.
+        ---
+        summary: A lead (a platform's key gets PlatformLeadOut, a staff token LeadDetailOut)
+        tags: [leads, intake]
+        security: [{bearer: []}, {apiKey: []}]
+        parameters:
+          - {in: path, name: lead_id, required: true, schema: {type: string}}
+        responses:
+          200:
+            description: The lead
+            content:
+              application/json:
+                schema:
+                  oneOf: [{$ref: "#/components/schemas/LeadDetailOut"},
+                          {$ref: "#/components/schemas/PlatformLeadOut"}]
+          401: {description: No credentials}
+          404: {description: No such lead, or not one the caller may see}
+        """
+        if req.context.platform is None:
+            resp.media = self.detail(staff(req), lead_id)
             return
+        resp.media = schema(PlatformLeadOut).dump(self.platform_view(req.context.platform, lead_id))
+
+    def platform_view(self, platform, lead_id: str) -> dict:
+        try:
+            return self.clients.leads.get_lead(lead_id, platform.actor())
         except NotFound:
             pass
         with self.sessions() as session:  # accepted, but not stored by the leads service yet?
             record = intake.find_accepted(session, platform, lead_id)
         if record is None:
             raise NotFound(f"No lead {lead_id}.")
-        resp.media = {"id": lead_id, "status": "accepted", "store_code": record.store_code,
-                      "assigned_at": None, "first_contact_at": None}
+        return {"id": lead_id, "status": "accepted", "store_code": record.store_code,
+                "assigned_at": None, "first_contact_at": None}
+
+    def detail(self, actor, lead_id: str) -> dict:
+        """The lead with its assignments, tasks and messages. The lead comes
+        from the leads service (404 if out of scope); tasks and messages are
+        left out, and named in ``unavailable``, while their service is down."""
+        lead = self.clients.leads.get_lead_detail(lead_id, actor)
+        parts, unavailable = {}, []
+        for name, ask in (("tasks", self.clients.followups.list_tasks),
+                          ("notifications", self.clients.notifications.list_inbox)):
+            try:
+                parts[name] = ask(actor, lead_id)
+            except BUS_DOWN as exc:
+                log.warning("lead %s shown without its %s: %r", lead_id, name, exc)
+                parts[name] = None
+                unavailable.append(name)
+        names = people(self.sessions, [lead["consultant_id"]]
+                       + [entry["consultant_id"] for entry in lead["assignments"]])
+        assignments = [dict(entry, consultant=names.get(entry["consultant_id"],
+                                                        {"id": entry["consultant_id"]}))
+                       for entry in lead["assignments"]]
+        return schema(LeadDetailOut).dump(dict(with_people(lead, names), assignments=assignments,
+                                               unavailable=unavailable, **parts))
 
 
 def add_routes(app, gateway) -> None:
-    app.add_route("/v1/leads", LeadCollection(gateway.sessions, gateway.publisher,
+    app.add_route("/v1/leads", LeadCollection(gateway.sessions, gateway.clients, gateway.publisher,
                                               gateway.max_body, gateway.offload))
     app.add_route("/v1/leads/{lead_id}", LeadItem(gateway.sessions, gateway.clients))
