@@ -59,6 +59,7 @@ export default {
   "lead": {
     "title": "Lead",
     "call": "Call {phone}",
+    "unavailable": "Some details cannot be loaded right now; refresh later.",
     "notFound": "This lead does not exist or is outside what you may see.",
     "customer": "Customer",
     "name": "Name",
@@ -113,6 +114,11 @@ export default {
     "within_15_days": "15 days",
     "within_30_days": "30 days",
     "within_3_months": "3 months"
+  },
+  "reason": {
+    "round_robin": "Round robin",
+    "reassigned": "Reassigned",
+    "sla_breach": "Re-routed: overdue"
   },
   "task": {
     "first_contact": "First contact",

@@ -60,6 +60,7 @@ export default {
   "lead": {
     "title": "线索详情",
     "call": "拨打 {phone}",
+    "unavailable": "部分信息暂时无法获取，请稍后刷新。",
     "notFound": "找不到这条线索，或它不在你的权限范围内。",
     "customer": "客户",
     "name": "姓名",
@@ -114,6 +115,11 @@ export default {
     "within_15_days": "15 天内",
     "within_30_days": "30 天内",
     "within_3_months": "3 个月内"
+  },
+  "reason": {
+    "round_robin": "轮流分配",
+    "reassigned": "重新分配",
+    "sla_breach": "超时改派"
   },
   "task": {
     "first_contact": "首次联系",

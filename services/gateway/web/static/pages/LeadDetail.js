@@ -74,6 +74,7 @@ export default {
     <main class="page" id="main">
       <p class="problem" role="alert">{{ problem }}</p>
       <template v-if="lead">
+        <p v-if="lead.unavailable?.length" class="note">{{ $t('lead.unavailable') }}</p>
         <div class="lead-head">
           <a v-if="phone" :href="tel" class="button button--primary button--call">{{ $t('lead.call', { phone: readable }) }}</a>
           <ResponseClock :due="lead.first_contact_due_at" :contacted="lead.first_contact_at" />
