@@ -14,10 +14,15 @@ from tests.unit.gateway.test_app import make_client
 SECRET = "unit-test-secret-" + "s" * 32
 
 
-@pytest.fixture
-def client(sessions, monkeypatch):
+def staff_client(sessions, monkeypatch):
+    """The app, signing staff tokens with ``SECRET``."""
     monkeypatch.setenv("JWT_SECRET", SECRET)
     return make_client(sessions)
+
+
+@pytest.fixture
+def client(sessions, monkeypatch):
+    return staff_client(sessions, monkeypatch)
 
 
 def sign_in(client, username="admin", password=DEMO_PASSWORD):

@@ -14,9 +14,14 @@ from hypothesis import strategies as st
 from dealerflow.db import utcnow
 from services.gateway import auth, org
 from services.gateway.tokens import AUDIENCE, ISSUER, BadToken, Tokens
-from tests.unit.gateway.test_auth import SECRET, bearer, client  # noqa: F401 (fixture)
+from tests.unit.gateway.test_auth import SECRET, bearer, staff_client
 
 NOW = datetime.now(timezone.utc)
+
+
+@pytest.fixture
+def client(sessions, monkeypatch):
+    return staff_client(sessions, monkeypatch)
 
 
 def segment(value) -> str:
@@ -74,12 +79,12 @@ BAD_TOKENS = {
 }
 
 
-def test_a_good_token_works(client, live):  # noqa: F811 (fixture)
+def test_a_good_token_works(client, live):
     assert client.simulate_get("/v1/me", headers=bearer(forge(HS256, live))).status_code == 200
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TOKENS))
-def test_every_bad_token_is_401_with_a_json_body(client, live, case):  # noqa: F811 (fixture)
+def test_every_bad_token_is_401_with_a_json_body(client, live, case):
     result = client.simulate_get("/v1/me", headers=bearer(BAD_TOKENS[case](live)))
     assert result.status_code == 401
     assert set(result.json) == {"title", "description"} and result.json["title"] == "Unauthorized"
@@ -129,6 +134,6 @@ HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, excl
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(token=HEADER_TEXT)
-def test_any_bearer_string_is_401_never_500(client, token):  # noqa: F811 (fixture)
+def test_any_bearer_string_is_401_never_500(client, token):
     result = client.simulate_get("/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert result.status_code == 401
