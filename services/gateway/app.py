@@ -22,7 +22,8 @@ from services.gateway.bus import IntakePublisher, RpcPool
 from services.gateway.clients import Clients
 from services.gateway.models import OutboxMessage
 from services.gateway.ratelimit import RateLimiter
-from services.gateway.resources import admin, auth, health, leads, me, web
+from services.gateway.resources import admin, auth, health, leads, me, stream, web
+from services.gateway.stream import StreamHub
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,14 @@ class Gateway:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     max_body: int = 1024 * 1024
     offload: object = None         # runs CPU work off the event loop (None: inline)
+    hub: StreamHub = field(default_factory=StreamHub)  # live push: one per process
 
 
 def create_app(gateway: Gateway) -> falcon.App:
     """The app: each area adds its routes (``resources/<area>.py``)."""
     app = falcon.App(middleware=[RequestId(), authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads, auth, me, admin, web, openapi):
+    for area in (health, leads, auth, me, admin, stream, web, openapi):
         area.add_routes(app, gateway)
     return app
 
@@ -95,4 +97,5 @@ def get_app() -> falcon.App:
         limiter=RateLimiter(processes=config.env_int("WEB_CONCURRENCY", 2)),
         max_body=config.env_int("MAX_BODY_BYTES", 1024 * 1024),
         offload=in_thread,
+        hub=StreamHub(config.amqp_uri()),
     ))

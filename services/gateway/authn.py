@@ -30,7 +30,7 @@ class Authentication:
         self.tokens = tokens or Tokens()
 
     def process_request(self, req, resp):
-        req.context.actor = req.context.platform = None
+        req.context.actor = req.context.platform = req.context.session_id = None
         authorization, key = req.get_header("Authorization"), req.get_header("X-Api-Key")
         if authorization is not None and key is not None:
             raise Unauthorized("Send either a Bearer token or an X-Api-Key, not both.")
@@ -38,7 +38,7 @@ class Authentication:
             req.context.platform = self.platform(key)
             req.context.actor = req.context.platform.actor()
         elif authorization is not None:
-            req.context.actor = self.staff(authorization)
+            req.context.actor, req.context.session_id = self.staff(authorization)
 
     def platform(self, key: str) -> Platform:
         with self.sessions() as session:
@@ -51,7 +51,8 @@ class Authentication:
                               headers={"Retry-After": str(max(1, round(wait + 0.5)))})
         return platform
 
-    def staff(self, authorization: str) -> Actor:
+    def staff(self, authorization: str) -> tuple[Actor, str]:
+        """The actor of a Bearer token, and its sign-in session."""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization must be 'Bearer <access token>'.", headers=BEARER)
@@ -59,6 +60,10 @@ class Authentication:
             claims = self.tokens.read(token.strip())
         except BadToken as exc:
             raise Unauthorized(f"The access token is not valid: {exc}.", headers=BEARER)
+        return self.actor_of(claims), claims.session_id
+
+    def actor_of(self, claims) -> Actor:
+        """The actor of a token's claims, if its user and session are still good."""
         with self.sessions() as session:
             user = staff_user(session, claims.user_id, claims.session_id)
             if user is None:

@@ -20,6 +20,7 @@ from dealerflow import config
 ALGORITHM = "HS256"
 ISSUER = "dealerflow"
 AUDIENCE = "dealerflow-staff"
+STREAM_AUDIENCE = "dealerflow-stream"  # a stream ticket: good for opening /v1/stream only
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "sid")
 
 
@@ -38,8 +39,9 @@ class Tokens:
     (``config.jwt_secret`` unless given), so an app that never sees a staff
     token needs none."""
 
-    def __init__(self, secret=None, lifetime=None):
+    def __init__(self, secret=None, lifetime=None, audience: str = AUDIENCE):
         self._secret, self.lifetime = secret, lifetime or config.access_token_lifetime()
+        self.audience = audience
 
     @cached_property
     def secret(self) -> str:
@@ -47,13 +49,13 @@ class Tokens:
 
     def issue(self, user_id: str, session_id: str, now: datetime | None = None) -> str:
         now = now or datetime.now(timezone.utc)
-        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": user_id, "sid": session_id,
+        claims = {"iss": ISSUER, "aud": self.audience, "sub": user_id, "sid": session_id,
                   "iat": now, "exp": now + self.lifetime}
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def read(self, token: str) -> Claims:
         try:
-            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM], audience=AUDIENCE,
+            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM], audience=self.audience,
                                 issuer=ISSUER, options={"require": list(REQUIRED_CLAIMS)})
         except jwt.PyJWTError as exc:
             raise BadToken(str(exc)) from None
