@@ -4,12 +4,23 @@
     dealerflow seed-demo
     dealerflow create-store CODE --name NAME [--timezone TZ] [--response-minutes N]
     dealerflow create-user USERNAME --role ROLE [--store CODE ...] [--name NAME] [--email E]
+    dealerflow update-store CODE [--name N] [--timezone TZ] [--response-minutes N]
+                            [--hours DAY=HH:MM-HH:MM[,...] ...] [--holiday DATE ...] [--active yes|no]
+    dealerflow create-team NAME --store CODE [--leader USERNAME]
+    dealerflow update-user USERNAME [--role R] [--store CODE ...] [--team NAME|none] [--language L ...]
+                           [--shift DAY=HH:MM-HH:MM[,...] ...] [--leave DATE..DATE ...]
+                           [--capacity N] [--active yes|no] [--name N] [--email E] [--reset-password]
+    dealerflow deactivate-user USERNAME
+    dealerflow list-users [--store CODE]
     dealerflow create-api-key --store CODE [--store CODE ...] --platform NAME [--rate-limit N]
     dealerflow revoke-api-key KEY_OR_ID
     dealerflow parked [--replay]
 
-Passwords come from ``--password`` or ``DEALERFLOW_PASSWORD``. Each command
-exits 0 on success and 1 with a message on stderr on bad input.
+Passwords come from ``--password`` or ``DEALERFLOW_PASSWORD``. A list option
+given (``--hours``, ``--holiday``, ``--shift``, ``--leave``, ``--store``,
+``--language``) replaces the whole list; ``none`` empties it. Every change
+is audited as ``cli:<login>``. Each command exits 0 on success and 1 with a
+message on stderr on bad input.
 """
 import argparse
 import os
@@ -17,14 +28,15 @@ import sys
 
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from dealerflow import config
 from dealerflow.db import make_engine
 from dealerflow.outbox import Relay
-from services.gateway import demo, org
+from services.gateway import demo, org, tokens
 from services.gateway.auth import authenticate_key
-from services.gateway.models import OutboxMessage
+from services.gateway.models import OutboxMessage, User, UserStore
 
 SERVICE_CLASSES = {
     "customers": "services.customers.service:CustomersService",
@@ -52,6 +64,11 @@ def commit_and_announce(session) -> None:
     relay.mark_sent(session)
 
 
+def who() -> str:
+    """Who the audit log says made a change from the command line."""
+    return "cli:" + (os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown")
+
+
 def service_class(name: str):
     import importlib
     module, cls = SERVICE_CLASSES[name].split(":")
@@ -62,6 +79,8 @@ def cmd_migrate(args):
     from dealerflow.messaging import declare_queues
     from dealerflow.migrations import upgrade
     names = [args.service] if args.service else list(config.SERVICES)
+    if "gateway" in names:
+        print(tokens.ensure_secret())
     for name in names:
         upgrade(name)
         print(f"{name}: database at head ({config.database_url(name).split('@')[-1]})")
@@ -102,7 +121,8 @@ def cmd_seed_demo(args):
 
 def cmd_create_store(args):
     session = gateway_session()
-    store = org.create_store(session, args.code, args.name, args.timezone, args.response_minutes)
+    store = org.create_store(session, args.code, args.name, args.timezone, args.response_minutes,
+                             by=who())
     commit_and_announce(session)
     print(f"store {store.code} created ({store.timezone}, first contact within "
           f"{store.response_minutes} min)")
@@ -111,7 +131,7 @@ def cmd_create_store(args):
 def cmd_create_user(args):
     session = gateway_session()
     user = org.create_user(session, args.username, password_of(args), args.role, args.store or [],
-                           args.name, args.email)
+                           args.name, args.email, by=who())
     commit_and_announce(session)
     print(f"user {user.username} created ({user.role}; stores: {', '.join(user.stores) or 'all'})")
     print(user.id)
@@ -119,7 +139,8 @@ def cmd_create_user(args):
 
 def cmd_create_api_key(args):
     session = gateway_session()
-    row, key = org.create_api_key(session, args.store or [], args.platform, args.rate_limit)
+    row, key = org.create_api_key(session, args.store or [], args.platform, args.rate_limit,
+                                  by=who())
     session.commit()
     print(f"API key {row.id} for {row.platform} (stores: {', '.join(row.stores)}); "
           "it is shown once, only its hash is kept:")
@@ -128,9 +149,105 @@ def cmd_create_api_key(args):
 
 def cmd_revoke_api_key(args):
     session = gateway_session()
-    row = org.revoke_api_key(session, args.key)
+    row = org.revoke_api_key(session, args.key, by=who())
     session.commit()
     print(f"API key {row.id} ({row.prefix}…) revoked")
+
+
+def weekly_hours(values: list[str]) -> dict:
+    """``["mon=09:00-12:00,13:00-18:00", "sat=10:00-16:00"]`` -> weekly hours."""
+    hours = {}
+    for value in values:
+        if value == "none":
+            continue
+        day, sep, spans = value.partition("=")
+        if not sep:
+            raise CommandError(f"{value!r}: give DAY=HH:MM-HH:MM[,HH:MM-HH:MM] (e.g. mon=09:00-18:00)")
+        hours[day] = [span for span in spans.split(",") if span]
+    return hours
+
+
+def leave_periods(values: list[str]) -> list[dict]:
+    """``["2026-12-01..2026-12-05"]`` -> leave periods (a single date is one day)."""
+    periods = []
+    for value in values:
+        if value != "none":
+            start, _, end = value.partition("..")
+            periods.append({"start": start, "end": end or start})
+    return periods
+
+
+def listed(values: list[str]) -> list[str]:
+    return [] if values == ["none"] else values
+
+
+def yes_no(value: str) -> bool:
+    if value not in ("yes", "no"):
+        raise argparse.ArgumentTypeError("give yes or no")
+    return value == "yes"
+
+
+def given(args, **options) -> dict:
+    """The changes the options given ask for: field -> value."""
+    return {field: convert(getattr(args, option)) for field, (option, convert) in options.items()
+            if getattr(args, option) is not None}
+
+
+def cmd_update_store(args):
+    session = gateway_session()
+    changes = given(args, name=("name", str), timezone=("timezone", str),
+                    response_minutes=("response_minutes", int), business_hours=("hours", weekly_hours),
+                    holidays=("holiday", listed), active=("active", bool))
+    store = org.update_store(session, args.code, changes, who())
+    commit_and_announce(session)
+    print(f"store {store.code} updated: {', '.join(changes) or 'nothing'}")
+
+
+def cmd_create_team(args):
+    session = gateway_session()
+    leader = org.user_named(session, args.leader).id if args.leader else None
+    team = org.create_team(session, args.name, args.store, leader, by=who())
+    session.commit()
+    print(f"team {team.name} of {team.store_code} created")
+    print(team.id)
+
+
+def cmd_update_user(args):
+    session = gateway_session()
+    user = org.user_named(session, args.username)
+    changes = given(args, role=("role", str), stores=("store", listed), languages=("language", listed),
+                    shift=("shift", weekly_hours), leave=("leave", leave_periods),
+                    daily_capacity=("capacity", int), active=("active", bool),
+                    display_name=("name", str), email=("email", str))
+    if args.team is not None:
+        changes["team_id"] = None if args.team == "none" else org.team_named(session, args.team).id
+    if changes:
+        org.update_user(session, user.id, changes, who())
+    if args.reset_password:
+        org.set_password(session, user.id, password_of(args), who())
+        changes["password"] = "reset"
+    commit_and_announce(session)
+    print(f"user {user.username} updated: {', '.join(changes) or 'nothing'}")
+
+
+def cmd_deactivate_user(args):
+    session = gateway_session()
+    user = org.update_user(session, org.user_named(session, args.username).id, {"active": False},
+                           who())
+    commit_and_announce(session)
+    print(f"user {user.username} deactivated; their sessions have ended")
+
+
+def cmd_list_users(args):
+    session = gateway_session()
+    query = select(User).order_by(User.username)
+    if args.store:
+        query = query.where(User.store_links.any(UserStore.store_code == args.store))
+    print(f"{'username':<24} {'role':<12} {'active':<7} {'capacity':>8}  {'team':<16} stores")
+    for user in session.scalars(query):
+        team = user.team.name if user.team else "-"
+        print(f"{user.username:<24} {user.role:<12} {'yes' if user.active else 'no':<7} "
+              f"{user.daily_capacity:>8}  {team:<16} {', '.join(user.stores) or 'all'}")
 
 
 def cmd_parked(args):
@@ -170,6 +287,50 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--email")
     s.add_argument("--password")
     s.set_defaults(func=cmd_create_user)
+
+    s = sub.add_parser("update-store", help="change a store")
+    s.add_argument("code")
+    s.add_argument("--name")
+    s.add_argument("--timezone")
+    s.add_argument("--response-minutes", type=int)
+    s.add_argument("--hours", action="append", metavar="DAY=HH:MM-HH:MM[,...]",
+                   help="opening hours of a weekday (mon..sun; repeat; days not given are closed)")
+    s.add_argument("--holiday", action="append", metavar="YYYY-MM-DD", help="a closed date (repeat)")
+    s.add_argument("--active", type=yes_no, metavar="yes|no")
+    s.set_defaults(func=cmd_update_store)
+
+    s = sub.add_parser("create-team", help="create a team of a store")
+    s.add_argument("name")
+    s.add_argument("--store", required=True)
+    s.add_argument("--leader", metavar="USERNAME")
+    s.set_defaults(func=cmd_create_team)
+
+    s = sub.add_parser("update-user", help="change a staff user")
+    s.add_argument("username")
+    s.add_argument("--role", choices=org.ROLES)
+    s.add_argument("--store", action="append", help="a store code (repeat for several)")
+    s.add_argument("--team", metavar="NAME|none")
+    s.add_argument("--language", action="append", help="a language code, the first the UI's (repeat)")
+    s.add_argument("--shift", action="append", metavar="DAY=HH:MM-HH:MM[,...]",
+                   help="working hours of a weekday (mon..sun; repeat; days not given are off)")
+    s.add_argument("--leave", action="append", metavar="YYYY-MM-DD[..YYYY-MM-DD]",
+                   help="a leave period, both dates included (repeat)")
+    s.add_argument("--capacity", type=int, help="new leads a day at most")
+    s.add_argument("--active", type=yes_no, metavar="yes|no")
+    s.add_argument("--name")
+    s.add_argument("--email")
+    s.add_argument("--reset-password", action="store_true",
+                   help="set the password from --password or DEALERFLOW_PASSWORD")
+    s.add_argument("--password")
+    s.set_defaults(func=cmd_update_user)
+
+    s = sub.add_parser("deactivate-user", help="deactivate a user and end their sessions")
+    s.add_argument("username")
+    s.set_defaults(func=cmd_deactivate_user)
+
+    s = sub.add_parser("list-users", help="list staff users")
+    s.add_argument("--store", help="only the users of this store")
+    s.set_defaults(func=cmd_list_users)
 
     s = sub.add_parser("create-api-key", help="create a lead platform's API key")
     s.add_argument("--store", action="append", required=True, help="a store code (repeat for several)")

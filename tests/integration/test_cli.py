@@ -1,5 +1,6 @@
 """The ``dealerflow`` admin command: clear errors and non-zero exits on bad
 input; changes saved even when the broker is away."""
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ def admin(tmp_path_factory):
                AMQP_URI=f"amqp://guest:guest@127.0.0.1:{free_port()}/")
     for name in ("GATEWAY", "CUSTOMERS", "LEADS", "FOLLOWUPS", "NOTIFICATIONS"):
         env.pop(f"{name}_DATABASE_URL", None)
+    env.pop("JWT_SECRET", None)
 
     def run(*args):
         return subprocess.run([DEALERFLOW, *args], cwd=ROOT, env=env, capture_output=True,
@@ -28,6 +30,7 @@ def admin(tmp_path_factory):
     from dealerflow.migrations import upgrade
     upgrade("gateway", f"sqlite:///{var}/gateway.db")
     run.gateway = create_engine(f"sqlite:///{var}/gateway.db")
+    run.var = var
     return run
 
 
@@ -94,3 +97,65 @@ def test_unknown_commands_and_missing_options_are_usage_errors(admin):
     assert admin("frobnicate").returncode == 2
     assert "--store" in admin("create-api-key").stderr
     assert "--platform" in admin("create-api-key", "--store", "GZ-TIANHE").stderr
+
+
+def test_migrate_generates_one_jwt_secret_readable_by_its_owner_only(admin):
+    first = admin("migrate", "--service", "gateway")
+    assert first.returncode == 0, first.stderr
+    secret_file = Path(admin.var) / "jwt-secret"
+    secret = secret_file.read_text()
+    assert len(secret.strip()) >= 32 and oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    assert "generated" in first.stdout
+    admin("migrate", "--service", "gateway")
+    assert secret_file.read_text() == secret
+
+
+def test_teams_users_and_stores_are_changed_and_audited(admin):
+    admin("create-store", "CD-JINJIANG", "--name", "Chengdu Jinjiang")
+    created = admin("create-user", "li.na", "--role", "consultant", "--store", "CD-JINJIANG",
+                    "--password", "longenough")
+    assert created.returncode == 0, created.stderr
+    team = admin("create-team", "Jinjiang A", "--store", "CD-JINJIANG")
+    assert team.returncode == 0, team.stderr
+    updated = admin("update-user", "li.na", "--team", "Jinjiang A", "--shift", "mon=09:00-18:00",
+                    "--shift", "sat=10:00-16:00", "--leave", "2026-12-01..2026-12-03",
+                    "--capacity", "12", "--language", "zh", "--language", "en")
+    assert updated.returncode == 0, updated.stderr
+    store = admin("update-store", "CD-JINJIANG", "--hours", "mon=09:00-12:00,13:00-18:00",
+                  "--holiday", "2026-10-01")
+    assert store.returncode == 0, store.stderr
+    listing = admin("list-users", "--store", "CD-JINJIANG")
+    assert "li.na" in listing.stdout and "Jinjiang A" in listing.stdout and " 12 " in listing.stdout
+    with admin.gateway.connect() as db:
+        user = db.execute(text("SELECT shift, leave, daily_capacity, languages FROM users "
+                               "WHERE username = 'li.na'")).one()
+        assert json.loads(user.shift) == {"mon": ["09:00-18:00"], "sat": ["10:00-16:00"]}
+        assert json.loads(user.leave) == [{"start": "2026-12-01", "end": "2026-12-03"}]
+        assert (user.daily_capacity, json.loads(user.languages)) == (12, ["zh", "en"])
+        actions = db.execute(text("SELECT action FROM audit_log WHERE who LIKE 'cli:%'")).scalars().all()
+        assert {"store.create", "user.create", "team.create", "user.update", "store.update"} <= set(actions)
+        assert db.execute(text("SELECT count(*) FROM outbox WHERE event_type = 'user_saved' "
+                               "AND payload LIKE '%daily_capacity%12%'")).scalar() >= 1
+    deactivated = admin("deactivate-user", "li.na")
+    assert deactivated.returncode == 0, deactivated.stderr
+    assert " no " in admin("list-users", "--store", "CD-JINJIANG").stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["update-user", "no.such.user", "--capacity", "3"], "no user"),
+    (["update-user", "li.na", "--shift", "monday"], "DAY=HH:MM"),
+    (["update-user", "li.na", "--shift", "mon=18:00-09:00"], "shift"),
+    (["update-user", "li.na", "--leave", "2026-12-05..2026-12-01"], "leave period"),
+    (["update-user", "li.na", "--team", "No Such Team"], "no teams called"),
+    (["update-user", "li.na", "--reset-password"], "password"),
+    (["update-store", "NOPE", "--name", "x"], "no store"),
+    (["update-store", "GZ-TIANHE", "--holiday", "2026-02-30"], "not a date"),
+    (["create-team", "T", "--store", "NOPE"], "no store"),
+    (["deactivate-user", "no.such.user"], "no user"),
+])
+def test_bad_changes_exit_non_zero_with_a_clear_message(admin, args, message):
+    admin("create-store", "GZ-TIANHE", "--name", "Guangzhou Tianhe")
+    admin("create-user", "li.na", "--role", "consultant", "--store", "GZ-TIANHE", "--password", "longenough")
+    result = admin(*args)
+    assert result.returncode == 1, result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr
