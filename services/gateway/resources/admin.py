@@ -180,16 +180,30 @@ class AuditEntryOut(Schema):
     details = fields.Dict(metadata={"description": "the values set (never a password)"})
 
 
-def page_of(item):
-    class Page(Schema):
-        items = fields.List(fields.Nested(item), required=True)
-        next_cursor = fields.String(allow_none=True, required=True)
-    Page.__name__ = item.__name__.replace("Out", "Page")
-    return Page
+class PageOut(Schema):
+    next_cursor = fields.String(allow_none=True, required=True,
+                                metadata={"description": "pass as cursor for the next page; "
+                                                         "null on the last"})
 
 
-StorePage, TeamPage, UserPage, ApiKeyPage, AuditPage = map(
-    page_of, (StoreOut, TeamOut, UserOut, ApiKeyOut, AuditEntryOut))
+class StorePageOut(PageOut):
+    items = fields.List(fields.Nested(StoreOut), required=True)
+
+
+class TeamPageOut(PageOut):
+    items = fields.List(fields.Nested(TeamOut), required=True)
+
+
+class UserPageOut(PageOut):
+    items = fields.List(fields.Nested(UserOut), required=True)
+
+
+class ApiKeyPageOut(PageOut):
+    items = fields.List(fields.Nested(ApiKeyOut), required=True)
+
+
+class AuditPageOut(PageOut):
+    items = fields.List(fields.Nested(AuditEntryOut), required=True)
 
 
 # -- helpers -------------------------------------------------------------------
@@ -260,7 +274,7 @@ class Stores:
         security: [{bearer: []}]
         parameters: [{in: query, schema: ListQuery}]
         responses:
-          200: {description: A page of stores, content: {application/json: {schema: StorePage}}}
+          200: {description: A page of stores, content: {application/json: {schema: StorePageOut}}}
           401: {description: Not signed in}
           403: {description: Not a group admin}
         """
@@ -342,7 +356,7 @@ class Teams:
         security: [{bearer: []}]
         parameters: [{in: query, schema: ListQuery}]
         responses:
-          200: {description: A page of teams, content: {application/json: {schema: TeamPage}}}
+          200: {description: A page of teams, content: {application/json: {schema: TeamPageOut}}}
           401: {description: Not signed in}
           403: {description: A consultant}
         """
@@ -425,7 +439,7 @@ class Users:
         security: [{bearer: []}]
         parameters: [{in: query, schema: UserQuery}]
         responses:
-          200: {description: A page of users, content: {application/json: {schema: UserPage}}}
+          200: {description: A page of users, content: {application/json: {schema: UserPageOut}}}
           401: {description: Not signed in}
           403: {description: A consultant}
           422: {description: A bad query parameter}
@@ -549,7 +563,7 @@ class ApiKeys:
         security: [{bearer: []}]
         parameters: [{in: query, schema: ListQuery}]
         responses:
-          200: {description: A page of keys, content: {application/json: {schema: ApiKeyPage}}}
+          200: {description: A page of keys, content: {application/json: {schema: ApiKeyPageOut}}}
           401: {description: Not signed in}
           403: {description: Not a group admin}
         """
@@ -617,7 +631,7 @@ class Audit:
         security: [{bearer: []}]
         parameters: [{in: query, schema: AuditQuery}]
         responses:
-          200: {description: A page of entries, content: {application/json: {schema: AuditPage}}}
+          200: {description: A page of entries, content: {application/json: {schema: AuditPageOut}}}
           401: {description: Not signed in}
           403: {description: Not a group admin}
           422: {description: A bad query parameter}
