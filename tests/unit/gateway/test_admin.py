@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from services.gateway import org
+from services.gateway.demo import seed_demo
 from services.gateway.models import ApiKey, OutboxMessage, Team
 from tests.unit.gateway.conftest import make_lead
 from tests.unit.gateway.test_auth import staff_client, staff_headers
@@ -234,3 +235,16 @@ def test_a_user_created_by_an_admin_can_sign_in(client, sessions):
         "username": "wang.lei", "password": "long-enough", "role": "consultant",
         "stores": ["BJ-CHAOYANG"]})
     assert twice.status_code == 422 and "username" in twice.json["errors"]
+
+
+def test_the_demo_consultants_are_on_shift_at_all_hours_in_their_teams(client, sessions):
+    users = admin(client, sessions, "GET", "/v1/admin/users", params={"role": "consultant"}).json
+    teams = {team["id"]: team["name"]
+             for team in admin(client, sessions, "GET", "/v1/admin/teams").json["items"]}
+    for user in users["items"]:
+        assert user["shift"] == org.ALL_HOURS and user["daily_capacity"] >= 100
+        assert user["languages"] == ["zh", "en"]
+        assert teams[user["team_id"]] == {"SH-PUDONG": "Pudong A",
+                                          "BJ-CHAOYANG": "Chaoyang A"}[user["stores"][0]]
+    with sessions() as session:
+        assert seed_demo(session, "another-password") == []
