@@ -23,6 +23,7 @@ from services.gateway.clients import Clients
 from services.gateway.models import OutboxMessage
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.resources import admin, auth, health, leads, me, stream, web
+from services.gateway.storable import text_problem
 from services.gateway.stream import StreamHub
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,24 @@ class Gateway:
     hub: StreamHub = field(default_factory=StreamHub)  # live push: one per process
 
 
+class StorableQuery:
+    """Refuses (400) a query string no database could take: PostgreSQL
+    refuses NUL in text, and no codec a lone surrogate. Bodies are checked
+    where they are loaded (``intake``, ``resources.auth.load_json``)."""
+
+    def process_request(self, req, resp):
+        for name, value in req.params.items():
+            for text in (name, *(value if isinstance(value, list) else [value])):
+                problem = text_problem(text)
+                if problem:
+                    raise errors.BadRequest(f"Query parameter {name.encode('utf-8', 'replace').decode()!r}: "
+                                            f"{problem}")
+
+
 def create_app(gateway: Gateway) -> falcon.App:
     """The app: each area adds its routes (``resources/<area>.py``)."""
-    app = falcon.App(middleware=[RequestId(), authn.Authentication(gateway.sessions, gateway.limiter)])
+    app = falcon.App(middleware=[RequestId(), StorableQuery(),
+                                 authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
     for area in (health, leads, auth, me, admin, stream, web, openapi):
         area.add_routes(app, gateway)

@@ -27,7 +27,7 @@ from services.gateway.auth import Platform
 from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
 from services.gateway.models import IdempotencyKey, IntakeRecord, Store
 from services.gateway.platform_lead import LeadIn
-from services.gateway.storable import TooDeep, unstorable
+from services.gateway.storable import TooDeep, text_problem, unstorable
 
 JSON_TYPES = ("application/json",)
 XML_TYPES = ("application/xml", "text/xml", "application/x-adf+xml")
@@ -49,6 +49,8 @@ def body_format(content_type: str | None) -> str:
 def check_idempotency_key(value: str | None) -> str | None:
     if value is not None and not 0 < len(value) <= MAX_IDEMPOTENCY_KEY:
         raise BadRequest(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
+    if value is not None and text_problem(value):
+        raise BadRequest(f"Idempotency-Key: {text_problem(value)}")
     return value
 
 

@@ -11,17 +11,26 @@ from dealerflow.contracts import schema
 from dealerflow.db import utcnow
 from services.gateway import auth
 from services.gateway.authn import staff
-from services.gateway.errors import InvalidInput, RateLimited, Unauthorized
+from services.gateway.errors import BadRequest, InvalidInput, RateLimited, Unauthorized
 from services.gateway.org import MAX_PASSWORD, OrgError, set_password, user_of
+from services.gateway.storable import TooDeep, unstorable
 from services.gateway.tokens import Tokens
 
 CREDENTIAL = validate.Length(min=1, max=MAX_PASSWORD)
 
 
 def load_json(req, schema_class) -> dict:
-    """The JSON body loaded with ``schema_class``; 422 naming each bad field."""
+    """The JSON body loaded with ``schema_class``; 422 naming each bad field,
+    a value no database could store (NUL, a lone surrogate) included."""
     try:
-        return schema(schema_class).load(req.get_media(default_when_empty={}))
+        document = req.get_media(default_when_empty={})
+        problems = unstorable(document)
+    except (TooDeep, RecursionError):
+        raise BadRequest("The JSON body nests too deeply.")
+    if problems:
+        raise InvalidInput("The body holds values that cannot be stored; see errors.", errors=problems)
+    try:
+        return schema(schema_class).load(document)
     except ValidationError as exc:
         raise InvalidInput("The body is invalid; see errors.", errors=exc.messages)
 

@@ -271,9 +271,7 @@ class LeadItem:
             description: The lead
             content:
               application/json:
-                schema:
-                  oneOf: [{$ref: "#/components/schemas/LeadDetailOut"},
-                          {$ref: "#/components/schemas/PlatformLeadOut"}]
+                schema: {oneOf: [LeadDetailOut, PlatformLeadOut]}
           401: {description: No credentials}
           404: {description: No such lead, or not one the caller may see}
         """

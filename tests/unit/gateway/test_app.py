@@ -649,3 +649,16 @@ def test_intake_without_its_database_answers_503_with_retry_after(sessions, key)
     assert result.status_code == 503
     assert result.headers["Retry-After"] == "5"
     assert result.json["title"] == "Service unavailable"
+
+
+@pytest.mark.parametrize("query", ["q=a%00b", "na%00me=x", "status=assigned&status=%00"])
+def test_a_query_no_database_could_take_is_400(client, query):
+    result = client.simulate_get("/v1/leads", query_string=query)
+    assert result.status_code == 400
+    assert set(result.json) == {"title", "description"}
+
+
+def test_an_idempotency_key_with_nul_is_400(client, publisher, key):
+    result = post_json(client, key, make_lead(), **{"Idempotency-Key": "a\x00b"})
+    assert result.status_code == 400
+    assert publisher.messages == []

@@ -43,3 +43,10 @@ def test_the_document_is_valid_openapi(document):
     schema = schemathesis.openapi.from_dict(document)
     operations = [result.ok() for result in schema.get_all_operations()]  # raises on an invalid one
     assert len(operations) == sum(len(item) for item in document["paths"].values())
+
+
+def test_every_schema_a_document_refers_to_is_in_it(document):
+    text = __import__("json").dumps(document)
+    referenced = {part.split('"')[0] for part in text.split('"#/components/schemas/')[1:]}
+    assert referenced <= set(document["components"]["schemas"])
+    assert {"LeadDetailOut", "PlatformLeadOut", "LeadPageOut", "LeadIn"} <= referenced
