@@ -7,6 +7,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from dealerflow.actor import Actor
+from dealerflow.config import WORKERS
 from tests.conftest import make_lead
 from tests.support.waiting import eventually
 
@@ -58,7 +59,7 @@ def test_a_json_lead_goes_all_the_way_to_the_consultants_inbox(stack):
         assert [m["title"] for m in inbox] == ["New lead: 王磊"]
     # the correlation id of the request reached every service's logs
     request_id = answer.headers["X-Request-Id"]
-    for service in ("leads", "customers", "followups", "notifications"):
+    for service in WORKERS:
         eventually(lambda: request_id in stack.log(service), timeout=10,
                    message=f"{service} logged the request id")
 

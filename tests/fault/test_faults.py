@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from dealerflow.config import WORKERS
 from tests.conftest import make_lead
 from tests.support.stack import BROKER, Stack
 from tests.support.tcp_proxy import TcpProxy
@@ -134,7 +135,7 @@ def test_a_broker_outage_answers_503_loses_nothing_and_heals_itself(proxied_stac
 
 def test_a_rolling_restart_of_every_service_loses_and_duplicates_nothing(fresh_stack):
     """SIGTERM, as a deploy sends it, to each service in turn while leads arrive."""
-    services = ("leads", "customers", "followups", "notifications")
+    services = ("leads", *(name for name in WORKERS if name != "leads"))  # intake's first
     accepted = submit_while_restarting(fresh_stack, 300, [(n / 5, service, signal.SIGTERM)
                                                           for n, service in enumerate(services, start=1)])
     assert len(set(accepted)) == 300

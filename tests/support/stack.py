@@ -16,7 +16,7 @@ import psycopg2
 import requests
 from sqlalchemy import create_engine, text
 
-from dealerflow.config import SERVICES
+from dealerflow.config import SERVICES, WORKERS
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
 
@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BROKER = ("127.0.0.1", 5672)
 POSTGRES = ("127.0.0.1", 5432)
-WORKERS = ("customers", "leads", "followups", "notifications")
 
 
 def free_port() -> int:
