@@ -100,6 +100,19 @@ def post_until_assigned_to(stack, consultant: str, make_lead, tries: int = 6) ->
     raise AssertionError(f"no lead went to {consultant} in {tries} tries")
 
 
+TOO_SMALL = """() => [...document.querySelectorAll("#app a, #app button, #app input, #app select")]
+  .filter((element) => {
+    const box = element.getBoundingClientRect();
+    return box.height < 48 || box.width < 48;
+  })
+  .map((element) => element.outerHTML.slice(0, 80))"""
+
+
+def too_small(page) -> list[str]:
+    """Controls under 48 px: too small to tap."""
+    return page.evaluate(TOO_SMALL)
+
+
 def shot(page, screenshots, name: str) -> None:
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
@@ -124,14 +137,21 @@ def test_a_new_lead_appears_live_and_its_page_calls_the_customer(stack, open_app
     assert f"{phone[:3]}****{phone[-4:]}" in arrived.inner_text()
     assert phone not in arrived.inner_text()  # the list shows it masked
     shot(page, screenshots, "leads-phone-zh-CN")
+    assert too_small(page) == []
 
-    arrived.click()
+    for _ in range(10):  # by keyboard: Tab to the card, Enter opens it
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('card')"):
+            break
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"  # visible focus
+    page.keyboard.press("Enter")
     call = page.locator("a[href^='tel:']")
     call.wait_for()
     assert call.get_attribute("href") in (f"tel:+86{phone}", f"tel:{phone}")
     assert call.inner_text() == f"拨打 {phone[:3]} {phone[3:7]} {phone[7:]}"
     assert page.locator("h1").inner_text() == lead["customer"]["name"]
     assert "Pudong Consultant 1" in page.locator(".history").first.inner_text()
+    assert too_small(page) == []
     shot(page, screenshots, "lead-phone-zh-CN")
 
 
@@ -152,6 +172,14 @@ def test_a_manager_sees_the_stores_leads_and_no_others(stack, open_app, screensh
     assert card(page, theirs).count() == 0
     assert "Beijing Chaoyang" not in page.locator(".cards").inner_text()
     shot(page, screenshots, "leads-desktop-en")
+
+    page.fill("#lead-search", mine)  # filters: text, then status
+    expect(page.locator(".card")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"\?q="))
+    page.select_option("#lead-status", "accepted")  # waiting for a consultant: none here
+    expect(page.locator(".card")).to_have_count(0)
+    page.select_option("#lead-status", "assigned")
+    expect(page.locator(".card")).to_have_count(1)
 
     page.goto(f"{stack.url}/leads/{there}")  # even by its address
     page.locator(".problem").wait_for()
@@ -286,3 +314,34 @@ def test_sign_out_and_an_ended_session_land_on_their_pages(stack, open_app, scre
     shot(page, screenshots, "session-expired-phone-zh-CN")
     page.get_by_role("link", name="重新登录").click()
     page.wait_for_url(f"{stack.url}/signin")
+
+
+# --- the installable app and the API docs ------------------------------------------
+
+def test_the_app_opens_from_its_cache_without_a_network(stack, open_app):
+    page = open_app(PHONE, "zh-CN")
+    sign_in(page, stack, "consultant.sh3")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    cached = page.evaluate("""async () => {
+      const urls = [];
+      for (const name of await caches.keys()) {
+        for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+      }
+      return urls;
+    }""")
+    assert "/" in cached and "/static/pages/Leads.js" in cached
+    assert not [url for url in cached if url.startswith("/v1/")]
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator(".banner__text")).to_have_text("网络已断开，正在重试…")
+    expect(page.locator("h1")).to_have_text("我的线索")
+    page.context.set_offline(False)
+    expect(page.locator(".banner__text")).to_have_count(0)
+
+
+def test_the_api_docs_show_the_openapi_document(stack, open_app):
+    page = open_app(DESKTOP, "en-US")
+    page.goto(f"{stack.url}/docs")
+    expect(page.get_by_text("Dealerflow API").first).to_be_visible()
+    expect(page.get_by_text("/v1/leads").first).to_be_attached()

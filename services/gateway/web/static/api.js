@@ -7,13 +7,14 @@
 import { reactive } from "vue";
 
 const TOKENS = "dealerflow.tokens";          // localStorage: {access_token, refresh_token}
+const PROFILE = "dealerflow.me";             // localStorage: the last GET /v1/me, so the app opens offline
 const RETRY_WAITS = [1000, 2000, 5000, 10000, 30000];  // ms between tries while unreachable
 
 /** `online` is false while the server cannot be reached: the app shows a banner. */
 export const connection = reactive({ online: true });
 
-/** The signed-in user (`GET /v1/me`), or null. */
-export const session = reactive({ user: null });
+/** The signed-in user (`GET /v1/me`, as last seen), or null. */
+export const session = reactive({ user: JSON.parse(localStorage.getItem(PROFILE) || "null") });
 
 /** An answer other than 2xx, or no answer at all (`status` 0). */
 export class ApiError extends Error {
@@ -52,6 +53,7 @@ function keepTokens(answer) {
 
 function forget() {
   localStorage.removeItem(TOKENS);
+  localStorage.removeItem(PROFILE);
   session.user = null;
   streams.forEach((stream) => stream.stop());
 }
@@ -192,6 +194,7 @@ export async function signOut() {
 
 export async function loadMe() {
   session.user = await get("/v1/me");
+  localStorage.setItem(PROFILE, JSON.stringify(session.user));
   return session.user;
 }
 

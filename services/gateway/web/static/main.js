@@ -38,6 +38,10 @@ router.beforeEach(async (to) => {
 
 api.onSessionEnd(() => router.replace({ name: "expired" }));
 
+// The stored profile shows at once (offline too); the server's replaces it
+// when it answers. An ended session goes to its page.
+if (api.signedIn()) api.loadMe().catch(() => {});
+
 const App = {
   components: { ConnectionBanner },
   template: `

@@ -9,7 +9,7 @@ import { chime } from "../chime.js";
 import AppBar from "../components/AppBar.js";
 import LeadCard from "../components/LeadCard.js";
 
-const STATUSES = ["accepted", "assigned", "contacted", "won", "lost"];
+const STATUSES = ["accepted", "assigned"];  // what GET /v1/leads filters by; more come with the funnel stages
 const TYPING_PAUSE = 300;  // ms after the last key before searching
 
 export default {
@@ -47,7 +47,9 @@ export default {
         items.value = keep ? [...page.items, ...items.value.filter((lead) => !ids.has(lead.id))] : page.items;
         if (!keep) nextCursor.value = page.next_cursor;
       } catch (error) {
-        if (asked === generation && !error.sessionEnded) failure.value = error;
+        if (asked !== generation || error.sessionEnded) return;
+        failure.value = error;
+        if (!keep) items.value = [];  // never old results under new filters
       } finally {
         if (asked === generation) loading.value = false;
       }
