@@ -3,7 +3,7 @@
 import { session } from "./api.js";
 import { language } from "./i18n.js";
 
-export const DEFAULT_ZONE = "Asia/Shanghai";
+const DEFAULT_ZONE = "Asia/Shanghai";
 
 export function store(code) {
   return session.user?.stores?.find((each) => each.code === code) || null;
