@@ -14,10 +14,11 @@ import gevent
 from sqlalchemy.orm import sessionmaker
 
 from dealerflow import config
-from dealerflow.db import make_engine
+from dealerflow.db import make_engine, utcnow
 from dealerflow.logs import correlation_id, setup_logging
 from dealerflow.outbox import Relay
 from services.gateway import authn, errors, intake, openapi
+from services.gateway.auth import prune_sign_ins
 from services.gateway.bus import IntakePublisher, RpcPool
 from services.gateway.clients import Clients
 from services.gateway.models import OutboxMessage
@@ -77,7 +78,8 @@ def create_app(gateway: Gateway) -> falcon.App:
 
 def housekeeping_forever(sessions, interval: float = 5.0, prune_every: float = 600.0) -> None:
     """Publish gateway events a crash or an outage left in the outbox, and
-    now and then forget intake records older than the dedupe retention."""
+    now and then forget intake records older than the dedupe retention and
+    sign-in records that can no longer matter."""
     relay, stop = Relay("gateway", OutboxMessage), threading.Event()
     pruned_at = time.monotonic() - prune_every
     while not stop.wait(interval):
@@ -87,6 +89,8 @@ def housekeeping_forever(sessions, interval: float = 5.0, prune_every: float = 6
                 if time.monotonic() - pruned_at >= prune_every:
                     pruned_at = time.monotonic()
                     intake.prune(session, config.dedupe_retention())
+                    prune_sign_ins(session, utcnow())
+                    session.commit()
         except Exception:
             log.exception("gateway housekeeping failed; will try again")
 

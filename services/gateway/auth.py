@@ -18,7 +18,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dealerflow import config
@@ -131,14 +131,31 @@ def count_failure(session, username: str, now: datetime) -> None:
     insert = {"sqlite": sqlite, "postgresql": postgresql}[
         session.get_bind().dialect.name].insert(FailedSignIns)
     failures = session.scalar(
-        insert.values(username=username, failures=1, locked_until=None)
+        insert.values(username=username, failures=1, locked_until=None, last_failed_at=now)
         .on_conflict_do_update(index_elements=["username"],
-                               set_={"failures": FailedSignIns.failures + 1})
+                               set_={"failures": FailedSignIns.failures + 1, "last_failed_at": now})
         .returning(FailedSignIns.failures))
     lock = lock_time(failures)
     if lock:
         session.execute(update(FailedSignIns).where(FailedSignIns.username == username)
                         .values(locked_until=now + lock))
+
+
+def prune_sign_ins(session, now: datetime) -> int:
+    """Forget what can no longer matter, so that these tables stop growing
+    (a spray of made-up usernames included): failures in a row a day after
+    the last one (and its lock is over), refresh tokens past their expiry,
+    and sessions left without a refresh token a day after they began (their
+    last access token expired long before). The caller commits."""
+    day_ago = now - timedelta(days=1)
+    gone = session.execute(delete(FailedSignIns).where(
+        FailedSignIns.last_failed_at < day_ago,
+        or_(FailedSignIns.locked_until.is_(None), FailedSignIns.locked_until < now))).rowcount
+    gone += session.execute(delete(RefreshToken).where(RefreshToken.expires_at < now)).rowcount
+    has_token = select(RefreshToken.token_hash).where(RefreshToken.session_id == AuthSession.id).exists()
+    gone += session.execute(delete(AuthSession).where(AuthSession.created_at < day_ago, ~has_token)
+                            .execution_options(synchronize_session=False)).rowcount
+    return gone
 
 
 # -- sessions and refresh tokens -----------------------------------------------

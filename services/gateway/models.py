@@ -127,6 +127,7 @@ class FailedSignIns(Base):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int]
     locked_until: Mapped[object | None] = mapped_column(UTCDateTime)
+    last_failed_at: Mapped[object] = mapped_column(UTCDateTime, index=True)  # for pruning
 
 
 class IntakeRecord(Base):

@@ -1,12 +1,14 @@
 """Staff sign-in through the app: tokens, refresh rotation and reuse,
 sign-out, password change, lockout, immediate revocation, /v1/me, and
 which credentials each kind of route takes."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 
 from dealerflow.db import utcnow
 from services.gateway import auth, org
-from services.gateway.models import FailedSignIns, Store
+from services.gateway.models import AuthSession, FailedSignIns, RefreshToken, Store
 from services.gateway.tokens import Tokens
 from tests.unit.gateway.conftest import DEMO_PASSWORD, make_lead
 from tests.unit.gateway.test_app import make_client
@@ -290,3 +292,18 @@ def test_an_authorization_header_that_is_not_a_bearer_token_is_401(client, autho
 
 def test_public_routes_need_no_credentials(client):
     assert client.simulate_get("/healthz").status_code == 200
+
+
+def test_pruning_forgets_what_can_no_longer_matter(client, sessions):
+    for _ in range(2):
+        sign_in(client, "nobody-x", "wrong-password")
+    assert sign_in(client).status_code == 200
+    later = utcnow() + timedelta(days=30)
+    with sessions() as session:
+        assert session.query(FailedSignIns).count() == 1
+        assert auth.prune_sign_ins(session, utcnow()) == 0  # everything still matters today
+        assert auth.prune_sign_ins(session, later) >= 3
+        session.commit()
+        assert session.query(FailedSignIns).count() == 0
+        assert session.query(RefreshToken).count() == 0
+        assert session.query(AuthSession).count() == 0
