@@ -16,7 +16,6 @@ from services.gateway import auth, org
 from services.gateway.tokens import AUDIENCE, ISSUER, BadToken, Tokens
 from tests.unit.gateway.test_auth import SECRET, bearer, staff_client
 
-NOW = datetime.now(timezone.utc)
 
 
 @pytest.fixture
@@ -43,8 +42,9 @@ def live(sessions):
         user = org.user_named(session, "consultant.sh1")
         session_id, _ = auth.start_session(session, user, utcnow())
         session.commit()
+    now = datetime.now(timezone.utc)  # not the module's import time: a long run would expire it
     return {"iss": ISSUER, "aud": AUDIENCE, "sub": user.id, "sid": session_id,
-            "iat": int(NOW.timestamp()), "exp": int((NOW + timedelta(minutes=5)).timestamp())}
+            "iat": int(now.timestamp()), "exp": int((now + timedelta(minutes=5)).timestamp())}
 
 
 HS256 = {"alg": "HS256", "typ": "JWT"}
@@ -55,7 +55,7 @@ def without(claims: dict, name: str) -> dict:
 
 
 BAD_TOKENS = {
-    "expired": lambda c: forge(HS256, dict(c, exp=int((NOW - timedelta(seconds=1)).timestamp()))),
+    "expired": lambda c: forge(HS256, dict(c, exp=c["iat"] - 1)),
     "tampered payload": lambda c: forge(HS256, c).split(".")[0] + "." + segment(
         dict(c, sub="someone-else")) + "." + forge(HS256, c).split(".")[2],
     "tampered signature": lambda c: forge(HS256, c)[:-4] + "AAAA",
@@ -66,7 +66,7 @@ BAD_TOKENS = {
     "HS512 with the right secret": lambda c: forge({"alg": "HS512"}, c, digest=hashlib.sha512),
     "wrong audience": lambda c: forge(HS256, dict(c, aud="another-app")),
     "wrong issuer": lambda c: forge(HS256, dict(c, iss="someone-else")),
-    "not yet valid": lambda c: forge(HS256, dict(c, nbf=int((NOW + timedelta(hours=1)).timestamp()))),
+    "not yet valid": lambda c: forge(HS256, dict(c, nbf=c["iat"] + 3600)),
     "sub not a string": lambda c: forge(HS256, dict(c, sub=123)),
     "empty sid": lambda c: forge(HS256, dict(c, sid="")),
     "unknown session": lambda c: forge(HS256, dict(c, sid="no-such-session")),
@@ -100,7 +100,7 @@ def test_tokens_issued_are_hs256_with_every_claim():
 
 def test_an_expired_token_of_ours_is_refused():
     tokens = Tokens(SECRET)
-    token = tokens.issue("u-1", "s-1", now=NOW - timedelta(minutes=16))
+    token = tokens.issue("u-1", "s-1", now=datetime.now(timezone.utc) - timedelta(minutes=16))
     with pytest.raises(BadToken):
         tokens.read(token)
 
