@@ -17,7 +17,6 @@ from services.gateway.tokens import AUDIENCE, ISSUER, BadToken, Tokens
 from tests.unit.gateway.test_auth import SECRET, bearer, staff_client
 
 
-
 @pytest.fixture
 def client(sessions, monkeypatch):
     return staff_client(sessions, monkeypatch)
