@@ -113,6 +113,9 @@ class StoreSaved(Event):
     code = fields.String(required=True)
     name = fields.String(required=True)
     timezone = fields.String(required=True)
+    # ISO 3166 alpha-2: where a phone written without a country code is read; absent in
+    # events from before it existed, which stands for CN
+    country = fields.String()
     response_minutes = fields.Integer(required=True)
     # local opening hours per weekday ("mon".."sun": ["09:00-18:00", ...]; a missing day is
     # closed) and local dates closed; {} and [] in events from before they existed

@@ -2,9 +2,9 @@
 
     dealerflow migrate [--service NAME]
     dealerflow seed-demo
-    dealerflow create-store CODE --name NAME [--timezone TZ] [--response-minutes N]
+    dealerflow create-store CODE --name NAME [--timezone TZ] [--country CC] [--response-minutes N]
     dealerflow create-user USERNAME --role ROLE [--store CODE ...] [--name NAME] [--email E]
-    dealerflow update-store CODE [--name N] [--timezone TZ] [--response-minutes N]
+    dealerflow update-store CODE [--name N] [--timezone TZ] [--country CC] [--response-minutes N]
                             [--hours DAY=HH:MM-HH:MM[,...] ...] [--holiday DATE ...] [--active yes|no]
     dealerflow create-team NAME --store CODE [--leader USERNAME]
     dealerflow update-user USERNAME [--role R] [--store CODE ...] [--team NAME|none] [--language L ...]
@@ -122,9 +122,9 @@ def cmd_seed_demo(args):
 def cmd_create_store(args):
     session = gateway_session()
     store = org.create_store(session, args.code, args.name, args.timezone, args.response_minutes,
-                             by=who())
+                             by=who(), country=args.country)
     commit_and_announce(session)
-    print(f"store {store.code} created ({store.timezone}, first contact within "
+    print(f"store {store.code} created ({store.timezone}, {store.country}, first contact within "
           f"{store.response_minutes} min)")
 
 
@@ -195,7 +195,7 @@ def given(args, **options) -> dict:
 
 def cmd_update_store(args):
     session = gateway_session()
-    changes = given(args, name=("name", str), timezone=("timezone", str),
+    changes = given(args, name=("name", str), timezone=("timezone", str), country=("country", str),
                     response_minutes=("response_minutes", int), business_hours=("hours", weekly_hours),
                     holidays=("holiday", listed), active=("active", bool))
     store = org.update_store(session, args.code, changes, who())
@@ -276,6 +276,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("code")
     s.add_argument("--name", required=True)
     s.add_argument("--timezone", default="Asia/Shanghai")
+    s.add_argument("--country", default="CN",
+                   help="ISO 3166 code whose numbering plan reads phones given without a country code")
     s.add_argument("--response-minutes", type=int, default=15)
     s.set_defaults(func=cmd_create_store)
 
@@ -292,6 +294,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("code")
     s.add_argument("--name")
     s.add_argument("--timezone")
+    s.add_argument("--country", help="ISO 3166 code, such as CN or US")
     s.add_argument("--response-minutes", type=int)
     s.add_argument("--hours", action="append", metavar="DAY=HH:MM-HH:MM[,...]",
                    help="opening hours of a weekday (mon..sun; repeat; days not given are closed)")

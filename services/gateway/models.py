@@ -17,6 +17,8 @@ class Store(Base):
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
+    # ISO 3166 region whose numbering plan reads a phone written without a country code
+    country: Mapped[str] = mapped_column(String(2), default="CN")
     response_minutes: Mapped[int]
     # {"mon": ["09:00-18:00"], ...}: local opening hours per weekday; a missing day is closed
     business_hours: Mapped[dict] = mapped_column(JSON)

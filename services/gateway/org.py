@@ -12,6 +12,7 @@ import uuid
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from sqlalchemy import select
 
 from dealerflow.actor import ROLES
@@ -77,6 +78,16 @@ def time_zone(session, value):
         raise OrgError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)",
                        "timezone")
     return value
+
+
+def country(session, value):
+    """An ISO 3166 alpha-2 region with a numbering plan (``CN``, ``US``): a
+    phone written without a country code is read in the store's country."""
+    region = value.strip().upper() if isinstance(value, str) else None
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise OrgError(f"country must be an ISO 3166 code with a phone numbering plan, such as CN or US; "
+                       f"not {value!r}", "country")
+    return region
 
 
 def whole(low: int, high: int, field: str, what: str):
@@ -176,6 +187,7 @@ def existing(model, field: str, what: str):
 STORE_CHECKS = {
     "name": text(200, "name"),
     "timezone": time_zone,
+    "country": country,
     "response_minutes": whole(1, 1440, "response_minutes", "response minutes"),
     "business_hours": weekly_hours("business_hours"),
     "holidays": dates,
@@ -220,14 +232,15 @@ def audit(session, by: str, action: str, target: str, **details) -> None:
 
 def create_store(session, code: str, name: str, timezone: str = "Asia/Shanghai",
                  response_minutes: int = 15, *, by: str = SYSTEM, **more) -> Store:
-    """A new store; ``more``: business_hours, holidays."""
+    """A new store; ``more``: country (``CN`` unless given), business_hours, holidays."""
     if not STORE_CODE.fullmatch(code or ""):
         raise OrgError(f"store code {code!r} must be 2-32 characters of A-Z, 0-9 and '-'", "code")
     if session.get(Store, code) is not None:
         raise OrgError(f"store {code} exists already", "code")
     store = Store(code=code, business_hours={}, holidays=[], active=True, revision=0,
                   created_at=utcnow())
-    changes = dict(more, name=name or code, timezone=timezone, response_minutes=response_minutes)
+    changes = dict({"country": "CN"}, **more, name=name or code, timezone=timezone,
+                   response_minutes=response_minutes)
     return save_store(session, store, changes, by, "store.create")
 
 
@@ -247,7 +260,7 @@ def save_store(session, store: Store, changes: dict, by: str, action: str) -> St
     store.revision += 1
     session.add(store)
     record(session, OutboxMessage, STORE_SAVED, code=store.code, name=store.name,
-           timezone=store.timezone, response_minutes=store.response_minutes,
+           timezone=store.timezone, country=store.country, response_minutes=store.response_minutes,
            business_hours=store.business_hours, holidays=store.holidays,
            active=store.active, revision=store.revision)
     audit(session, by, action, f"store:{store.code}", **stored)

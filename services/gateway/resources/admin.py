@@ -47,6 +47,9 @@ class ListQuery(Schema):
 class StoreChange(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     timezone = fields.String(metadata={"example": "Asia/Shanghai"})
+    country = fields.String(metadata={"example": "CN", "description": (
+        "ISO 3166 alpha-2 (default CN): a phone a lead gives without a country code is read "
+        "in this country's numbering plan, unless the lead's address names another")})
     response_minutes = fields.Integer(metadata={"description": "first-contact deadline, 1-1440"})
     business_hours = weekly_hours()
     holidays = fields.List(fields.String(metadata={"format": "date"}))
@@ -62,6 +65,7 @@ class StoreOut(Schema):
     code = fields.String()
     name = fields.String()
     timezone = fields.String()
+    country = fields.String()
     response_minutes = fields.Integer()
     business_hours = weekly_hours()
     holidays = fields.List(fields.String(metadata={"format": "date"}))

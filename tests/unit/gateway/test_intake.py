@@ -10,7 +10,8 @@ from dealerflow.db import utcnow
 from services.gateway import intake
 from services.gateway.auth import Platform
 from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
-from services.gateway.models import IdempotencyKey, IntakeRecord, Store
+from services.gateway.models import IdempotencyKey, IntakeRecord, OutboxMessage, Store
+from services.gateway.org import OrgError, create_store, update_store
 from tests.unit.gateway.conftest import LEAD, make_lead
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "adf"
@@ -305,3 +306,30 @@ def test_prune_forgets_accepted_leads_and_keys_past_the_retention(sessions):
         assert intake.find_accepted(session, platform, "old") is None
         assert intake.replayed(session, platform, "recent", "h") == ["recent"]
         assert intake.replayed(session, platform, "old", "h") is None
+
+
+# --- the store's country --------------------------------------------------------
+
+def test_a_store_is_in_china_unless_told_otherwise_and_says_so_in_its_event(sessions):
+    with sessions() as session:
+        assert session.get(Store, "SH-PUDONG").country == "CN"  # the demo stores
+        store = create_store(session, "TO-NORTH", "Toronto North", "America/Toronto")
+        session.commit()
+        assert store.country == "CN"
+        [event] = [row.payload for row in session.query(OutboxMessage)
+                   if row.event_type == "store_saved" and row.payload["code"] == "TO-NORTH"]
+        assert event["country"] == "CN"
+
+
+@pytest.mark.parametrize("given, stored", [("US", "US"), ("ca", "CA"), (" au ", "AU")])
+def test_a_stores_country_is_an_iso_region_with_a_numbering_plan(sessions, given, stored):
+    with sessions() as session:
+        assert update_store(session, "SH-PUDONG", {"country": given}, by="test").country == stored
+
+
+@pytest.mark.parametrize("given", ["USA", "Canada", "XX", "", None, 86])
+def test_an_unknown_country_is_refused_naming_the_field(sessions, given):
+    with sessions() as session:
+        with pytest.raises(OrgError) as caught:
+            update_store(session, "SH-PUDONG", {"country": given}, by="test")
+        assert caught.value.field == "country"
