@@ -53,6 +53,14 @@ class SubmittedLead(Tolerant):
     trade_in = fields.List(fields.Dict(), allow_none=True)
     comments = fields.String(allow_none=True)
     adf_status = fields.String(allow_none=True)
+    # the customer's phone (customer.phone, as sent) in E.164, read in the region of the
+    # customer's address or the store's country, and its extension; None when it is no number
+    phone_e164 = fields.String(allow_none=True)
+    phone_extension = fields.String(allow_none=True)
+    # why the platform's own time was not used (an ADF <requestdate> unreadable, before 1990
+    # or in the future): received_at is then the submission time
+    received_at_note = fields.String(allow_none=True)
+    provider = fields.Dict(allow_none=True)  # ADF: the <provider> (name, service, url, ...)
 
 
 class LeadSubmitted(Tolerant):

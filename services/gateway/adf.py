@@ -13,7 +13,7 @@ AdfError (the gateway's 400), never another exception.
 
 import codecs
 import copy
-import html
+import html.entities
 import re
 from typing import NamedTuple
 from xml.etree.ElementTree import ParseError, TreeBuilder, tostring
@@ -22,7 +22,7 @@ import defusedxml.ElementTree as DET
 from dateutil import parser as dateparser
 from defusedxml import DefusedXmlException
 
-from services.gateway.platform_lead import received_at_in_range
+from services.gateway.platform_lead import is_placeholder, request_date_problem
 
 MAX_PROSPECTS = 100
 MAX_DEPTH = 64  # elements, <adf> included; ADF itself needs 6
@@ -30,9 +30,17 @@ MAX_ELEMENTS = 20_000  # 100 prospects of 200 elements; a rich one has 80
 DECLARATION_WINDOW = 1024  # bytes at the start of the body read for the XML declaration (bounds its regex)
 MAX_DATE_LENGTH = 64  # "2026-03-11T03:11:42.3770000+08:00" is 33
 MAX_INT_DIGITS = 18  # a year or an odometer has a few; int() refuses more than 4300
+MAX_SOURCE = 64  # a lead's source as the leads service stores it; the provider keeps its whole name
 TRADE_INTERESTS = {"trade-in", "tradein", "sell"}
 MOBILE_TYPES = {"cellphone", "mobile", "cell"}
 LAST_RESORT_TYPES = {"fax", "pager"}
+YES = {"1", "true", "yes", "y"}
+# name parts in the order a person writes them (a CJK name: the family name first, no spaces)
+NAME_PARTS = {"first": "first", "given": "first", "middle": "middle", "last": "last",
+              "surname": "last", "family": "last", "suffix": "suffix", "full": "full"}
+WRITING_ORDER = ("first", "middle", "last", "suffix")
+CJK_ORDER = ("last", "first", "middle")
+XML_ENTITIES = {"amp", "lt", "gt", "apos", "quot"}
 
 _BOM = b"\xef\xbb\xbf"
 _DECLARED_ENCODING = re.compile(rb"""<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I)
@@ -53,7 +61,9 @@ _SECTION_START = {kinds: re.compile("|".join(f"({kind.start})" for kind in kinds
                   for kinds in [(_CDATA, _PI), (_CDATA,), (_PI,)]}
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|apos|quot|#\d+|#x[0-9a-fA-F]+);)")
 _BARE_LT = re.compile(r"<(?![A-Za-z_/!?])")
-_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{0,31});")
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+                  r"\uf900-\ufaff\U00020000-\U0003134f·・]")
 _MAILTO = re.compile(r"^\s*mailto:", re.I)
 
 
@@ -160,8 +170,21 @@ def _repair(text: str) -> str:
 
 
 def _escape(text: str) -> str:
-    """An & that starts no XML reference and a < that starts no markup become text."""
-    return _BARE_LT.sub("&lt;", _BARE_AMP.sub("&amp;", text))
+    """Outside CDATA: an HTML entity XML does not know (``&nbsp;``,
+    ``&mdash;``) becomes its character; then an & that starts no XML
+    reference and a < that starts no markup become text. Text is so decoded
+    exactly once, by the parser: ``&amp;nbsp;`` is the text ``&nbsp;``, and
+    CDATA is text as it stands."""
+    return _BARE_LT.sub("&lt;", _BARE_AMP.sub("&amp;", _NAMED_ENTITY.sub(_html_entity, text)))
+
+
+def _html_entity(match) -> str:
+    name = match.group(1)
+    char = None if name in XML_ENTITIES else html.entities.html5.get(name + ";")
+    if char is None:
+        return match.group()
+    return (char.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&apos;"))
 
 
 # --- repaired text to a tree ------------------------------------------------
@@ -225,11 +248,19 @@ def _local(name: str) -> str:
 # --- tolerant getters --------------------------------------------------------
 
 def _clean(value):
-    """Resolve HTML entities (only complete `&name;` forms), strip; empty means None."""
+    """Stripped text (the parser decoded it; it is not decoded again); empty means None."""
     if value is None:
         return None
-    value = _ENTITY.sub(lambda m: html.unescape(m.group()), value).strip()
-    return value or None
+    return value.strip() or None
+
+
+def _words(value):
+    """Whitespace collapsed, as a name or a label is written."""
+    return " ".join(value.split()) or None if value else None
+
+
+def _yes(el, name) -> bool:
+    return (_attr(el, name) or "").lower() in YES
 
 
 def _text(el, path=None):
@@ -257,60 +288,85 @@ def _compact(d: dict) -> dict:
 # --- mapping -----------------------------------------------------------------
 
 def _prospect(p, raw) -> dict:
+    """One prospect. Its ``source`` is the platform that sent it, never the
+    dealer receiving it (the ``<vendor>``): the ``<id source>``, else the
+    ``<provider>``'s name; without either the gateway names the key's platform."""
     ids = p.findall("id")
     customer = p.find("customer")
     vehicles = p.findall("vehicle")
     wanted = [v for v in vehicles if _interest(v) not in TRADE_INTERESTS]
     trades = [_trade_in(v) for v in vehicles if _interest(v) in TRADE_INTERESTS]
-    source = (_attr(ids[0], "source") if ids else None) or _text(p, "provider/name") \
-        or _text(p, "vendor/vendorname") or "adf"
-    comments = [_text(customer, "comments") or _text(customer, "comment")]
-    comments += [f"vehicle: {c}" for c in map(lambda v: _text(v, "comments"), vehicles) if c]
+    provider = _provider(p.find("provider"))
+    source = next(filter(None, (_words(_attr(i, "source")) for i in ids)), None) or provider.get("name")
+    received_at, note = _date(_text(p, "requestdate"))
     return _compact({
-        "source": source,
+        "source": source[:MAX_SOURCE] if source else None,
         "external_id": next(filter(None, map(_text, ids)), None),
         "channel": "third_party",
-        "received_at": _date(_text(p, "requestdate")),
+        "received_at": received_at,
+        "received_at_note": note,
         "customer": _customer(customer),
         "interest": _vehicle(wanted[0], bool(trades)) if wanted else None,
         "trade_in": trades,
-        "comments": "\n".join(filter(None, comments)),
+        "comments": _comments(customer, vehicles),
+        "provider": provider,
         "adf_status": _attr(p, "status") or "new",
         "raw": raw,
     })
 
 
-def _date(value):
-    """ISO 8601 via dateutil (accepts `-08:0`, `T8:47:50`, `06/10/2024 06:25 PM`); naive stays naive.
+def _comments(customer, vehicles) -> str | None:
+    """The customer's comments, then each vehicle's, each once, their lines
+    stripped of the document's indentation."""
+    texts = [_text(customer, "comments") or _text(customer, "comment")]
+    texts += [f"vehicle: {c}" for c in (_text(v, "comments") for v in vehicles)
+              if c and c not in texts]
+    return "\n".join(_lines(text) for text in dict.fromkeys(filter(None, texts))) or None
 
-    A date dateutil cannot read, or one that received_at_in_range finds
-    implausible, is dropped: the lead then counts from when it was submitted,
-    and its raw keeps the sender's text. A long text is no date (and dateutil
+
+def _lines(text: str) -> str:
+    return "\n".join(line.strip() for line in text.splitlines()) if "\n" in text else text
+
+
+def _date(value) -> tuple[str | None, str | None]:
+    """The ``<requestdate>`` as ISO 8601 via dateutil (accepts ``-08:0``,
+    ``T8:47:50``, ``06/10/2024 06:25 PM``; naive stays naive), and why it was
+    not used when it was not.
+
+    A date dateutil cannot read, one before 1990 and one in the future are
+    dropped: the lead then counts from its submission, the note says why, and
+    its raw keeps the sender's text. A long text is no date (and dateutil
     takes time growing faster than its length on one).
     """
-    if not value or len(value) > MAX_DATE_LENGTH:
-        return None
+    if not value:
+        return None, None
+    shown = repr(value if len(value) <= 40 else value[:40] + "...")
+    unread = f"The requestdate {shown} could not be read; the lead counts from its submission."
+    if len(value) > MAX_DATE_LENGTH:
+        return None, unread
     try:
         moment = dateparser.parse(value)
-        return moment.isoformat() if received_at_in_range(moment) else None
+        problem = request_date_problem(moment)
     except (ValueError, OverflowError):  # also an offset of a day or more, met when comparing
-        return None
+        return None, unread
+    if problem:
+        return None, f"The requestdate {shown} is {problem}; the lead counts from its submission."
+    return moment.isoformat(), None
 
 
 def _customer(customer):
     if customer is None:
         return None
-    contact = customer.find("contact")
-    if contact is None:
-        contact = customer
-    phones = [(_phone_rank(el), i, {"number": _text(el), "type": _attr(el, "type") or "voice"})
-              for i, el in enumerate(contact.findall("phone")) if _text(el)]
+    contacts = customer.findall("contact")
+    contact = next((c for c in contacts if _yes(c, "primarycontact")), contacts[0] if contacts else customer)
+    phones = [_phone(el) for el in contact.findall("phone") if _text(el)]
+    ranked = sorted((_phone_rank(phone), i) for i, phone in enumerate(phones) if not phone.get("placeholder"))
     emails = [_MAILTO.sub("", e).strip() for e in map(_text, contact.findall("email")) if e]
     address = _address(contact.find("address"))
     return _compact({
         "name": _name(contact),
-        "phone": min(phones)[2]["number"] if phones else None,
-        "phones": [phone for _, _, phone in phones],
+        "phone": phones[ranked[0][1]]["number"] if ranked else None,
+        "phones": phones,
         "email": next(filter(None, emails), None),
         "city": address.get("city"),
         "address": address,
@@ -318,25 +374,67 @@ def _customer(customer):
 
 
 def _name(contact):
-    """Parts joined as "first middle last suffix" when any is given, else the full name."""
+    """The name as a person writes it: its parts (``<name part="...">``, or
+    ``<first>``/``<middle>``/``<last>`` inside a ``<name>``) in writing order,
+    the family name first and without spaces for a CJK name; else the full
+    name. Whitespace is collapsed; a one-letter name is a name."""
     parts = {}
     for el in contact.findall("name"):
-        part, value = (_attr(el, "part") or "full").lower(), _text(el)
-        if value:
-            parts.setdefault(part, value)
-    last = parts.get("last") or parts.get("surname")
-    split = [parts.get("first"), parts.get("middle"), last, parts.get("suffix")]
-    return " ".join(filter(None, split)) or parts.get("full")
+        nested = [(NAME_PARTS[child.tag], child) for child in el if child.tag in NAME_PARTS]
+        for part, value in nested or [(NAME_PARTS.get((_attr(el, "part") or "full").lower()), el)]:
+            value = _words(_text(value))
+            if part and value:
+                parts.setdefault(part, value)
+    given = [part for part in WRITING_ORDER if parts.get(part)]
+    if not given:
+        return parts.get("full")
+    if all(_cjk(parts[part]) for part in given):
+        return "".join(parts[part] for part in CJK_ORDER if parts.get(part)) + \
+            (f" {parts['suffix']}" if parts.get("suffix") else "")
+    return " ".join(parts[part] for part in given)
 
 
-def _phone_rank(el) -> int:
-    """Mobile first, then preferredcontact="1", then voice/home/work/others; fax and pager always last."""
-    kind = (_attr(el, "type") or "voice").lower()
-    if kind in LAST_RESORT_TYPES:
+def _cjk(text: str) -> bool:
+    """Written in Chinese, Japanese or Korean characters (spaces and the middle dot aside)."""
+    letters = [ch for ch in text if not ch.isspace()]
+    return bool(letters) and all(_CJK.match(ch) for ch in letters)
+
+
+def _phone(el) -> dict:
+    """A phone as sent, with its type; marked when the customer prefers it
+    and when it is an obvious placeholder (kept, but never the lead's phone)."""
+    number = _text(el)
+    return _compact({
+        "number": number,
+        "type": (_attr(el, "type") or "voice").lower(),
+        "preferred": _yes(el, "preferredcontact") or None,
+        "placeholder": is_placeholder(number) or None,
+    })
+
+
+def _phone_rank(phone: dict) -> int:
+    """The one to call: the one the customer prefers, then mobile, then
+    voice/home/work/others; fax and pager always last."""
+    if phone["type"] in LAST_RESORT_TYPES:
         return 3
-    if kind in MOBILE_TYPES:
+    if phone.get("preferred"):
         return 0
-    return 1 if _attr(el, "preferredcontact") == "1" else 2
+    return 1 if phone["type"] in MOBILE_TYPES else 2
+
+
+def _provider(el) -> dict:
+    """The platform or lead service that sent the prospect."""
+    if el is None:
+        return {}
+    name = next(filter(None, (_words(_text(n)) for n in el.findall("name"))), None)
+    return _compact({
+        "name": name,
+        "service": _words(_text(el, "service")),
+        "url": _text(el, "url"),
+        "email": _text(el, "email"),
+        "phone": _text(el, "phone"),
+        "id": next(filter(None, map(_text, el.findall("id"))), None),
+    })
 
 
 def _address(el) -> dict:

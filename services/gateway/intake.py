@@ -9,6 +9,10 @@ safety (503).
 A lead's identity decides its id (``identity``), so every way the same lead
 comes back (the same external id, the same ADF prospect, the same
 Idempotency-Key) finds the same id, even from two requests at once.
+
+An ADF document is taken prospect by prospect: its valid prospects are
+accepted and its invalid ones refused in the same answer (``validate``);
+only a document with no valid prospect is refused whole (422).
 """
 import hashlib
 import json
@@ -16,7 +20,7 @@ import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
@@ -26,13 +30,22 @@ from services.gateway.adf import AdfError, parse_adf
 from services.gateway.auth import Platform
 from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
 from services.gateway.models import IdempotencyKey, IntakeRecord, Store
-from services.gateway.platform_lead import LeadIn
+from services.gateway.platform_lead import LeadIn, country_region, phone_region, read_phone
 from services.gateway.storable import TooDeep, text_problem, unstorable
 
 JSON_TYPES = ("application/json",)
 XML_TYPES = ("application/xml", "text/xml", "application/x-adf+xml")
 LEAD_NAMESPACE = uuid.UUID("5b0c7f3e-2d55-4c39-9d7e-4f6f1b8a8d21")
 MAX_IDEMPOTENCY_KEY = 200
+# what the gateway itself adds to an ADF prospect, beside the platform's lead
+DERIVED = ("raw", "received_at_note", "provider")
+
+
+class AdfLeadIn(LeadIn):
+    """An ADF prospect: its ``<requestdate>`` was judged when it was read
+    (one before 1990 or in the future is dropped, with a note), so every date
+    it carries is kept."""
+    received_at = fields.DateTime()
 
 
 def body_format(content_type: str | None) -> str:
@@ -58,8 +71,10 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def read_leads(content_type: str | None, body: bytes) -> tuple[str, list[dict]]:
-    """The format and the raw lead dicts of a body (each ADF one keeps ``raw``)."""
+def read_leads(content_type: str | None, body: bytes, platform: str | None = None) -> tuple[str, list[dict]]:
+    """The format and the raw lead dicts of a body (each ADF one keeps ``raw``).
+    An ADF prospect that names no source (no ``<id source>``, no
+    ``<provider>``) is the ``platform``'s, the key's: never the dealer's."""
     if body_format(content_type) == "json":
         try:
             document = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
@@ -71,39 +86,71 @@ def read_leads(content_type: str | None, body: bytes) -> tuple[str, list[dict]]:
             raise Invalid("The JSON lead must be an object.", errors={"_schema": ["Expected an object."]})
         return "json", [document]
     try:
-        return "adf", parse_adf(body)
+        documents = parse_adf(body)
     except AdfError as exc:
         raise BadRequest(str(exc))
+    for document in documents:
+        if platform and not document.get("source"):
+            document["source"] = platform
+    return "adf", documents
 
 
-def validate(documents: list[dict]) -> list[dict]:
-    """The leads loaded with the contract's schema; ``Invalid`` names every
-    bad field, including values no service could store."""
-    leads, errors = [], {}
+def validate(documents: list[dict], fmt: str = "json") -> tuple[list[tuple[int, dict]], list[dict]]:
+    """The leads loaded with the contract's schema, each with its index in
+    the body, and the refused ones (``{"index", "errors"}``, naming every bad
+    field, including values no service could store). ``Invalid`` when none
+    is valid: a JSON lead's errors, or an ADF document's by prospect."""
+    accepted, refused = [], []
     for index, document in enumerate(documents):
         try:
             problems = unstorable(document)
         except TooDeep as exc:
             raise BadRequest(str(exc))
         try:
-            lead = schema(LeadIn).load({k: v for k, v in document.items() if k != "raw"})
+            lead = schema(AdfLeadIn if fmt == "adf" else LeadIn).load(
+                {k: v for k, v in document.items() if k not in DERIVED})
         except ValidationError as exc:
             problems = problems or exc.messages
         if problems:
-            errors[index] = problems
+            refused.append({"index": index, "errors": problems})
         else:
-            leads.append(lead)
-    if errors:
+            if fmt == "adf":
+                lead.update({k: document[k] for k in DERIVED if document.get(k) is not None})
+            accepted.append((index, lead))
+    if not accepted:
+        errors = {item["index"]: item["errors"] for item in refused}
         raise Invalid("The lead does not meet the contract; see errors.",
                       errors=errors[0] if len(documents) == 1 else {"leads": errors})
-    return leads
+    return accepted, refused
 
 
-def read_and_validate(content_type: str | None, body: bytes) -> tuple[str, list[dict], list[dict]]:
-    """The format, the documents and the loaded leads of a body: all the
-    CPU work of intake, in one call that can run off the event loop."""
-    fmt, documents = read_leads(content_type, body)
-    return fmt, documents, validate(documents)
+def read_and_validate(content_type: str | None, body: bytes, platform: str | None = None):
+    """The format, the documents, the loaded leads (with their indexes) and
+    the refused ones of a body: all the CPU work of intake, in one call that
+    can run off the event loop."""
+    fmt, documents = read_leads(content_type, body, platform)
+    return (fmt, documents, *validate(documents, fmt))
+
+
+def normalise_phones(lead: dict, store_country: str, fmt: str) -> None:
+    """The lead's phone in E.164 (``phone_e164``, and ``phone_extension``),
+    beside the customer's number as sent; for ADF, each of the prospect's
+    ``phones`` too. A number without a country code is read in the region of
+    the customer's address, else (ADF) North America when it is plainly
+    written so, else the store's country."""
+    customer = lead.get("customer") or {}
+    address = customer.get("address") if isinstance(customer.get("address"), dict) else {}
+    country = address.get("country")
+    address_region = country_region(country) if isinstance(country, str) else None
+
+    def read(number):
+        return read_phone(number, phone_region(number, address_region, store_country, fmt == "adf"))
+
+    chosen = read(customer["phone"]) if customer.get("phone") else {}
+    lead["phone_e164"], lead["phone_extension"] = chosen.get("e164"), chosen.get("extension")
+    if fmt == "adf":
+        for phone in customer.get("phones") or []:
+            phone.update(read(phone["number"]))
 
 
 def resolve_store(session, platform: Platform, store_code: str | None) -> Store:
@@ -161,18 +208,19 @@ def replayed(session, platform: Platform, idempotency_key: str, body_hash: str) 
     return row.lead_ids
 
 
-def prepare(session, platform: Platform, documents: list[dict], leads: list[dict], fmt: str,
+def prepare(session, platform: Platform, leads: list[dict], fmt: str,
             idempotency_key: str | None, store_code: str | None = None) -> list[dict]:
     """For each lead: its id, whether it is new, and its message. A lead's
     own ``store_code`` wins over the one of the request (the ``store_code``
     query parameter, for ADF senders). A lead repeated within the request
     (ADF prospects sharing an ``<id>``) is new only the first time."""
     prepared, seen = [], set()
-    for document, lead in zip(documents, leads):
+    for lead in leads:
         store = resolve_store(session, platform, lead.pop("store_code", None) or store_code)
         if lead.get("received_at") is not None and lead["received_at"].tzinfo is None:
             lead["received_at"] = lead["received_at"].replace(tzinfo=ZoneInfo(store.timezone))
-        raw = document.get("raw") if fmt == "adf" else None
+        normalise_phones(lead, store.country, fmt)
+        raw = lead.pop("raw", None) if fmt == "adf" else None
         lead_id = lead_id_for(identity(platform, store.code, lead, raw, idempotency_key))
         new = lead_id not in seen and session.get(IntakeRecord, lead_id) is None
         seen.add(lead_id)

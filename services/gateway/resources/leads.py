@@ -103,8 +103,16 @@ class LeadAccepted(Schema):
     status_url = fields.String()
 
 
+class ProspectRefused(Schema):
+    index = fields.Integer(metadata={"description": "the prospect's place in the document, from 0"})
+    errors = fields.Dict(metadata={"description": "each bad field, as a 422 names them"})
+
+
 class LeadsAccepted(Schema):
+    """An ADF document's answer: its valid prospects' leads, in document
+    order, and its invalid prospects, refused."""
     leads = fields.List(fields.Nested(LeadAccepted))
+    refused = fields.List(fields.Nested(ProspectRefused))
 
 
 def people(sessions, ids) -> dict[str, dict]:
@@ -204,8 +212,11 @@ class LeadCollection:
             text/xml: {schema: {type: string, description: ADF 1.0}}
         responses:
           202:
-            description: 'Accepted: the lead is safe. An ADF document is answered with {"leads": [...]}, one each.'
-            content: {application/json: {schema: LeadAccepted}}
+            description: >-
+              Accepted: the lead is safe. An ADF document is answered with LeadsAccepted: a lead
+              for each valid prospect, and each invalid one refused with its errors (422 when
+              none is valid).
+            content: {application/json: {schema: {oneOf: [LeadAccepted, LeadsAccepted]}}}
           200: {description: The same lead again; the first answer}
           400: {description: The body cannot be parsed}
           401: {description: Missing or wrong X-Api-Key}
@@ -227,31 +238,37 @@ class LeadCollection:
             with self.sessions() as session:
                 replayed = intake.replayed(session, platform, idempotency_key, body_hash)
         if replayed is not None:
-            fmt, ids, new = intake.body_format(req.content_type), replayed, False
+            fmt, answer, new = intake.body_format(req.content_type), replayed, False
         else:
-            fmt, ids, new = self.accept(platform, req.content_type, body, store_code, idempotency_key)
+            fmt, answer, new = self.accept(platform, req.content_type, body, store_code, idempotency_key)
             if idempotency_key:
                 with self.sessions() as session:
-                    intake.remember_key(session, platform, idempotency_key, body_hash, ids)
+                    intake.remember_key(session, platform, idempotency_key, body_hash, answer)
+        # the answer: a lead id for each accepted lead, {"index", "errors"} for each refused prospect
         answers = [{"id": lead_id, "status": "accepted", "status_url": f"/v1/leads/{lead_id}"}
-                   for lead_id in ids]
+                   for lead_id in answer if isinstance(lead_id, str)]
         resp.status = falcon.HTTP_202 if new else falcon.HTTP_200
-        resp.media = answers[0] if fmt == "json" else {"leads": answers}
+        resp.media = answers[0] if fmt == "json" else {
+            "leads": answers, "refused": [item for item in answer if isinstance(item, dict)]}
 
     def accept(self, platform, content_type, body, store_code, idempotency_key):
-        """Parse, validate and publish; the format, the lead ids, and
-        whether any lead was new."""
+        """Parse, validate and publish; the format, the answer (a lead id for
+        each accepted lead and ``{"index", "errors"}`` for each refused ADF
+        prospect, in document order), and whether any lead was new."""
         parse = self.offload if len(body) > self.OFFLOAD_OVER else inline
-        fmt, documents, leads = parse(intake.read_and_validate, content_type, body)
+        fmt, _, accepted, refused = parse(intake.read_and_validate, content_type, body,
+                                          platform.platform)
         with self.sessions() as session:
-            prepared = intake.prepare(session, platform, documents, leads, fmt, idempotency_key,
-                                      store_code)
+            prepared = intake.prepare(session, platform, [lead for _, lead in accepted], fmt,
+                                      idempotency_key, store_code)
         for item in prepared:
             if item["new"]:
                 self.publisher.publish(item["message"])
                 with self.sessions() as session:
                     item["new"] = intake.remember(session, platform, item)
-        return fmt, [item["id"] for item in prepared], any(item["new"] for item in prepared)
+        answer = sorted([(index, item["id"]) for (index, _), item in zip(accepted, prepared)]
+                        + [(item["index"], item) for item in refused], key=lambda entry: entry[0])
+        return fmt, [entry for _, entry in answer], any(item["new"] for item in prepared)
 
 
 class LeadItem:

@@ -37,7 +37,7 @@ def test_full_buy_with_trade_in():
     c = lead["customer"]
     assert c["name"] == "Maria L. Gonzalez"
     assert c["phone"] == "(312) 555-0142"
-    assert c["phones"] == [{"number": "(312) 555-0142", "type": "cellphone"},
+    assert c["phones"] == [{"number": "(312) 555-0142", "type": "cellphone", "preferred": True},
                            {"number": "312.555.0199", "type": "voice"}]
     assert c["email"] == "maria.gonzalez@example.net"
     assert c["city"] == "Chicago"
@@ -60,7 +60,7 @@ def test_full_buy_with_trade_in():
 
 def test_minimal_full_name_phone_only():
     [lead] = load("02_minimal_fullname_phone_only.xml")
-    assert lead["source"] == "adf"  # no id, no provider, no vendorname
+    assert "source" not in lead  # no id, no provider: the gateway names the key's platform
     assert "external_id" not in lead
     assert lead["received_at"] == "2000-03-30T15:30:20-08:00"
     assert lead["customer"] == {"name": "Jean-Luc De La Cruz Jr.", "phone": "323-223-3322",
@@ -152,45 +152,205 @@ def test_vehicle_defaults_test_drive_and_email_mailto():
                "<model>Han</model></vehicle>"
                '<customer><contact><name part="full">Full Name</name><name part="first">Wei</name>'
                '<name part="last">Wang</name><email>mailto:</email><email>MAILTO:w@example.com</email>'
-               '<phone type="fax" preferredcontact="1">1</phone><phone preferredcontact="1">2</phone>'
-               '<phone type="home">3</phone></contact></customer>'
+               '<phone type="fax" preferredcontact="1">312 555 0101</phone>'
+               '<phone preferredcontact="1">312 555 0102</phone>'
+               '<phone type="home">312 555 0103</phone></contact></customer>'
                "<provider><name>Provider Co</name></provider>")
     [lead] = parse_adf(body)
     assert lead["source"] == "Provider Co"  # blank id@source falls through
     assert lead["external_id"] == "X-1"
     assert lead["customer"]["name"] == "Wei Wang"  # parts win over full
     assert lead["customer"]["email"] == "w@example.com"
-    assert lead["customer"]["phone"] == "2"  # preferred voice beats home; fax is last
+    assert lead["customer"]["phone"] == "312 555 0102"  # preferred voice beats home; fax is last
     assert lead["interest"]["test_drive"] is True
     assert lead["interest"]["condition"] == "new"
 
 
-def test_unparseable_requestdate_is_omitted():
-    body = adf(customer("<name>A</name>")).replace(b"2024-06-11T09:00:00", b"soon-ish")
-    [lead] = parse_adf(body)
-    assert "received_at" not in lead
-
-
-@pytest.mark.parametrize("date", [
-    "1999-12-31T23:59:59", "2099-01-01T00:00:00+08:00",
-    (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(),
-    "9999-12-31T23:59:59-14:00", "2024-06-11T09:00:00+25:00", "99999999999999999999", "2024-06-11 " * 10,
-], ids=["before-2000", "2099", "two-days-ahead", "overflows-in-utc", "offset-of-a-day", "huge", "long"])
-def test_requestdate_out_of_range_is_omitted_but_kept_in_raw(date):
+def dated(date: str) -> dict:
     [lead] = parse_adf(adf(customer("<name>A</name>")).replace(b"2024-06-11T09:00:00", date.encode()))
+    return lead
+
+
+@pytest.mark.parametrize("date", ["soon-ish", "one", "99999999999999999999", "2024-06-11 " * 10,
+                                  "2024-06-11T09:00:00+25:00"],
+                         ids=["words", "one", "huge", "long", "offset-of-a-day"])
+def test_an_unreadable_requestdate_is_dropped_and_the_lead_says_why(date):
+    lead = dated(date)
     assert "received_at" not in lead
+    assert lead["received_at_note"].endswith("could not be read; the lead counts from its submission.")
     assert f"<requestdate>{date}</requestdate>" in lead["raw"]
 
 
-def test_requestdate_on_the_edges_of_the_range_is_kept():
-    for date in ("2000-01-01T00:00:00+00:00", datetime.now(timezone.utc).replace(microsecond=0).isoformat()):
-        [lead] = parse_adf(adf(customer("<name>A</name>")).replace(b"2024-06-11T09:00:00", date.encode()))
-        assert lead["received_at"] == date
+@pytest.mark.parametrize("date, why", [
+    ("1989-12-31T23:59:59+00:00", "is before 1990"), ("1970-01-01", "is before 1990"),
+    ("2099-01-01T00:00:00+08:00", "is in the future"), ("9999-12-31T23:59:59-14:00", "is in the future"),
+    ((datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat(), "is in the future"),
+    ((datetime.now(timezone.utc) + timedelta(hours=15)).replace(tzinfo=None).isoformat(), "is in the future"),
+], ids=["before-1990", "epoch", "2099", "overflows-in-utc", "five-minutes-ahead", "naive-ahead-in-every-zone"])
+def test_an_implausible_requestdate_is_dropped_and_the_lead_says_why(date, why):
+    lead = dated(date)
+    assert "received_at" not in lead
+    assert lead["received_at_note"] == (f"The requestdate {date!r} {why}; "
+                                        "the lead counts from its submission.")
+    assert f"<requestdate>{date}</requestdate>" in lead["raw"]
+
+
+@pytest.mark.parametrize("date", [
+    "1990-01-01T00:00:00+00:00", "1999-12-31T23:59:59", "2000-03-30T15:30:20-08:00",
+    datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+    (datetime.now(timezone.utc) + timedelta(hours=13)).replace(tzinfo=None, microsecond=0).isoformat(),
+], ids=["1990", "1999-naive", "2000", "now", "naive-now-somewhere"])
+def test_a_plausible_requestdate_is_kept_without_a_note(date):
+    lead = dated(date)
+    assert lead["received_at"] == date
+    assert "received_at_note" not in lead
+
+
+def test_no_requestdate_needs_no_note():
+    [lead] = parse_adf(b"<adf><prospect><customer><contact><email>a@b.c</email></contact></customer>"
+                       b"</prospect></adf>")
+    assert "received_at" not in lead and "received_at_note" not in lead
 
 
 def test_a_year_of_thousands_of_digits_stays_text():
     [lead] = parse_adf(adf(f"<vehicle><year>{'1' * 5000}</year></vehicle>"))
     assert lead["interest"]["year"] == "1" * 5000  # validation refuses it with a 422
+
+
+# --- names ---------------------------------------------------------------------
+
+def name_of(names: str) -> str | None:
+    [lead] = parse_adf(adf(customer(names + "<email>a@example.com</email>")))
+    return lead["customer"].get("name")
+
+
+@pytest.mark.parametrize("names, name", [
+    ('<name part="full"><first>John</first><last>Smith</last><middle>A</middle></name>', "John A Smith"),
+    ('<name part="last">Smith</name><name part="first">John</name>', "John Smith"),
+    ('<name part="suffix">Jr.</name><name part="last">Cruz</name><name part="first">Luc</name>', "Luc Cruz Jr."),
+    ('<name part="surname">Doe</name><name part="first">Jane</name>', "Jane Doe"),
+    ('<name part="first"> Mary \n  Ann </name><name part="middle"></name><name part="last">Lee</name>',
+     "Mary Ann Lee"),
+    ('<name part="full">  Jean-Luc \t De  La Cruz  </name>', "Jean-Luc De La Cruz"),
+    ('<name part="full">A</name>', "A"),
+    ('<name part="first">J</name><name part="last">K</name>', "J K"),
+    ('<name type="full">Test user</name>', "Test user"),
+    ('<name>Li Na</name><name part="first">Na</name><name part="last">Li</name>', "Na Li"),
+    ('<name part="first">娜娜</name><name part="last">欧阳</name>', "欧阳娜娜"),
+    ('<name part="full"><last>王</last><first>磊</first></name>', "王磊"),
+    ('<name part="nickname">Bob</name>', None),
+], ids=["nested-full", "last-before-first", "suffix", "surname", "whitespace-and-empty-middle",
+        "full-whitespace", "one-letter-full", "one-letter-parts", "type-full", "parts-over-full",
+        "chinese-parts", "chinese-nested", "unknown-part"])
+def test_a_name_reads_as_a_person_writes_it(names, name):
+    assert name_of(names) == name
+
+
+def test_the_primary_contact_is_the_customer():
+    body = adf('<customer><contact><name>Other</name><email>o@example.com</email></contact>'
+               '<contact primarycontact="1"><name>Primary</name><email>p@example.com</email></contact>'
+               "</customer>")
+    [lead] = parse_adf(body)
+    assert (lead["customer"]["name"], lead["customer"]["email"]) == ("Primary", "p@example.com")
+
+
+# --- phones ---------------------------------------------------------------------
+
+def phones_of(phones: str) -> dict:
+    [lead] = parse_adf(adf(customer("<name>A</name><email>a@example.com</email>" + phones)))
+    return lead["customer"]
+
+
+@pytest.mark.parametrize("marks", ['preferredcontact="1"', 'preferredcontact="true"', 'preferredcontact="Yes"'])
+def test_the_phone_the_customer_prefers_wins_over_mobile_first(marks):
+    c = phones_of(f'<phone type="cellphone">555-987-6543</phone><phone type="voice" {marks}>555-123-4567</phone>')
+    assert c["phone"] == "555-123-4567"
+    assert c["phones"][1] == {"number": "555-123-4567", "type": "voice", "preferred": True}
+
+
+def test_a_phone_marked_not_preferred_leaves_mobile_first():
+    c = phones_of('<phone type="home" preferredcontact="0">555-765-4321</phone>'
+                  '<phone type="mobile" preferredcontact="false">555-123-4567</phone>')
+    assert c["phone"] == "555-123-4567"
+
+
+def test_placeholders_are_kept_and_flagged_but_never_the_leads_phone():
+    c = phones_of('<phone type="phone" preferredcontact="1">1234567890</phone>'
+                  '<phone type="cellphone">9999999999</phone><phone type="fax">416-555-0199</phone>')
+    assert c["phone"] == "416-555-0199"  # even a fax beats a placeholder
+    assert c["phones"] == [
+        {"number": "1234567890", "type": "phone", "preferred": True, "placeholder": True},
+        {"number": "9999999999", "type": "cellphone", "placeholder": True},
+        {"number": "416-555-0199", "type": "fax"}]
+
+
+def test_only_placeholders_give_no_phone():
+    c = phones_of('<phone>9999999999</phone><phone>000-000-0000</phone>')
+    assert "phone" not in c
+    assert all(phone["placeholder"] for phone in c["phones"])
+
+
+def test_an_extension_is_kept_with_the_number():
+    c = phones_of('<phone type="work">867-586-7584 x204</phone>')
+    assert c["phone"] == "867-586-7584 x204"
+
+
+# --- source and provider --------------------------------------------------------------
+
+def test_the_source_is_the_id_source_then_the_provider_never_the_vendor():
+    vendor = "<vendor><vendorname>Springfield Toyota</vendorname></vendor>"
+    provider = '<provider><name part="full">  Auto\nTrader </name><service>web</service></provider>'
+    contact = customer("<name>A</name><email>a@example.com</email>")
+    [with_id] = parse_adf(adf('<id source="autotrader">AT-1</id>' + contact + vendor + provider))
+    [without_id] = parse_adf(adf("<id>AT-1</id>" + contact + vendor + provider))
+    [dealer_only] = parse_adf(adf(contact + vendor))
+    assert with_id["source"] == "autotrader"
+    assert without_id["source"] == "Auto Trader"
+    assert "source" not in dealer_only
+    assert with_id["provider"] == without_id["provider"] == {"name": "Auto Trader", "service": "web"}
+    assert "provider" not in dealer_only
+
+
+def test_a_long_provider_name_is_cut_to_a_source_and_kept_whole_as_the_provider():
+    name = "P" * 100
+    [lead] = parse_adf(adf(customer("<email>a@example.com</email>") + f"<provider><name>{name}</name></provider>"))
+    assert lead["source"] == name[:64]
+    assert lead["provider"]["name"] == name
+
+
+# --- text decoded exactly once ----------------------------------------------------------
+
+@pytest.mark.parametrize("written, text", [
+    ("Jane &amp; &nbsp; Co", "Jane & \xa0 Co"),
+    ("&amp;nbsp; stays", "&nbsp; stays"),
+    ("&amp;amp;", "&amp;"),
+    ("&lt;b&gt;hi&lt;/b&gt;", "<b>hi</b>"),
+    ("<![CDATA[<b>hi</b> &nbsp; &amp;]]>", "<b>hi</b> &nbsp; &amp;"),
+    ("&AMP; &LT; &mdash;", "& < \u2014"),
+    ("&nosuchentity; &#65;", "&nosuchentity; A"),
+], ids=["nbsp", "escaped-nbsp", "escaped-amp", "escaped-markup", "cdata", "html-only-names", "unknown"])
+def test_text_is_decoded_exactly_once(written, text):
+    [lead] = parse_adf(adf(customer("<name>A</name>", f"<comments>{written}</comments>")))
+    assert lead["comments"] == text
+
+
+def test_an_html_entity_in_an_attribute_is_decoded_once():
+    [lead] = parse_adf(adf('<id source="Caf&eacute;&quot;B&amp;C">1</id>' + customer("<name>A</name>")))
+    assert lead["source"] == 'Café"B&C'
+
+
+def test_the_same_comment_on_the_customer_and_the_vehicle_is_kept_once():
+    body = adf("<vehicle><make>Ford</make><comments>Necesito información</comments></vehicle>"
+               "<vehicle interest=\"test-drive\"><comments>Otra</comments></vehicle>"
+               + customer("<name>A</name>", "<comments>Necesito información</comments>"))
+    [lead] = parse_adf(body)
+    assert lead["comments"] == "Necesito información\nvehicle: Otra"
+
+
+def test_multi_line_comments_lose_the_documents_indentation():
+    comments = "<comments>\n            Date of Birth: 1980-11-17\r\n            Monthly Income: 5500\n    </comments>"
+    [lead] = parse_adf(adf(customer("<name>A</name>", comments)))
+    assert lead["comments"] == "Date of Birth: 1980-11-17\nMonthly Income: 5500"
 
 
 # --- raw -------------------------------------------------------------------------

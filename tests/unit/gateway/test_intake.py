@@ -13,8 +13,11 @@ from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedT
 from services.gateway.models import IdempotencyKey, IntakeRecord, OutboxMessage, Store
 from services.gateway.org import OrgError, create_store, update_store
 from tests.unit.gateway.conftest import LEAD, make_lead
+from tests.unit.gateway.test_app import FakePublisher, make_client, post_json, post_xml
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "adf"
+# ADF documents as real platforms sent them (../shared, beside the checkout; SOURCES.md says whence)
+REAL = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "adf" / "real"
 
 
 MINIMAL_ADF = (b'<?xml version="1.0"?><adf><prospect><customer><contact>'
@@ -32,10 +35,17 @@ def as_json(document) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
-def errors_of(documents) -> dict:
+def errors_of(documents, fmt="json") -> dict:
     with pytest.raises(Invalid) as caught:
-        intake.validate(documents)
+        intake.validate(documents, fmt)
     return caught.value.errors
+
+
+def loaded(documents, fmt="json") -> list[dict]:
+    """The leads ``validate`` accepts (it refuses none of these)."""
+    accepted, refused = intake.validate(documents, fmt)
+    assert refused == []
+    return [lead for _, lead in accepted]
 
 
 # --- read_leads ----------------------------------------------------------------
@@ -98,7 +108,7 @@ def test_other_content_types_are_unsupported(content_type):
 # --- validate -------------------------------------------------------------------
 
 def test_a_valid_lead_loads():
-    [lead] = intake.validate([make_lead()])
+    [lead] = loaded([make_lead()])
     assert lead["source"] == "autohome"
     assert lead["customer"]["phone"] == "13800138000"
     assert lead["interest"]["year"] == 2026
@@ -108,13 +118,13 @@ def test_a_valid_lead_loads():
 def test_channel_defaults_to_other_and_unknown_fields_are_dropped():
     document = make_lead(extra_field="x")
     del document["channel"]
-    [lead] = intake.validate([document])
+    [lead] = loaded([document])
     assert lead["channel"] == "other"
     assert "extra_field" not in lead
 
 
 def test_email_alone_is_enough():
-    [lead] = intake.validate([make_lead(customer={"email": "wl@example.com"})])
+    [lead] = loaded([make_lead(customer={"email": "wl@example.com"})])
     assert lead["customer"] == {"email": "wl@example.com"}
 
 
@@ -149,22 +159,33 @@ def test_every_bad_field_is_named_at_once():
 
 
 def test_raw_is_not_validated_as_a_lead_field():
-    [lead] = intake.validate([make_lead(raw="<prospect/>")])
+    [lead] = loaded([make_lead(raw="<prospect/>")])
     assert "raw" not in lead
 
 
-def test_several_documents_report_errors_by_index():
+def test_an_invalid_prospect_is_refused_beside_the_valid_ones():
     good, bad = make_lead(), make_lead(channel="fax")
-    errors = errors_of([good, bad])
+    accepted, refused = intake.validate([bad, good, bad], "adf")
+    assert [index for index, _ in accepted] == [1]
+    assert [item["index"] for item in refused] == [0, 2]
+    assert all(set(item["errors"]) == {"channel"} for item in refused)
+
+
+def test_a_document_with_no_valid_prospect_reports_errors_by_index():
+    errors = errors_of([make_lead(channel="fax"), make_lead(customer={"name": "x"})], "adf")
     assert set(errors) == {"leads"}
-    assert set(errors["leads"]) == {1}
-    assert set(errors["leads"][1]) == {"channel"}
+    assert set(errors["leads"]) == {0, 1}
+    assert set(errors["leads"][0]) == {"channel"} and set(errors["leads"][1]) == {"customer"}
+
+
+def test_a_single_invalid_prospect_reports_its_errors_as_a_json_lead_does():
+    assert set(errors_of([make_lead(channel="fax")], "adf")) == {"channel"}
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.xml")))
 def test_every_adf_fixture_validates(name):
-    fmt, documents = intake.read_leads("application/xml", (FIXTURES / name).read_bytes())
-    leads = intake.validate(documents)
+    fmt, documents = intake.read_leads("application/xml", (FIXTURES / name).read_bytes(), "p1")
+    leads = loaded(documents, fmt)
     assert fmt == "adf"
     assert len(leads) == len(documents) >= 1
 
@@ -254,8 +275,7 @@ def test_prepare_then_remember_makes_a_repeat_known(sessions):
 
     def prepared():
         with sessions() as session:
-            return intake.prepare(session, platform, documents, intake.validate(documents),
-                                  "json", "req-1")
+            return intake.prepare(session, platform, loaded(documents), "json", "req-1")
 
     [first] = prepared()
     assert first["new"] is True
@@ -274,8 +294,7 @@ def test_prepare_then_remember_makes_a_repeat_known(sessions):
 def test_naive_received_at_takes_the_stores_time_zone(sessions):
     documents = [make_lead(received_at="2026-11-26T09:30:00")]
     with sessions() as session:
-        [item] = intake.prepare(session, make_platform(), documents,
-                                intake.validate(documents), "json", None)
+        [item] = intake.prepare(session, make_platform(), loaded(documents), "json", None)
     assert item["message"]["lead"]["received_at"] == "2026-11-26T09:30:00+08:00"
 
 
@@ -333,3 +352,168 @@ def test_an_unknown_country_is_refused_naming_the_field(sessions, given):
         with pytest.raises(OrgError) as caught:
             update_store(session, "SH-PUDONG", {"country": given}, by="test")
         assert caught.value.field == "country"
+
+
+# --- phones in E.164, in the right country ------------------------------------------
+
+def normalised(customer: dict, store_country: str = "CN", fmt: str = "json") -> dict:
+    lead = {"customer": customer}
+    intake.normalise_phones(lead, store_country, fmt)
+    return lead
+
+
+@pytest.mark.parametrize("customer, store_country, e164", [
+    ({"phone": "138 0013 8000"}, "CN", "+8613800138000"),
+    ({"phone": "13800138000"}, "US", "+8613800138000"),  # a Chinese mobile is Chinese anywhere
+    ({"phone": "(312) 555-0142"}, "US", "+13125550142"),
+    ({"phone": "(312) 555-0142", "address": {"country": "US"}}, "CN", "+13125550142"),
+    ({"phone": "4165550199", "address": {"country": "Canada"}}, "CN", "+14165550199"),
+    ({"phone": "1122334455", "address": {"country": "AR"}}, "CN", "+541122334455"),
+    ({"phone": "021-6888 8888", "address": {"country": "Narnia"}}, "CN", "+862168888888"),
+    ({"phone": "+61400123456"}, "CN", "+61400123456"),
+    ({"phone": "9999999999"}, "CN", None),
+    ({"phone": "not a number"}, "CN", None),
+    ({"email": "a@example.com"}, "CN", None),
+], ids=["cn", "cn-mobile-in-us-store", "us-store", "us-address", "country-name", "ar-address",
+        "unknown-country", "international", "placeholder", "text", "no-phone"])
+def test_the_leads_phone_in_e164_beside_the_number_as_sent(customer, store_country, e164):
+    lead = normalised(dict(customer), store_country)
+    assert lead["phone_e164"] == e164
+    assert lead["customer"] == customer  # as sent
+
+
+def test_a_json_lead_is_not_read_the_north_american_way_in_a_chinese_store():
+    assert normalised({"phone": "393-999-3922"})["phone_e164"] == "+863939993922"
+    assert normalised({"phone": "393-999-3922"}, fmt="adf")["phone_e164"] == "+13939993922"
+
+
+def test_an_extension_is_kept_beside_the_e164_number():
+    lead = normalised({"phone": "(010) 6552-9988 转 8012"})
+    assert (lead["phone_e164"], lead["phone_extension"]) == ("+861065529988", "8012")
+
+
+def test_each_adf_phone_gets_its_e164_and_keeps_its_flags():
+    phones = [{"number": "(312) 555-0142", "type": "cellphone"},
+              {"number": "867-586-7584 x204", "type": "work"},
+              {"number": "9999999999", "type": "voice", "placeholder": True}]
+    lead = normalised({"phone": "(312) 555-0142", "phones": phones}, "CN", "adf")
+    assert lead["customer"]["phones"] == [
+        {"number": "(312) 555-0142", "type": "cellphone", "e164": "+13125550142"},
+        {"number": "867-586-7584 x204", "type": "work", "e164": "+18675867584", "extension": "204"},
+        {"number": "9999999999", "type": "voice", "placeholder": True}]
+
+
+# --- ADF through POST /v1/leads: partial acceptance, sources, phones -----------------------
+
+@pytest.fixture
+def publisher():
+    return FakePublisher()
+
+
+@pytest.fixture
+def client(sessions, publisher):
+    return make_client(sessions, publisher)
+
+
+@pytest.fixture
+def key(make_key):
+    return make_key(["SH-PUDONG"], platform="p1")
+
+
+def real(name: str) -> bytes:
+    return (REAL / name).read_bytes()
+
+
+def test_the_valid_prospects_are_accepted_and_the_invalid_refused_in_one_answer(client, publisher, key):
+    answer = post_xml(client, key, real("07_rustadf_multiprospect.xml"))
+    assert answer.status_code == 202
+    [lead] = answer.json["leads"]
+    [message] = publisher.messages
+    assert lead == {"id": message["id"], "status": "accepted", "status_url": f"/v1/leads/{message['id']}"}
+    assert answer.json["refused"] == [
+        {"index": 1, "errors": {"customer": ["Missing data for required field."]}}]
+    assert message["lead"]["customer"] == {"name": "A", "email": "a@example.com"}
+    assert message["lead"]["source"] == "p1"  # no id, no provider: the key's platform, not "Dealer One"
+    assert message["lead"].get("received_at") is None
+    assert message["lead"]["received_at_note"] == (
+        "The requestdate 'one' could not be read; the lead counts from its submission.")
+
+
+def test_a_document_without_a_valid_prospect_is_422_and_binds_no_key(client, publisher, key):
+    bad = b"<adf><prospect><customer><contact><name>A</name></contact></customer></prospect>" \
+          b'<prospect status="resend"><vehicle/></prospect></adf>'
+    headers = {"X-Api-Key": key, "Content-Type": "application/xml", "Idempotency-Key": "k-1"}
+    refused = client.simulate_post("/v1/leads", body=bad, headers=headers)
+    assert refused.status_code == 422
+    assert set(refused.json["errors"]["leads"]) == {"0", "1"}
+    assert publisher.messages == []
+    fixed = client.simulate_post("/v1/leads", body=real("05_seorylie_minimal.xml"), headers=headers)
+    assert fixed.status_code == 202
+
+
+def test_a_partial_answer_is_replayed_whole_under_its_idempotency_key(client, publisher, key):
+    headers = {"X-Api-Key": key, "Content-Type": "application/xml", "Idempotency-Key": "k-7"}
+    first = client.simulate_post("/v1/leads", body=real("07_rustadf_multiprospect.xml"), headers=headers)
+    again = client.simulate_post("/v1/leads", body=real("07_rustadf_multiprospect.xml"), headers=headers)
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json == first.json and first.json["refused"]
+    assert len(publisher.messages) == 1
+
+
+def test_accepted_and_refused_keep_the_documents_order(client, publisher, key):
+    good = ('<prospect><customer><contact><name>{}</name><phone>13800138000</phone></contact></customer>'
+            "</prospect>")
+    bad = "<prospect><customer><contact><name>No contact</name></contact></customer></prospect>"
+    body = f"<adf>{bad}{good.format('One')}{bad}{good.format('Two')}</adf>".encode()
+    answer = post_xml(client, key, body)
+    assert answer.status_code == 202
+    assert [item["index"] for item in answer.json["refused"]] == [0, 2]
+    assert [answer["id"] for answer in answer.json["leads"]] == [m["id"] for m in publisher.messages]
+    assert [m["lead"]["customer"]["name"] for m in publisher.messages] == ["One", "Two"]
+
+
+def test_a_json_lead_answers_as_it_did(client, key):
+    answer = post_json(client, key, make_lead())
+    assert answer.status_code == 202 and set(answer.json) == {"id", "status", "status_url"}
+
+
+@pytest.mark.parametrize("name, source, provider", [
+    ("01_activix.xml", "Activix", "Activix"),
+    ("02_sendadf_minified.xml", "p1", None),
+    ("03_seorylie_autotrader.xml", "autotrader", "AutoTrader.com"),
+    ("04_seorylie_nsprefix.xml", "AutoLeads Connect", "AutoLeads Connect"),
+    ("05_seorylie_minimal.xml", "p1", None),
+    ("13_ford_tecnom_es.xml", "WEB AUTOSPECIAL", "WEB AUTOSPECIAL"),
+    ("14_adfbuilder_pi_order.xml", "p1", None),
+])
+def test_the_source_is_the_platform_and_the_provider_a_field_of_its_own(client, publisher, key, name, source,
+                                                                        provider):
+    assert post_xml(client, key, real(name)).status_code == 202
+    [message] = publisher.messages
+    assert message["lead"]["source"] == source
+    assert (message["lead"].get("provider") or {}).get("name") == provider
+
+
+@pytest.mark.parametrize("name, phone, e164", [
+    ("02_sendadf_minified.xml", "393-999-3922", "+13939993922"),      # plainly North American
+    ("03_seorylie_autotrader.xml", "555-987-6543", "+15559876543"),   # a US address
+    ("10_fetchauto_ca.xml", "778-555-4474", "+17785554474"),          # a Canadian address
+    ("11_approvalgenie_ca.xml", None, None),                          # only placeholders
+    ("12_carsales_au.xml", "+61400123456", "+61400123456"),
+    ("13_ford_tecnom_es.xml", "1122334455", "+541122334455"),         # an Argentine address
+    ("14_adfbuilder_pi_order.xml", "(555)-444-3333", "+15554443333"),
+])
+def test_real_phones_in_a_chinese_store(client, publisher, key, name, phone, e164):
+    assert post_xml(client, key, real(name)).status_code == 202
+    [message] = publisher.messages
+    assert (message["lead"]["customer"].get("phone"), message["lead"]["phone_e164"]) == (phone, e164)
+
+
+def test_a_bare_number_is_read_in_the_stores_country(client, publisher, key, sessions):
+    with sessions() as session:
+        update_store(session, "SH-PUDONG", {"country": "US"}, by="test")
+        session.commit()
+    body = (b"<adf><prospect><customer><contact><name>A</name><phone>3125550142</phone>"
+            b"</contact></customer></prospect></adf>")
+    assert post_xml(client, key, body).status_code == 202
+    assert publisher.messages[0]["lead"]["phone_e164"] == "+13125550142"
