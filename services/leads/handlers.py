@@ -1,7 +1,7 @@
 """Use cases of the leads service: plain functions on a SQLAlchemy session."""
 import logging
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, inspect, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dealerflow.actor import Actor
@@ -47,14 +47,14 @@ def accept_lead(session, submitted: dict) -> Lead | None:
         format=submitted["format"], status="accepted", store_code=submitted["store_code"],
         customer=fields["customer"], interest=fields.get("interest"),
         customer_name=fields["customer"].get("name"), customer_phone=fields["customer"].get("phone"),
-        trade_in=fields.get("trade_in"), comments=fields.get("comments"),
+        customer_phone_e164=fields.get("phone_e164"), customer_phone_extension=fields.get("phone_extension"),
+        trade_in=fields.get("trade_in"), comments=fields.get("comments"), provider=fields.get("provider"),
         raw=submitted.get("raw"), received_at=_aware(fields.get("received_at")) or submitted["submitted_at"],
-        submitted_at=submitted["submitted_at"], created_at=now,
+        received_at_note=fields.get("received_at_note"), submitted_at=submitted["submitted_at"], created_at=now,
         correlation_id=correlation_id.get())
     session.add(lead)
     record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
            source=lead.source, channel=lead.channel, customer=lead.customer)
-    session.flush()
     assign_round_robin(session, lead)
     session.commit()
     log.info("lead %s stored for %s (%s), %s", lead.id, lead.store_code, lead.source,
@@ -69,10 +69,11 @@ def _aware(moment):
 
 def assign_round_robin(session, lead: Lead) -> bool:
     """Give the lead to the store's next active consultant, if it has one.
-    Only a lead that has no consultant yet is given: the UPDATE is
-    conditional, so two transactions that both saw the lead waiting (two
-    roster events at once) assign it once; the later one finds it taken
-    (on PostgreSQL it waits for the first's row lock, then re-reads)."""
+    A new lead (not written yet) is given as it is inserted: nobody else can
+    see it. A waiting lead is given by a conditional UPDATE, so that two
+    transactions that both saw it waiting (two roster events at once) give
+    it once; the later one finds it taken (on PostgreSQL it waits for the
+    first's row lock, then re-reads)."""
     candidates = session.scalars(select(RosterMember.user_id).where(
         RosterMember.store_code == lead.store_code, RosterMember.role == "consultant",
         RosterMember.active.is_(True))).all()
@@ -88,14 +89,12 @@ def assign_round_robin(session, lead: Lead) -> bool:
     store = session.get(StoreSettings, lead.store_code)
     values = {"consultant_id": consultant_id, "status": "assigned", "assigned_at": assigned_at,
               "first_contact_due_at": first_contact_due(assigned_at, store and store.response_minutes)}
-    taken = session.execute(
-        update(Lead).where(Lead.id == lead.id, Lead.consultant_id.is_(None)).values(**values)
-        .execution_options(synchronize_session=False))
-    if taken.rowcount != 1:
+    if inspect(lead).pending:
+        for name, value in values.items():
+            setattr(lead, name, value)
+    elif not take_waiting_lead(session, lead, values):
         log.info("lead %s was assigned meanwhile; left as it is", lead.id)
         return False
-    for name, value in values.items():
-        set_committed_value(lead, name, value)  # as written: no second UPDATE
     rotation.last_user_id = consultant_id
     session.add(Assignment(lead_id=lead.id, consultant_id=consultant_id, reason="round_robin",
                            assigned_at=lead.assigned_at))
@@ -104,6 +103,18 @@ def assign_round_robin(session, lead: Lead) -> bool:
            first_contact_due_at=lead.first_contact_due_at,
            customer_name=lead.customer.get("name"), phone=lead.customer.get("phone"),
            source=lead.source, interest=lead.interest)
+    return True
+
+
+def take_waiting_lead(session, lead: Lead, values: dict) -> bool:
+    """Assign a stored lead only if it still has no consultant."""
+    taken = session.execute(
+        update(Lead).where(Lead.id == lead.id, Lead.consultant_id.is_(None)).values(**values)
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        return False
+    for name, value in values.items():
+        set_committed_value(lead, name, value)  # as written: no second UPDATE
     return True
 
 
@@ -201,5 +212,6 @@ def lead_filters(query: dict) -> list:
     if query.get("q"):
         pattern = "%" + query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         clauses.append(or_(*(column.ilike(pattern, escape="\\") for column in
-                             (Lead.customer_name, Lead.customer_phone, Lead.external_id))))
+                             (Lead.customer_name, Lead.customer_phone, Lead.customer_phone_e164,
+                              Lead.external_id))))
     return clauses

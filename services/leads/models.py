@@ -31,12 +31,20 @@ class Lead(Base):
     customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
     customer: Mapped[dict] = mapped_column(JSON)  # as the platform sent it
     customer_name: Mapped[str | None] = mapped_column(String(200))  # for lists and search
-    customer_phone: Mapped[str | None] = mapped_column(String(40))
+    customer_phone: Mapped[str | None] = mapped_column(String(40))  # as the platform sent it
+    # the same number in E.164 (read by the gateway in the customer's or the store's country),
+    # so that one number written two ways is one number; and its extension
+    customer_phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)
+    customer_phone_extension: Mapped[str | None] = mapped_column(String(20))
     interest: Mapped[dict | None] = mapped_column(JSON)
     trade_in: Mapped[list | None] = mapped_column(JSON)
     comments: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[dict | None] = mapped_column(JSON)  # ADF: the <provider> that sent the lead
     received_at: Mapped[object] = mapped_column(UTCDateTime)
+    # why received_at is the submission time and not the platform's own (an ADF
+    # <requestdate> unreadable, before 1990 or in the future)
+    received_at_note: Mapped[str | None] = mapped_column(String(255))
     submitted_at: Mapped[object] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime)
     assigned_at: Mapped[object | None] = mapped_column(UTCDateTime)

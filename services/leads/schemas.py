@@ -16,7 +16,8 @@ class LeadSummary(LeadPlatformView):
     source = fields.String()
     channel = fields.String()
     consultant_id = fields.String(allow_none=True)
-    customer = fields.Function(lambda lead: {"name": lead.customer_name, "phone": lead.customer_phone})
+    customer = fields.Function(lambda lead: {"name": lead.customer_name, "phone": lead.customer_phone,
+                                             "phone_e164": lead.customer_phone_e164})
     interest = fields.Function(lambda lead: {key: (lead.interest or {}).get(key) for key in ("brand", "model")}
                                if lead.interest else None)
     received_at = fields.AwareDateTime()
@@ -44,4 +45,8 @@ class LeadDetail(LeadSummary):
     interest = fields.Dict(allow_none=True)
     trade_in = fields.List(fields.Dict(), allow_none=True)
     comments = fields.String(allow_none=True)
+    phone_e164 = fields.String(attribute="customer_phone_e164", allow_none=True)
+    phone_extension = fields.String(attribute="customer_phone_extension", allow_none=True)
+    provider = fields.Dict(allow_none=True)
+    received_at_note = fields.String(allow_none=True)
     assignments = fields.List(fields.Nested(AssignmentView))
