@@ -30,13 +30,15 @@ from services.gateway.adf import AdfError, parse_adf
 from services.gateway.auth import Platform
 from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
 from services.gateway.models import IdempotencyKey, IntakeRecord, Store
-from services.gateway.platform_lead import LeadIn, country_region, phone_region, read_phone
+from services.gateway.platform_lead import LeadIn, country_names, country_region, phone_region, read_phone
 from services.gateway.storable import TooDeep, text_problem, unstorable
 
 JSON_TYPES = ("application/json",)
 XML_TYPES = ("application/xml", "text/xml", "application/x-adf+xml")
 LEAD_NAMESPACE = uuid.UUID("5b0c7f3e-2d55-4c39-9d7e-4f6f1b8a8d21")
 MAX_IDEMPOTENCY_KEY = 200
+country_names()  # loaded as the gateway starts, so that no lead waits for it
+
 # what the gateway itself adds to an ADF prospect, beside the platform's lead
 DERIVED = ("raw", "received_at_note", "provider")
 
@@ -196,8 +198,9 @@ def request_hash(body: bytes, store_code: str | None) -> str:
 
 
 def replayed(session, platform: Platform, idempotency_key: str, body_hash: str) -> list[str] | None:
-    """The lead ids a request with this Idempotency-Key was answered with;
-    None for a new key. The same key with another body is refused, as
+    """What a request with this Idempotency-Key was answered with (a lead id
+    for each accepted lead, ``{"index", "errors"}`` for each refused ADF
+    prospect); None for a new key. The same key with another body is refused, as
     Stripe does: the platform is confused, and guessing would lose a lead."""
     row = session.get(IdempotencyKey, (platform.platform, idempotency_key))
     if row is None:
