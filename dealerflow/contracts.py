@@ -158,6 +158,9 @@ class LeadReceived(Event):
     source = fields.String(required=True)
     channel = fields.String(required=True)
     customer = fields.Dict(required=True)
+    # the customer's phone in E.164, read by the gateway in the right country
+    # (the ADF address's, else the store's); None when it could not be read
+    phone_e164 = fields.String(allow_none=True, load_default=None)
 
 
 class LeadAssigned(Event):

@@ -30,7 +30,9 @@ def match_lead_customer(session, received: dict) -> Customer | None:
     if not first_delivery(session, ProcessedMessage, received["event_id"], "match_lead_customer"):
         return None
     contact = received["customer"]
-    phone, email = normalize_phone(contact.get("phone")), normalize_email(contact.get("email"))
+    # the gateway read the phone in the lead's country; a bare number is Chinese only without that
+    phone = received.get("phone_e164") or normalize_phone(contact.get("phone"))
+    email = normalize_email(contact.get("email"))
     customer = find_customer(session, phone, email)
     created = customer is None
     if created:

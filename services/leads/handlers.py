@@ -54,7 +54,8 @@ def accept_lead(session, submitted: dict) -> Lead | None:
         correlation_id=correlation_id.get())
     session.add(lead)
     record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
-           source=lead.source, channel=lead.channel, customer=lead.customer)
+           source=lead.source, channel=lead.channel, customer=lead.customer,
+           phone_e164=lead.customer_phone_e164)
     assign_round_robin(session, lead)
     session.commit()
     log.info("lead %s stored for %s (%s), %s", lead.id, lead.store_code, lead.source,

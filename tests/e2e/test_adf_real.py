@@ -106,6 +106,11 @@ def test_a_real_document_gives_its_leads(stack, name):
         provider = column(stack, lead_id, "provider")
         provider = json.loads(provider) if isinstance(provider, str) else provider
         assert (provider or {}).get("name") == expected.provider
+        if expected.e164:  # the customer is found by the number read in the lead's country
+            customer_id = eventually(lambda: stack.scalar(
+                "customers", "SELECT customer_id FROM customer_leads WHERE lead_id = :id", id=lead_id))
+            assert stack.scalar("customers", "SELECT phone FROM customers WHERE id = :id",
+                                id=customer_id) == expected.e164
 
 
 def test_a_real_document_sent_again_is_the_same_leads(stack):

@@ -82,6 +82,10 @@ class LeadDetailOut(LeadSummaryOut):
     interest = fields.Dict(allow_none=True)
     trade_in = fields.List(fields.Dict(), allow_none=True)
     comments = fields.String(allow_none=True)
+    phone_e164 = fields.String(allow_none=True, metadata={"description": "the customer's phone, E.164"})
+    provider = fields.Dict(allow_none=True, metadata={"description": "ADF: who relayed the lead"})
+    received_at_note = fields.String(allow_none=True,
+                                     metadata={"description": "why received_at is the submission time"})
     assignments = fields.List(fields.Nested(AssignmentOut))
     tasks = fields.List(fields.Nested(TaskRef), allow_none=True)
     notifications = fields.List(fields.Nested(MessageRef), allow_none=True)

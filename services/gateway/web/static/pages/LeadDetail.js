@@ -61,8 +61,10 @@ export default {
       return [[t("lead.status"), label("status", l.status)],
               [t("lead.store"), store(l.store_code)?.name || l.store_code],
               [t("lead.channel"), label("channel", l.channel)], [t("lead.source"), l.source],
+              [t("lead.provider"), l.provider?.name],
               [t("lead.consultant"), l.consultant?.display_name || t("lead.unassigned")],
               [t("lead.received"), when(l.received_at || l.created_at)],
+              [t("lead.receivedNote"), l.received_at_note],
               [t("lead.due"), when(l.first_contact_due_at)]];
     });
 
