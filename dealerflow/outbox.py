@@ -86,6 +86,19 @@ def insert_or_ignore(session, model, **values) -> bool:
     return inserted.rowcount == 1
 
 
+def save_copy(session, model, key: dict, revision: int, **values) -> None:
+    """Keep a service's copy of another service's record (a store, a user)
+    as its events announce it: an older revision never overwrites a newer,
+    whatever order the events arrive in."""
+    copy = session.get(model, tuple(key.values()))
+    if copy is None:
+        copy = model(**key, revision=-1)
+        session.add(copy)
+    if revision > copy.revision:
+        for name, value in dict(values, revision=revision).items():
+            setattr(copy, name, value)
+
+
 def first_delivery(session, processed_model, message_id: str, handler: str) -> bool:
     """True the first time ``handler`` sees ``message_id``; the mark commits
     with the handler's own writes, so a crash before commit leaves no mark."""

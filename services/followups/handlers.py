@@ -7,7 +7,7 @@ from sqlalchemy import select
 from dealerflow.actor import Actor
 from dealerflow.contracts import FOLLOWUP_SCHEDULED
 from dealerflow.db import utcnow
-from dealerflow.outbox import first_delivery, record
+from dealerflow.outbox import first_delivery, record, save_copy
 from services.followups.models import OutboxMessage, ProcessedMessage, StoreCalendar, Task
 from services.followups.scoping import visible_tasks
 
@@ -17,13 +17,8 @@ log = logging.getLogger(__name__)
 def save_store_calendar(session, store: dict) -> None:
     if not first_delivery(session, ProcessedMessage, store["event_id"], "save_store_calendar"):
         return
-    calendar = session.get(StoreCalendar, store["code"])
-    if calendar is None:
-        calendar = StoreCalendar(store_code=store["code"], revision=-1)
-        session.add(calendar)
-    if store["revision"] > calendar.revision:
-        calendar.timezone, calendar.response_minutes = store["timezone"], store["response_minutes"]
-        calendar.revision = store["revision"]
+    save_copy(session, StoreCalendar, {"store_code": store["code"]}, store["revision"],
+              timezone=store["timezone"], response_minutes=store["response_minutes"])
     session.commit()
 
 

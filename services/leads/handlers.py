@@ -8,7 +8,7 @@ from dealerflow.actor import Actor
 from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED
 from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
-from dealerflow.outbox import first_delivery, insert_or_ignore, record
+from dealerflow.outbox import first_delivery, insert_or_ignore, record, save_copy
 from dealerflow.paging import BadCursor, keyset_page
 from services.leads.exceptions import InvalidQuery, LeadNotFound
 from services.leads.models import (
@@ -124,13 +124,8 @@ def save_store(session, store: dict) -> None:
     first-response minutes); an older revision never overwrites a newer."""
     if not first_delivery(session, ProcessedMessage, store["event_id"], "save_store"):
         return
-    settings = session.get(StoreSettings, store["code"])
-    if settings is None:
-        settings = StoreSettings(code=store["code"], revision=-1)
-        session.add(settings)
-    if store["revision"] > settings.revision:
-        settings.timezone, settings.response_minutes = store["timezone"], store["response_minutes"]
-        settings.revision = store["revision"]
+    save_copy(session, StoreSettings, {"code": store["code"]}, store["revision"],
+              timezone=store["timezone"], response_minutes=store["response_minutes"])
     session.commit()
 
 
