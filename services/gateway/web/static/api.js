@@ -85,14 +85,15 @@ async function readBody(response) {
 }
 
 /** One request, no retry, no refresh. */
-async function send(method, path, { query, body, token } = {}) {
+async function send(method, path, { query, body, file, token } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (file) headers["Content-Type"] = fileType(file);
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(address(path, query), {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, body: file || (body === undefined ? undefined : JSON.stringify(body)),
     });
   } catch {
     connection.online = false;
@@ -104,6 +105,17 @@ async function send(method, path, { query, body, token } = {}) {
   connection.online = !error?.unreachable;
   if (error) throw error;
   return answer;
+}
+
+const FILE_TYPES = {
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  csv: "text/csv",
+};
+
+/** A file's Content-Type: the browser's, else from its extension (phones often give none). */
+function fileType(file) {
+  const extension = (file.name || "").split(".").pop().toLowerCase();
+  return file.type || FILE_TYPES[extension] || "application/octet-stream";
 }
 
 let refreshing = null;
@@ -165,6 +177,13 @@ function get(path, query) {
   return retrying(() => authorized("GET", path, { query }));
 }
 
+/** A change: sent once; the page says what happened (never repeated by itself). */
+function write(method, path, options = {}) {
+  return authorized(method, path, options);
+}
+
+const customerPath = (id, ...rest) => ["/v1/customers", encodeURIComponent(id), ...rest].join("/");
+
 window.addEventListener("offline", () => {
   connection.online = false;
   streams.forEach((stream) => stream.restart());  // its retries tell when the server is back
@@ -205,6 +224,78 @@ export function leads(filters = {}) {
 
 export function lead(id) {
   return get(`/v1/leads/${encodeURIComponent(id)}`);
+}
+
+// -- customers ----------------------------------------------------------------
+
+/** `filters`: q, store_code, owner_id, lifecycle, tag, brand, model, fuel_type, sort, cursor, limit. */
+export function customers(filters = {}) {
+  return get("/v1/customers", filters);
+}
+
+export function customer(id) {
+  return get(customerPath(id));
+}
+
+/** ApiError 422 (`errors` per field) or 409 (a phone or email is another customer's: `errors.customer_ids`). */
+export function createCustomer(data) {
+  return write("POST", "/v1/customers", { body: data });
+}
+
+/** `data.revision`: the revision edited; 409 when it changed meanwhile (`errors.revision`). */
+export function updateCustomer(id, data) {
+  return write("PATCH", customerPath(id), { body: data });
+}
+
+/** `status`: "confirmed" or "removed". */
+export function decideTrait(id, trait, status) {
+  return write("PUT", customerPath(id, "traits", encodeURIComponent(trait)), { body: { status } });
+}
+
+export function customerTimeline(id, cursor) {
+  return get(customerPath(id, "timeline"), { cursor });
+}
+
+/** Everything held about the customer, as one JSON document (managers). */
+export function exportCustomer(id) {
+  return get(customerPath(id, "export"));
+}
+
+/** Erase the customer's personal data everywhere (managers). */
+export function eraseCustomer(id) {
+  return write("DELETE", customerPath(id));
+}
+
+export function duplicates(filters = {}) {
+  return get("/v1/customers/duplicates", filters);
+}
+
+export function dismissDuplicate(id) {
+  return write("POST", `/v1/customers/duplicates/${encodeURIComponent(id)}/dismiss`);
+}
+
+/** Merge `merge_id` into `keep_id`, saying why. */
+export function mergeCustomers(keepId, mergeId, reason) {
+  return write("POST", "/v1/customers/merges", { body: { keep_id: keepId, merge_id: mergeId, reason } });
+}
+
+/** Upload a spreadsheet (.xlsx or .csv) as the request body: the import, its headers and suggested mapping. */
+export function uploadImport(storeCode, file) {
+  return write("POST", "/v1/customers/imports", { query: { store_code: storeCode, filename: file.name }, file });
+}
+
+/** `mapping`: {"0": "name", "1": "phone", "2": null, ...}. */
+export function checkImport(id, mapping) {
+  return write("POST", `/v1/customers/imports/${encodeURIComponent(id)}/dry-run`, { body: { mapping } });
+}
+
+export function customerImport(id) {
+  return get(`/v1/customers/imports/${encodeURIComponent(id)}`);
+}
+
+export function commitImport(id, skipRejected) {
+  return write("POST", `/v1/customers/imports/${encodeURIComponent(id)}/commit`,
+               { body: { skip_rejected: skipRejected } });
 }
 
 // -- the live stream ----------------------------------------------------------

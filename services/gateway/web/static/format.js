@@ -59,3 +59,17 @@ export function shortDateTime(iso, storeCode) {
     month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: zoneOf(storeCode),
   }).format(new Date(iso));
 }
+
+/** A customer's phone ({e164, extension}) as people write it: `138 0013 8000`, `+86 21 5888 8888 转 301`. */
+export function customerPhone(phone, extensionWord = "ext.") {
+  if (!phone) return "";
+  const number = readablePhone(phone.e164);
+  return phone.extension ? `${number} ${extensionWord} ${phone.extension}` : number;
+}
+
+/** A date and time for lists: `2026年11月26日` / `Nov 26, 2026`. */
+export function date(iso, storeCode) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(language(), { dateStyle: "medium", timeZone: zoneOf(storeCode) })
+    .format(new Date(iso));
+}

@@ -5,6 +5,11 @@ import { createRouter, createWebHistory } from "vue-router";
 import * as api from "./api.js";
 import { i18n } from "./i18n.js";
 import ConnectionBanner from "./components/ConnectionBanner.js";
+import CustomerForm from "./pages/CustomerForm.js";
+import CustomerImport from "./pages/CustomerImport.js";
+import CustomerMerge from "./pages/CustomerMerge.js";
+import CustomerProfile from "./pages/CustomerProfile.js";
+import Customers from "./pages/Customers.js";
 import LeadDetail from "./pages/LeadDetail.js";
 import Leads from "./pages/Leads.js";
 import NotFound from "./pages/NotFound.js";
@@ -16,6 +21,13 @@ const router = createRouter({
   routes: [
     { path: "/", name: "leads", component: Leads },
     { path: "/leads/:id", name: "lead", component: LeadDetail, props: true },
+    { path: "/customers", name: "customers", component: Customers },
+    { path: "/customers/new", name: "customerNew", component: CustomerForm },
+    { path: "/customers/duplicates", name: "duplicates", component: CustomerMerge },
+    { path: "/customers/merge", name: "merge", component: CustomerMerge },
+    { path: "/customers/import", name: "customerImport", component: CustomerImport },
+    { path: "/customers/:id", name: "customer", component: CustomerProfile, props: true },
+    { path: "/customers/:id/edit", name: "customerEdit", component: CustomerForm, props: true },
     { path: "/signin", name: "signin", component: SignIn, meta: { public: true } },
     { path: "/session-expired", name: "expired", component: SessionExpired, meta: { public: true } },
     { path: "/:unknown(.*)*", name: "notFound", component: NotFound, meta: { public: true } },

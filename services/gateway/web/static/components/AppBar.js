@@ -1,4 +1,5 @@
-// The top bar of every page: back, the page's title, language, sign-out.
+// The top bar of every page: back, the page's title, language, sign-out;
+// on the top-level pages (no back link) the tabs between them: leads, customers.
 import { useRouter } from "vue-router";
 import * as api from "../api.js";
 import LanguageSwitch from "./LanguageSwitch.js";
@@ -28,5 +29,9 @@ export default {
       <button v-if="session.user" type="button" class="bar__action" @click="signOut">
         {{ $t('bar.signOut') }}
       </button>
-    </header>`,
+    </header>
+    <nav v-if="!back && session.user" class="tabs" :aria-label="$t('bar.sections')">
+      <router-link :to="{ name: 'leads' }" class="tabs__tab" exact-active-class="tabs__tab--on">{{ $t('bar.leads') }}</router-link>
+      <router-link :to="{ name: 'customers' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.customers') }}</router-link>
+    </nav>`,
 };
