@@ -22,7 +22,8 @@ import defusedxml.ElementTree as DET
 from dateutil import parser as dateparser
 from defusedxml import DefusedXmlException
 
-from services.gateway.platform_lead import is_placeholder, request_date_problem
+from dealerflow.phones import is_placeholder
+from services.gateway.platform_lead import request_date_problem
 
 MAX_PROSPECTS = 100
 MAX_DEPTH = 64  # elements, <adf> included; ADF itself needs 6
@@ -61,6 +62,7 @@ _SECTION_START = {kinds: re.compile("|".join(f"({kind.start})" for kind in kinds
                   for kinds in [(_CDATA, _PI), (_CDATA,), (_PI,)]}
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|apos|quot|#\d+|#x[0-9a-fA-F]+);)")
 _BARE_LT = re.compile(r"<(?![A-Za-z_/!?])")
+_CHAR_REF = re.compile(r"&#(?:(\d+)|x([0-9a-fA-F]+));")
 _NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{0,31});")
 _CJK = re.compile(r"[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
                   r"\uf900-\ufaff\U00020000-\U0003134f·・]")
@@ -174,8 +176,17 @@ def _escape(text: str) -> str:
     ``&mdash;``) becomes its character; then an & that starts no XML
     reference and a < that starts no markup become text. Text is so decoded
     exactly once, by the parser: ``&amp;nbsp;`` is the text ``&nbsp;``, and
-    CDATA is text as it stands."""
-    return _BARE_LT.sub("&lt;", _BARE_AMP.sub("&amp;", _NAMED_ENTITY.sub(_html_entity, text)))
+    CDATA is text as it stands. A character reference to a character XML
+    forbids (``&#0;``) is text too."""
+    text = _CHAR_REF.sub(_char_ref, _NAMED_ENTITY.sub(_html_entity, text))
+    return _BARE_LT.sub("&lt;", _BARE_AMP.sub("&amp;", text))
+
+
+def _char_ref(match) -> str:
+    code = int(match.group(1)) if match.group(1) else int(match.group(2), 16)
+    allowed = code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD \
+        or 0x10000 <= code <= 0x10FFFF
+    return match.group() if allowed else "&amp;" + match.group()[1:]
 
 
 def _html_entity(match) -> str:

@@ -26,11 +26,12 @@ from sqlalchemy.exc import IntegrityError
 
 from dealerflow.contracts import LeadSubmitted, schema
 from dealerflow.db import utcnow
+from dealerflow.phones import read_phone
 from services.gateway.adf import AdfError, parse_adf
 from services.gateway.auth import Platform
 from services.gateway.errors import BadRequest, Forbidden, Invalid, UnsupportedType
 from services.gateway.models import IdempotencyKey, IntakeRecord, Store
-from services.gateway.platform_lead import LeadIn, country_names, country_region, phone_region, read_phone
+from services.gateway.platform_lead import LeadIn, country_names, country_region, phone_region
 from services.gateway.storable import TooDeep, text_problem, unstorable
 
 JSON_TYPES = ("application/json",)

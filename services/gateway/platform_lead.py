@@ -6,7 +6,7 @@ followed by a lead no service can keep.
 
 Phones are read here too, for JSON and ADF leads alike: a number written
 without a country code is read in the region of the lead's address, else in
-the store's (``phone_region``), and becomes E.164 (``read_phone``); an
+the store's (``phone_region``), and becomes E.164 (``dealerflow.phones``); an
 obvious placeholder (``1234567890``, ``9999999999``) is never a lead's phone.
 """
 import functools
@@ -17,6 +17,7 @@ import phonenumbers
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from dealerflow.contracts import CHANNELS, Tolerant
+from dealerflow.phones import EXTENSION
 
 # A lead's own timestamp must lie in this range: it fits every backend and
 # every time zone, and anything outside it is a platform's clock or a typo.
@@ -54,13 +55,9 @@ def request_date_problem(moment: datetime, now: datetime | None = None) -> str |
 
 # -- phones ----------------------------------------------------------------------
 
-_EXTENSION_WORDS = re.compile(r"\s*(?:转|分机|轉)\s*")
-_EXTENSION = re.compile(r"\s*(?:(?:ext|extn|extension|x)\.?|#|,)\s*\d{1,10}\s*$", re.I)
 # 3-3-4 digits with separators, area code and exchange starting 2-9, an optional
 # leading 1: "393-999-3922", "(555)-444-3333", "1-888-755-4460", "778.555.4474"
 _NANP_SHAPE = re.compile(r"(?:1[-. ]?)?(?:\(\s*[2-9]\d\d\s*\)|[2-9]\d\d)[-. ]*[2-9]\d\d[-. ]\d{4}")
-_CHINA_MOBILE = re.compile(r"1[3-9]\d(?:[- ]?\d{4}){2}")  # 13800138000, 138 0013 8000
-_RUNS = "01234567890123456789", "98765432109876543210"
 NANP_REGION = "US"  # +1: the United States, Canada and the Caribbean share one plan
 COUNTRY_ALIASES = {  # what senders write besides ISO alpha-2 codes and country names
     "usa": "US", "us": "US", "u.s.": "US", "u.s.a.": "US", "united states of america": "US",
@@ -68,32 +65,6 @@ COUNTRY_ALIASES = {  # what senders write besides ISO alpha-2 codes and country 
     "mex": "MX", "gbr": "GB", "uk": "GB", "u.k.": "GB", "deu": "DE", "fra": "FR",
     "nzl": "NZ", "jpn": "JP", "kor": "KR", "ind": "IN", "bra": "BR",
 }
-
-
-def phone_digits(text: str) -> str:
-    """The digits of a phone as written, without its extension and, when it
-    is written with one (``+1 ...``), without its country code."""
-    text = _EXTENSION.sub("", _EXTENSION_WORDS.sub(" ext. ", text))
-    digits = re.sub(r"\D", "", text)
-    if text.lstrip().startswith("+"):
-        for length in (1, 2, 3):  # country codes are prefix-free: the first one found is it
-            if digits[:length] and int(digits[:length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-                return digits[length:]
-    return digits
-
-
-def is_placeholder(text: str) -> bool:
-    """An obvious stand-in for a phone: one digit throughout (``9999999999``),
-    a run (``1234567890``, ``987654321``) or two digits alternating
-    (``1212121212``)."""
-    digits = phone_digits(text)
-    if not digits:
-        return False
-    if len(set(digits)) == 1:
-        return True
-    if len(digits) >= 6 and any(digits in run for run in _RUNS):
-        return True
-    return len(digits) >= 6 and digits == (digits[:2] * len(digits))[:len(digits)]
 
 
 @functools.cache
@@ -130,32 +101,9 @@ def phone_region(text: str, address_region: str | None, store_region: str, adf: 
     with separators); else the store's country."""
     if address_region:
         return address_region
-    if adf and _NANP_SHAPE.fullmatch(_EXTENSION.sub("", text).strip()):
+    if adf and _NANP_SHAPE.fullmatch(EXTENSION.sub("", text).strip()):
         return NANP_REGION
     return store_region
-
-
-def read_phone(text: str | None, region: str) -> dict:
-    """``{"e164", "extension"}`` of a phone as written, read in ``region``
-    (``{}`` when it cannot be a phone number, or is a placeholder). A Chinese
-    mobile written the Chinese way (``13800138000``, ``138 0013 8000``) that
-    is no number of ``region`` is Chinese."""
-    if not text or not text.strip() or len(text) > 100 or is_placeholder(text):
-        return {}
-    written = _EXTENSION_WORDS.sub(" ext. ", text.strip())
-    try:
-        number = phonenumbers.parse(written, region)
-        if (region != "CN" and not phonenumbers.is_valid_number(number)
-                and _CHINA_MOBILE.fullmatch(_EXTENSION.sub("", written))):
-            number = phonenumbers.parse(written, "CN")
-    except phonenumbers.NumberParseException:
-        return {}
-    if not phonenumbers.is_possible_number(number):
-        return {}
-    read = {"e164": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)}
-    if number.extension:
-        read["extension"] = number.extension
-    return read
 
 
 def fits_lowercased(limit: int):

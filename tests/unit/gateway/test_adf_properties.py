@@ -12,9 +12,9 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dealerflow.phones import is_placeholder
 from services.gateway.adf import AdfError, parse_adf
 from services.gateway.intake import normalise_phones
-from services.gateway.platform_lead import is_placeholder
 
 SYNTAX = ["<", ">", "&", ";", "?", "!", "[", "]", "-", "/", "=", '"', "'", " ", "\n", "\r", "#", "x",
           "<?xml ", "<?adf ", "?>", "<![CDATA[", "]]>", "<!--", "-->", "<!DOCTYPE ", "&amp;", "&#65;",
