@@ -6,6 +6,7 @@ newer publisher. Every event carries the envelope of ``Event``: its id (the
 key consumers dedupe on), when it happened and the schema version.
 """
 import functools
+import json
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -23,6 +24,8 @@ USER_SAVED = "user_saved"            # gateway: a user was created or changed
 LEAD_RECEIVED = "lead_received"      # leads: a lead was stored
 LEAD_ASSIGNED = "lead_assigned"      # leads: a lead got its consultant
 CUSTOMER_MATCHED = "customer_matched"  # customers: a lead's customer was found or created
+CUSTOMERS_MERGED = "customers_merged"  # customers: one customer was merged into another
+CUSTOMER_ERASED = "customer_erased"    # customers: a customer's personal data was erased
 FOLLOWUP_SCHEDULED = "followup_scheduled"  # followups: a task was created
 
 
@@ -97,6 +100,43 @@ class LeadQuery(Tolerant):
     cursor = fields.String(validate=validate.Length(max=200))
 
 
+CUSTOMER_SORTS = ("-updated_at", "updated_at", "-created_at", "created_at")
+LIFECYCLES = ("potential", "intended", "won", "lost")
+
+
+class CustomerQuery(Tolerant):
+    """Which customers to list (``customers.search_customers``), within the
+    actor's scope. ``q`` is a name's start, pinyin initials (``wl``), a
+    phone fragment (the start of the number as dialled at home, or its last
+    digits; at least 3) or an email's start."""
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    store_code = fields.String(validate=validate.Length(min=1, max=32))
+    owner_id = fields.String(validate=validate.Length(min=1, max=36))
+    lifecycle = fields.String(validate=validate.OneOf(LIFECYCLES))
+    tag = fields.String(validate=validate.Length(min=1, max=100))
+    brand = fields.String(validate=validate.Length(min=1, max=100))
+    model = fields.String(validate=validate.Length(min=1, max=100))
+    fuel_type = fields.String(validate=validate.OneOf(("ICE", "HEV", "PHEV", "EV")))
+    sort = fields.String(load_default="-updated_at", validate=validate.OneOf(CUSTOMER_SORTS))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class ServiceError(Exception):
+    """A service's public RPC error with a description and, for invalid
+    input, the fields it names. nameko carries only an exception's text to
+    the caller, so the text is JSON (``{"description", "errors"}``) and the
+    gateway reads it back (``errors.from_remote``)."""
+
+    def __init__(self, description: str, errors: dict | None = None):
+        super().__init__(description, errors)
+        self.description, self.errors = description, errors
+
+    def __str__(self) -> str:
+        return json.dumps({"description": self.description, "errors": self.errors}, ensure_ascii=False,
+                          default=str)
+
+
 # -- events --------------------------------------------------------------------
 
 class Event(Tolerant):
@@ -159,8 +199,12 @@ class LeadReceived(Event):
     channel = fields.String(required=True)
     customer = fields.Dict(required=True)
     # the customer's phone in E.164, read by the gateway in the right country
-    # (the ADF address's, else the store's); None when it could not be read
+    # (the ADF address's, else the store's), and its extension; None when it could not be read
     phone_e164 = fields.String(allow_none=True, load_default=None)
+    phone_extension = fields.String(allow_none=True, load_default=None)
+    # what the customer asked for and wrote: the customers service learns preferences and traits
+    interest = fields.Dict(allow_none=True, load_default=None)
+    comments = fields.String(allow_none=True, load_default=None)
 
 
 class LeadAssigned(Event):
@@ -181,6 +225,20 @@ class CustomerMatched(Event):
     created = fields.Boolean(required=True)
 
 
+class CustomersMerged(Event):
+    """``merged_id`` is now ``kept_id``: whoever holds a reference re-points it."""
+    kept_id = fields.String(required=True)
+    merged_id = fields.String(required=True)
+    lead_ids = fields.List(fields.String(), required=True)  # the merged customer's leads
+
+
+class CustomerErased(Event):
+    """The person asked to be forgotten: every service drops what it holds
+    about them from these leads, keeping only what anonymous counts need."""
+    customer_id = fields.String(required=True)
+    lead_ids = fields.List(fields.String(), required=True)
+
+
 class FollowupScheduled(Event):
     task_id = fields.String(required=True)
     lead_id = fields.String(required=True)
@@ -195,5 +253,7 @@ SCHEMAS = {
     LEAD_RECEIVED: LeadReceived,
     LEAD_ASSIGNED: LeadAssigned,
     CUSTOMER_MATCHED: CustomerMatched,
+    CUSTOMERS_MERGED: CustomersMerged,
+    CUSTOMER_ERASED: CustomerErased,
     FOLLOWUP_SCHEDULED: FollowupScheduled,
 }

@@ -99,6 +99,27 @@ def save_copy(session, model, key: dict, revision: int, **values) -> None:
             setattr(copy, name, value)
 
 
+class StillUnsent(Exception):
+    """Events about these leads wait to be published: the caller's message
+    is retried later (``dealerflow.messaging``), when they are out."""
+
+
+def forget_sent(session, outbox_model, lead_ids) -> int:
+    """Delete the events about these leads, which a customer's erasure
+    asks (sent events are kept a week for audits, and carry what the lead
+    said). One not published yet must still reach its consumers, who scrub
+    it in turn: then ``StillUnsent``, and the erasure is done on a retry."""
+    lead_ids = set(lead_ids)
+    about = [(row_id, sent_at) for row_id, payload, sent_at in session.execute(
+        select(outbox_model.id, outbox_model.payload, outbox_model.sent_at)) if payload.get("lead_id") in lead_ids]
+    if any(sent_at is None for _, sent_at in about):
+        raise StillUnsent(f"{sum(sent_at is None for _, sent_at in about)} events about these leads are unsent")
+    ids = [row_id for row_id, _ in about]
+    for chunk in range(0, len(ids), 500):
+        session.execute(delete(outbox_model).where(outbox_model.id.in_(ids[chunk:chunk + 500])))
+    return len(ids)
+
+
 def first_delivery(session, processed_model, message_id: str, handler: str) -> bool:
     """True the first time ``handler`` sees ``message_id``; the mark commits
     with the handler's own writes, so a crash before commit leaves no mark."""

@@ -1,33 +1,81 @@
-"""Normalising how customers can be reached, so that one person is one customer."""
+"""How customers are reached and found, read one way everywhere in the
+service, so that one person is one customer.
+
+- A phone is read with ``dealerflow.phones`` in the customer's country (CN
+  unless told): only a number some numbering plan really uses is kept (a
+  possible-looking typo is refused, not merged with someone). Its extension
+  is part of it: ``021-5888 8888 转 301`` and ``转 302`` are two people.
+- An email is NFKC, lower case, without ``mailto:``.
+- A name is found by its start, or by its initials: pinyin for Chinese
+  (王磊: ``wl``), the words' first letters otherwise (John Smith: ``js``).
+"""
 import re
+from dataclasses import dataclass
 
 import phonenumbers
+from pypinyin import Style, lazy_pinyin
 
-EXTENSION = re.compile(r"\s*(转|分机|轉)\s*")
+from dealerflow.phones import plain, read_phone
+
+DEFAULT_REGION = "CN"
 
 
-def normalize_phone(raw: str | None, region: str = "CN") -> str | None:
-    """E.164 for a phone as people type it; a bare 11-digit number is Chinese
-    (+86). ``None`` when it cannot be a phone number at all."""
-    if not raw or not raw.strip():
-        return None
-    text = EXTENSION.sub(" ext. ", raw.strip())
-    digits = re.sub(r"\D", "", text)
-    if re.fullmatch(r"1\d{10}", digits) and not text.startswith("+"):
-        text = "+86" + digits
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+@dataclass(frozen=True)
+class Phone:
+    e164: str
+    extension: str = ""
+
+    @property
+    def national(self) -> str:
+        """The digits as dialled at home (13800138000, 2158888888)."""
+        return str(phonenumbers.parse(self.e164).national_number)
+
+    @property
+    def reversed(self) -> str:
+        """The E.164 digits backwards: a search for the number's end is a prefix search."""
+        return self.e164[:0:-1]
+
+    def dump(self) -> dict:
+        return {"e164": self.e164, "extension": self.extension or None}
+
+
+def read(raw: str | None, region: str = DEFAULT_REGION) -> Phone | None:
+    """The phone as typed, or None when it is no real number."""
+    found = read_phone(raw, region or DEFAULT_REGION, valid_only=True)
+    return Phone(found["e164"], found.get("extension", "")) if found else None
+
+
+def normalize_phone(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """E.164 of a phone as people type it (its extension left out); None
+    when it is no real number."""
+    phone = read(raw, region)
+    return phone.e164 if phone else None
 
 
 def normalize_email(raw: str | None) -> str | None:
     if not raw:
         return None
-    email = raw.strip().lower()
+    email = plain(raw).lower()
     if email.startswith("mailto:"):
         email = email[len("mailto:"):]
-    return email if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email) else None
+    return email if len(email) <= 254 and re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email) else None
+
+
+def name_key(name: str | None) -> str | None:
+    """The name folded for a prefix search: NFKC, lower case, single spaces."""
+    if not name or not name.strip():
+        return None
+    return " ".join(plain(name).lower().split())[:200]
+
+
+def initials(name: str | None) -> str | None:
+    """王磊 -> ``wl``; John Smith -> ``js``; 李 Lily -> ``ll``."""
+    key = name_key(name)
+    if key is None:
+        return None
+    letters = []
+    for part in lazy_pinyin(key, style=Style.FIRST_LETTER, errors=lambda text: text.split()):
+        part = part.strip()
+        if part and part[0].isalnum():
+            letters.append(part[0])
+    return "".join(letters)[:64] or None

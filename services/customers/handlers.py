@@ -1,51 +1,134 @@
-"""Use cases of the customers service."""
+"""What the customers service does with other services' events: a lead's
+customer is found or created, and every lead, assignment and task lands on
+the customer's timeline. Each handler is idempotent (``first_delivery``).
+"""
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from dealerflow.contracts import CUSTOMER_MATCHED
 from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery, record
-from services.customers.contacts import normalize_email, normalize_phone
-from services.customers.models import Customer, CustomerLead, OutboxMessage, ProcessedMessage
+from services.customers import contacts
+from services.customers.derived import learn_from_text
+from services.customers.exceptions import CustomerNotFound
+from services.customers.models import Customer, CustomerLead, DuplicatePair, OutboxMessage, ProcessedMessage
+from services.customers.profiles import add_contacts, index_terms, new_customer, note, owners_of
 
 log = logging.getLogger(__name__)
 
 
-def find_customer(session, phone: str | None, email: str | None) -> Customer | None:
-    """The customer with this phone, else with this email."""
-    for column, value in ((Customer.phone, phone), (Customer.email, email)):
-        if value:
-            customer = session.scalar(select(Customer).where(column == value))
-            if customer is not None:
-                return customer
-    return None
+def lead_phone(received: dict) -> contacts.Phone | None:
+    """The lead's phone as the gateway read it in the lead's country, if
+    it is a real number; else the phone as written, read as Chinese."""
+    if received.get("phone_e164"):
+        phone = contacts.read(received["phone_e164"])
+        return contacts.Phone(phone.e164, received.get("phone_extension") or "") if phone else None
+    return contacts.read(received["customer"].get("phone"))
 
 
 def match_lead_customer(session, received: dict) -> Customer | None:
-    """Find or create the customer of a new lead and link the two. A
+    """Find or create the customer of a new lead and link the two.
+
+    The phone decides; else the email. When the phone is one customer's
+    and the email another's, the lead goes to the phone's customer and the
+    two are listed as possible duplicates (``DuplicatePair``) for a person
+    to decide. A contact nobody has yet is added to the customer. A
     concurrent twin that creates the same customer first makes the unique
     phone/email constraint fail this commit; the retry then finds it."""
     if not first_delivery(session, ProcessedMessage, received["event_id"], "match_lead_customer"):
         return None
     contact = received["customer"]
-    # the gateway read the phone in the lead's country; a bare number is Chinese only without that
-    phone = received.get("phone_e164") or normalize_phone(contact.get("phone"))
-    email = normalize_email(contact.get("email"))
-    customer = find_customer(session, phone, email)
-    created = customer is None
+    phone, email = lead_phone(received), contacts.normalize_email(contact.get("email"))
+    phones, emails = [phone] if phone else [], [email] if email else []
+    owners = owners_of(session, phones, emails)
+    by_phone, by_email = owners.get(("phone", phone)), owners.get(("email", email))
+    customer_id = by_phone or by_email
+    created = customer_id is None
     if created:
-        customer = Customer(id=str(uuid.uuid4()), name=contact.get("name"), phone=phone,
-                            email=email, city=contact.get("city"),
-                            language=contact.get("language"), lifecycle="potential",
-                            created_at=utcnow())
+        customer = new_customer(name=contact.get("name"), city=contact.get("city"),
+                                language=contact.get("language"), source=received["source"],
+                                store_code=received["store_code"])
         session.add(customer)
-    session.add(CustomerLead(lead_id=received["lead_id"], customer_id=customer.id,
+        session.flush()
+        customer_id = customer.id
+    else:
+        customer = session.get(Customer, customer_id)
+    add_contacts(session, customer_id, [p for p in phones if ("phone", p) not in owners],
+                 [e for e in emails if ("email", e) not in owners])
+    if by_phone and by_email and by_phone != by_email:
+        list_duplicate(session, by_phone, by_email,
+                       f"lead {received['lead_id']}: the phone is one's, the email the other's")
+    learn_preferences(customer, received.get("interest"))
+    index_terms(session, customer)
+    customer.updated_at = utcnow()
+    session.add(CustomerLead(lead_id=received["lead_id"], customer_id=customer_id,
                              store_code=received["store_code"], source=received["source"],
                              linked_at=utcnow()))
+    note(session, customer_id, "lead", {"source": received["source"], "channel": received["channel"],
+                                        "store_code": received["store_code"],
+                                        "interest": received.get("interest")},
+         lead_id=received["lead_id"], at=received["occurred_at"], entry_id=received["event_id"])
+    learn_from_text(session, customer_id, received.get("comments"), source="lead_comment",
+                    at=received["occurred_at"], ref=received["lead_id"])
     record(session, OutboxMessage, CUSTOMER_MATCHED, lead_id=received["lead_id"],
-           customer_id=customer.id, created=created)
+           customer_id=customer_id, created=created)
     session.commit()
-    log.info("lead %s: %s customer %s", received["lead_id"], "new" if created else "known", customer.id)
+    log.info("lead %s: %s customer %s", received["lead_id"], "new" if created else "known", customer_id)
     return customer
+
+
+def list_duplicate(session, customer_id: str, other_id: str, reason: str) -> None:
+    """List two customers as possibly one person, once."""
+    pair = or_(and_(DuplicatePair.customer_id == customer_id, DuplicatePair.other_id == other_id),
+               and_(DuplicatePair.customer_id == other_id, DuplicatePair.other_id == customer_id))
+    if session.scalar(select(DuplicatePair.id).where(pair)) is None:
+        session.add(DuplicatePair(id=str(uuid.uuid4()), customer_id=customer_id, other_id=other_id,
+                                  reason=reason, status="open", found_at=utcnow()))
+
+
+def learn_preferences(customer: Customer, interest: dict | None) -> None:
+    """The brand and model a lead asks for join the customer's preferences."""
+    if not interest:
+        return
+    preferences = dict(customer.preferences or {})
+    for key, plural in (("brand", "brands"), ("model", "models")):
+        value = (interest.get(key) or "").strip()[:100]
+        if value and value not in preferences.get(plural, []):
+            preferences[plural] = (preferences.get(plural) or []) + [value]
+    customer.preferences = preferences
+
+
+def customer_of_lead(session, lead_id: str) -> CustomerLead:
+    """The lead's link; ``CustomerNotFound`` (retried later) while its
+    ``lead_received`` is not handled yet."""
+    link = session.get(CustomerLead, lead_id)
+    if link is None:
+        raise CustomerNotFound(f"No customer for lead {lead_id} yet.")
+    return link
+
+
+def lead_assigned(session, assigned: dict) -> None:
+    """The lead's consultant: they see the customer; the first is its owner."""
+    if not first_delivery(session, ProcessedMessage, assigned["event_id"], "lead_assigned"):
+        return
+    link = customer_of_lead(session, assigned["lead_id"])
+    link.consultant_id = assigned["consultant_id"]
+    customer = session.get(Customer, link.customer_id)
+    if customer.owner_id is None:
+        customer.owner_id = assigned["consultant_id"]
+    note(session, link.customer_id, "assigned", {"consultant_id": assigned["consultant_id"],
+                                                 "store_code": assigned["store_code"]},
+         lead_id=assigned["lead_id"], at=assigned["assigned_at"], entry_id=assigned["event_id"])
+    session.commit()
+
+
+def followup_scheduled(session, scheduled: dict) -> None:
+    if not first_delivery(session, ProcessedMessage, scheduled["event_id"], "followup_scheduled"):
+        return
+    link = customer_of_lead(session, scheduled["lead_id"])
+    note(session, link.customer_id, "task", {"kind": scheduled["kind"], "due_at": scheduled["due_at"].isoformat(),
+                                             "consultant_id": scheduled["consultant_id"]},
+         lead_id=scheduled["lead_id"], at=scheduled["occurred_at"], entry_id=scheduled["event_id"])
+    session.commit()

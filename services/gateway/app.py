@@ -23,7 +23,7 @@ from services.gateway.bus import IntakePublisher, RpcPool
 from services.gateway.clients import Clients
 from services.gateway.models import OutboxMessage
 from services.gateway.ratelimit import RateLimiter
-from services.gateway.resources import admin, auth, health, leads, me, stream, web
+from services.gateway.resources import admin, auth, customers, health, leads, me, stream, web
 from services.gateway.storable import text_problem
 from services.gateway.stream import StreamHub
 
@@ -71,7 +71,7 @@ def create_app(gateway: Gateway) -> falcon.App:
     app = falcon.App(middleware=[RequestId(), StorableQuery(),
                                  authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads, auth, me, admin, stream, web, openapi):
+    for area in (health, leads, customers, auth, me, admin, stream, web, openapi):
         area.add_routes(app, gateway)
     return app
 

@@ -42,7 +42,21 @@ class LeadsClient(ServiceClient):
 
 
 class CustomersClient(ServiceClient):
+    """Every call but ``record_behaviour`` is staff's; the service checks
+    the actor's role and scope, and answers with
+    ``dealerflow.customer_contracts``' schemas."""
     service = "customers"
+    METHODS = ("search_customers", "get_customer", "create_customer", "update_customer", "get_timeline",
+               "decide_trait", "record_behaviour", "list_duplicates", "dismiss_duplicate", "merge_customers",
+               "list_merges", "start_import", "get_import", "check_import", "commit_import",
+               "export_customer", "erase_customer")
+
+    def __getattr__(self, method: str):
+        """``clients.customers.search_customers(actor, query)``: the service's
+        RPC of that name (one of ``METHODS``), the actor first, as every one takes it."""
+        if method not in self.METHODS:
+            raise AttributeError(method)
+        return lambda actor, *args: self.call(method, actor.dump(), *args)
 
 
 class FollowupsClient(ServiceClient):

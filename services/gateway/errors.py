@@ -1,6 +1,7 @@
 """Every error the gateway answers with, and the one table that maps them
 (and the services' RPC errors) to HTTP. Bodies are JSON with ``title`` and
 ``description``; a 422 adds ``errors``, naming each bad field."""
+import json
 import logging
 
 import falcon
@@ -27,6 +28,7 @@ class TooLarge(GatewayError): pass            # noqa: E701
 class UnsupportedType(GatewayError): pass     # noqa: E701
 class Invalid(GatewayError): pass             # noqa: E701
 class InvalidInput(GatewayError): pass        # noqa: E701
+class Conflict(GatewayError): pass            # noqa: E701
 class RateLimited(GatewayError): pass         # noqa: E701
 class Unavailable(GatewayError): pass         # noqa: E701
 
@@ -40,6 +42,7 @@ HTTP_ERRORS = {
     UnsupportedType: (falcon.HTTP_415, "Unsupported media type"),
     Invalid: (falcon.HTTP_422, "Invalid lead"),
     InvalidInput: (falcon.HTTP_422, "Invalid input"),
+    Conflict: (falcon.HTTP_409, "Conflict"),
     RateLimited: (falcon.HTTP_429, "Too many requests"),
     Unavailable: (falcon.HTTP_503, "Service unavailable"),
 }
@@ -48,13 +51,30 @@ HTTP_ERRORS = {
 REMOTE_ERRORS = {
     "LeadNotFound": NotFound,
     "InvalidQuery": Invalid,
+    "CustomerNotFound": NotFound,
+    "InvalidCustomer": InvalidInput,
+    "NotAllowed": Forbidden,
+    "ContactTaken": Conflict,
+    "StaleRevision": Conflict,
+    "ImportNotReady": Conflict,
 }
 
 
 def from_remote(exc: RemoteError) -> Exception:
-    """The gateway's error for a service's public one; other errors as they are."""
+    """The gateway's error for a service's public one; other errors as they
+    are. A ``contracts.ServiceError``'s text is JSON with its description
+    and the fields it names."""
     mapped = REMOTE_ERRORS.get(exc.exc_type)
-    return mapped(exc.value or exc.exc_type) if mapped else exc
+    if not mapped:
+        return exc
+    description, errors = exc.value or exc.exc_type, None
+    if description.startswith("{"):
+        try:
+            decoded = json.loads(description)
+            description, errors = decoded["description"], decoded.get("errors")
+        except (ValueError, KeyError, TypeError):
+            pass
+    return mapped(description, errors=errors)
 
 
 def handle_gateway_error(req, resp, exc, params):

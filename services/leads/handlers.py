@@ -8,7 +8,7 @@ from dealerflow.actor import Actor
 from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED
 from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
-from dealerflow.outbox import first_delivery, insert_or_ignore, record, save_copy
+from dealerflow.outbox import first_delivery, forget_sent, insert_or_ignore, record, save_copy
 from dealerflow.paging import BadCursor, keyset_page
 from services.leads.exceptions import InvalidQuery, LeadNotFound
 from services.leads.models import (
@@ -55,7 +55,8 @@ def accept_lead(session, submitted: dict) -> Lead | None:
     session.add(lead)
     record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
            source=lead.source, channel=lead.channel, customer=lead.customer,
-           phone_e164=lead.customer_phone_e164)
+           phone_e164=lead.customer_phone_e164, phone_extension=lead.customer_phone_extension,
+           interest=lead.interest, comments=lead.comments)
     assign_round_robin(session, lead)
     session.commit()
     log.info("lead %s stored for %s (%s), %s", lead.id, lead.store_code, lead.source,
@@ -160,6 +161,29 @@ def link_customer(session, matched: dict) -> None:
                              .values(customer_id=matched["customer_id"]))
     if linked.rowcount != 1:
         raise LeadNotFound(matched["lead_id"])  # retried later: the lead's commit may lag
+    session.commit()
+
+
+def repoint_customer(session, merged: dict) -> None:
+    """The merged customer's leads are the kept customer's now."""
+    if not first_delivery(session, ProcessedMessage, merged["event_id"], "repoint_customer"):
+        return
+    session.execute(update(Lead).where(Lead.customer_id == merged["merged_id"])
+                    .values(customer_id=merged["kept_id"]))
+    session.commit()
+
+
+def forget_customer(session, erased: dict) -> None:
+    """The customer asked to be forgotten: their part of these leads goes
+    (who they are, what they wrote, the raw body); what the counts need
+    (store, source, channel, status, times, consultant) stays."""
+    if not first_delivery(session, ProcessedMessage, erased["event_id"], "forget_customer"):
+        return
+    for chunk in range(0, len(erased["lead_ids"]), 500):
+        session.execute(update(Lead).where(Lead.id.in_(erased["lead_ids"][chunk:chunk + 500])).values(
+            customer={}, customer_name=None, customer_phone=None, customer_phone_e164=None,
+            customer_phone_extension=None, comments=None, raw=None, trade_in=None))
+    forget_sent(session, OutboxMessage, erased["lead_ids"])
     session.commit()
 
 

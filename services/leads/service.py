@@ -4,11 +4,15 @@ from marshmallow import ValidationError
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import (
+    CUSTOMER_ERASED,
     CUSTOMER_MATCHED,
+    CUSTOMERS_MERGED,
     INTAKE_QUEUE,
     STORE_SAVED,
     USER_SAVED,
+    CustomerErased,
     CustomerMatched,
+    CustomersMerged,
     LeadQuery,
     LeadSubmitted,
     StoreSaved,
@@ -52,6 +56,14 @@ class LeadsService(Reliable):
     @event_handler("customers", CUSTOMER_MATCHED)
     def handle_customer_matched(self, payload):
         handlers.link_customer(self.db, schema(CustomerMatched).load(payload))
+
+    @event_handler("customers", CUSTOMERS_MERGED)
+    def handle_customers_merged(self, payload):
+        handlers.repoint_customer(self.db, schema(CustomersMerged).load(payload))
+
+    @event_handler("customers", CUSTOMER_ERASED)
+    def handle_customer_erased(self, payload):
+        handlers.forget_customer(self.db, schema(CustomerErased).load(payload))
 
     @rpc(expected_exceptions=(LeadNotFound,))
     def get_lead(self, lead_id, actor):

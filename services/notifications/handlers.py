@@ -2,7 +2,7 @@
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
@@ -26,6 +26,19 @@ def notify_new_lead(session, assigned: dict) -> InboxMessage | None:
     session.commit()
     log.info("lead %s: inbox message %s for %s", message.lead_id, message.id, message.user_id)
     return message
+
+
+ERASED = "(erased on the customer's request)"
+
+
+def forget_customer(session, erased: dict) -> None:
+    """Messages about the erased customer's leads keep their place, not their words."""
+    if not first_delivery(session, ProcessedMessage, erased["event_id"], "forget_customer"):
+        return
+    for chunk in range(0, len(erased["lead_ids"]), 500):
+        session.execute(update(InboxMessage).where(InboxMessage.lead_id.in_(erased["lead_ids"][chunk:chunk + 500]))
+                        .values(title=ERASED, body=""))
+    session.commit()
 
 
 def list_inbox(session, actor: Actor, lead_id: str | None = None, limit: int = 50) -> list[InboxMessage]:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import psycopg2
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from dealerflow.config import SERVICES, WORKERS
 from tests.support.tcp_proxy import TcpProxy
@@ -156,6 +156,20 @@ class Stack:
             self.engines[service] = create_engine(self.databases[service])
         with self.engines[service].connect() as connection:
             return connection.execute(text(sql), params).scalar()
+
+    def text_tables(self) -> dict[str, dict[str, str]]:
+        """Every row of every table of every service's database, as text
+        (``{service: {table: text}}``): to look for what must not be there."""
+        dumped = {}
+        for service in self.databases:
+            if service not in self.engines:
+                self.engines[service] = create_engine(self.databases[service])
+            engine = self.engines[service]
+            with engine.connect() as connection:
+                dumped[service] = {table: "\n".join(repr(tuple(row)) for row in connection.execute(
+                    text(f'SELECT * FROM "{table}"')))
+                    for table in inspect(engine).get_table_names()}
+        return dumped
 
     def post_lead(self, payload=None, key=None, headers=None, data=None, **kwargs):
         headers = {"X-Api-Key": key or self.sh_key, **(headers or {})}

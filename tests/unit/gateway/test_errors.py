@@ -16,6 +16,7 @@ EXPECTED = {
     errors.UnsupportedType: 415,
     errors.Invalid: 422,
     errors.InvalidInput: 422,
+    errors.Conflict: 409,
     errors.RateLimited: 429,
     errors.Unavailable: 503,
 }
@@ -77,6 +78,15 @@ def test_errors_and_headers_are_passed_on(raising):
 def test_a_services_public_error_becomes_the_gateways(exc_type, gateway_error):
     translated = errors.from_remote(RemoteError(exc_type, "no lead x"))
     assert type(translated) is gateway_error and translated.description == "no lead x"
+
+
+def test_a_service_error_brings_its_description_and_fields():
+    from services.customers.exceptions import ContactTaken
+    sent = ContactTaken("A phone is another customer's.", errors={"phones": ["+8613800138000 is c-1's."]})
+    translated = errors.from_remote(RemoteError("ContactTaken", str(sent)))
+    assert type(translated) is errors.Conflict
+    assert translated.description == "A phone is another customer's."
+    assert translated.errors == {"phones": ["+8613800138000 is c-1's."]}
 
 
 def test_another_remote_error_stays_as_it_is():

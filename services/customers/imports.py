@@ -1,0 +1,340 @@
+"""Importing customers from a spreadsheet: upload, dry run, import.
+
+An upload is stored with the header row found and a suggested mapping.
+The dry run and the import are work in the background: a timer of the
+service (``advance``) takes an import that waits, under a lease in the
+database (one replica at a time; another takes over when the lease runs out,
+after a crash), and works through it in batches, each committed with its
+progress, so that ``GET`` shows how far it is and a restart resumes it.
+
+The dry run reads every row (``spreadsheet.read_row``), reads its phones
+and emails like every other customer's, and decides: ``create``, ``match``
+(an existing customer's phone or email, or an earlier row of the file), or
+``reject`` (with why). The import creates the ``create`` rows; a row whose
+contact was taken since the dry run becomes a match. Matched customers are
+left as they are. If the import fails, it is undone: the customers it
+created are removed and it is marked ``failed``.
+"""
+import base64
+import binascii
+import logging
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import delete, select, update
+
+from dealerflow.actor import CONSULTANT, Actor
+from dealerflow.db import utcnow
+from services.customers import contacts, spreadsheet
+from services.customers.derived import learn_from_text
+from services.customers.exceptions import CustomerNotFound, ImportNotReady, InvalidCustomer, NotAllowed
+from services.customers.models import (
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerTerm,
+    Import,
+    ImportRow,
+    TimelineEntry,
+    Trait,
+)
+from services.customers.profiles import add_contacts, check_store, index_terms, new_customer, note, owners_of
+
+log = logging.getLogger(__name__)
+
+MAX_FILE = 20 * 1024 * 1024
+BATCH = 200           # rows per committed step: the service's other work runs between two
+LEASE = timedelta(seconds=60)
+SAMPLE_ROWS = 5
+REPORTED_ROWS = 1000  # rejected and matched rows an import's answer lists
+WAITING = ("reading", "checking", "importing")
+COUNTERS = {"create": "created", "match": "matched", "reject": "rejected"}
+
+
+def may_import(actor: Actor) -> None:
+    if not actor.is_user or actor.role == CONSULTANT:
+        raise NotAllowed("Managers and group admins import customers.")
+
+
+def find_import(session, actor: Actor, import_id: str) -> Import:
+    job = session.get(Import, import_id)
+    if job is None or job.store_code not in actor.stores:
+        raise CustomerNotFound(f"No import {import_id}.")
+    return job
+
+
+def start(session, actor: Actor, store_code: str, filename: str, content_b64: str) -> dict:
+    """Store an upload; its header row, suggested mapping and first rows
+    are read in the background (a large workbook takes seconds to open)."""
+    may_import(actor)
+    check_store(actor, store_code)
+    if not filename.lower().endswith((".xlsx", ".csv")):
+        raise InvalidCustomer("Upload an .xlsx or a .csv file.", errors={"filename": ["Not .xlsx or .csv."]})
+    try:
+        content = base64.b64decode(content_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidCustomer("The file was not sent as base64.", errors={"file": ["Not base64."]})
+    if len(content) > MAX_FILE:
+        raise InvalidCustomer(f"The file is over {MAX_FILE // 1024 // 1024} MiB.", errors={"file": ["Too large."]})
+    now = utcnow()
+    job = Import(id=str(uuid.uuid4()), store_code=store_code, actor_id=actor.user_id, filename=filename[:255],
+                 status="reading", headers=[], mapping={}, sample=[], processed=0, created=0, matched=0,
+                 rejected=0, skip_rejected=False, content=content, created_at=now, updated_at=now)
+    session.add(job)
+    session.commit()
+    return view(session, job)
+
+
+def read_header(session, job: Import, worker: str) -> None:
+    """The header row, a suggested mapping and the first rows of an upload."""
+    try:
+        sheet = spreadsheet.open_sheet(job.content, job.filename)
+        sample = []
+        for _, values in sheet.rows:
+            sample.append([value.isoformat() if isinstance(value, (date, datetime)) else value
+                           for value in values])
+            if len(sample) == SAMPLE_ROWS:
+                break
+    except spreadsheet.UnreadableFile as exc:
+        finish(session, job, "failed", error=f"The file cannot be read: {exc}", content=None)
+        return
+    finish(session, job, "uploaded", headers=sheet.headers, sample=sample, total=sheet.total, mapping={
+        str(index): field for index, field in spreadsheet.suggest_mapping(sheet.headers).items()})
+
+
+def view(session, job: Import) -> dict:
+    """The import as its answer shows it, with the first rejected and matched rows."""
+    rows = session.scalars(select(ImportRow).where(ImportRow.import_id == job.id, ImportRow.outcome != "create")
+                           .order_by(ImportRow.row).limit(REPORTED_ROWS)).all()
+    return dict({column: getattr(job, column) for column in (
+        "id", "store_code", "filename", "status", "headers", "mapping", "total", "processed", "created",
+        "matched", "rejected", "skip_rejected", "error", "created_at", "updated_at")},
+        fields_=list(spreadsheet.FIELDS), sample=job.sample, rows=rows)
+
+
+def get(session, actor: Actor, import_id: str) -> dict:
+    return view(session, find_import(session, actor, import_id))
+
+
+def check(session, actor: Actor, import_id: str, mapping: dict) -> dict:
+    """Start the dry run with this mapping (column index -> field)."""
+    may_import(actor)
+    job = find_import(session, actor, import_id)
+    if job.status not in ("uploaded", "checked") or job.content is None:
+        raise ImportNotReady(f"The import is {job.status}; it cannot be checked again.")
+    mapping = {index: field for index, field in mapping.items() if field}
+    errors = {index: [f"Unknown field {field}."] for index, field in mapping.items()
+              if field not in spreadsheet.FIELDS or int(index) >= len(job.headers)}
+    doubled = {field for field in mapping.values() if list(mapping.values()).count(field) > 1}
+    if doubled:
+        errors["mapping"] = [f"Mapped twice: {', '.join(sorted(doubled))}."]
+    if errors:
+        raise InvalidCustomer("The mapping is not valid; see errors.", errors=errors)
+    session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
+    job.mapping, job.status, job.error = mapping, "checking", None
+    job.processed = job.created = job.matched = job.rejected = 0
+    job.updated_at = utcnow()
+    session.commit()
+    return view(session, job)
+
+
+def commit(session, actor: Actor, import_id: str, skip_rejected: bool) -> dict:
+    """Start the import of a checked file."""
+    may_import(actor)
+    job = find_import(session, actor, import_id)
+    if job.status != "checked":
+        raise ImportNotReady(f"The import is {job.status}: run the dry run first." if job.status == "uploaded"
+                             else f"The import is {job.status}.")
+    if job.rejected and not skip_rejected:
+        raise ImportNotReady(f"{job.rejected} rows are rejected: fix the file, or import the others with "
+                             "skip_rejected.", errors={"skip_rejected": ["Required while rows are rejected."]})
+    job.status, job.skip_rejected, job.processed, job.created = "importing", skip_rejected, 0, 0
+    job.updated_at = utcnow()
+    session.commit()
+    return view(session, job)
+
+
+# -- the work in the background ----------------------------------------------
+
+def claim(session, worker: str) -> Import | None:
+    """An import that waits and whose lease is free, leased to this worker."""
+    now = utcnow()
+    for job_id in session.scalars(select(Import.id).where(Import.status.in_(WAITING))
+                                  .order_by(Import.updated_at).limit(5)).all():
+        taken = session.execute(update(Import).where(
+            Import.id == job_id, Import.status.in_(WAITING),
+            (Import.lease_until.is_(None)) | (Import.lease_until < now) | (Import.leased_by == worker))
+            .values(leased_by=worker, lease_until=now + LEASE))
+        session.commit()
+        if taken.rowcount == 1:
+            return session.get(Import, job_id)
+    return None
+
+
+def advance(session, worker: str) -> bool:
+    """Work on one waiting import until it is done or the lease is lost; whether there was one."""
+    job = claim(session, worker)
+    if job is None:
+        return False
+    try:
+        STEPS[job.status](session, job, worker)
+    except Exception as exc:  # a bug or a file that cannot be read: undo and say so
+        session.rollback()
+        log.exception("import %s failed", job.id)
+        fail(session, job.id, repr(exc))
+    return True
+
+
+def renew(session, job: Import, worker: str) -> bool:
+    """Commit a batch with the import's progress; False if another worker holds it now."""
+    now = utcnow()
+    held = session.execute(update(Import).where(Import.id == job.id, Import.leased_by == worker)
+                           .values(processed=job.processed, created=job.created, matched=job.matched,
+                                   rejected=job.rejected, lease_until=now + LEASE, updated_at=now))
+    if held.rowcount != 1:
+        session.rollback()
+        return False
+    session.commit()
+    time.sleep(0)  # a green yield: leads keep being matched while a long import runs
+    return True
+
+
+def finish(session, job: Import, status: str, **values) -> None:
+    session.execute(update(Import).where(Import.id == job.id).values(
+        status=status, leased_by=None, lease_until=None, updated_at=utcnow(), **values))
+    session.commit()
+
+
+def dry_run(session, job: Import, worker: str) -> None:
+    sheet = spreadsheet.open_sheet(job.content, job.filename)
+    mapping = {int(index): field for index, field in job.mapping.items()}
+    known = set(session.scalars(select(ImportRow.row).where(ImportRow.import_id == job.id)))
+    seen = {}  # contact -> the row it was first seen in (this file)
+    for row, found in session.execute(select(ImportRow.row, ImportRow.fields).where(
+            ImportRow.import_id == job.id, ImportRow.outcome == "create")):
+        for contact in contact_keys(found):
+            seen.setdefault(contact, row)
+    today = datetime.now(timezone.utc).date()
+    batch = 0
+    for number, values in sheet.rows:
+        if number in known:
+            continue  # decided before a restart
+        outcome = decide(session, values, mapping, today, seen, number)
+        session.add(ImportRow(import_id=job.id, row=number, **outcome))
+        job.processed += 1
+        counter = COUNTERS[outcome["outcome"]]
+        setattr(job, counter, getattr(job, counter) + 1)
+        batch += 1
+        if batch == BATCH:
+            if not renew(session, job, worker):
+                return
+            batch = 0
+    if renew(session, job, worker):
+        finish(session, job, "checked", total=job.processed)
+
+
+def contact_keys(found: dict) -> list[tuple]:
+    return [("phone", phone["e164"], phone["extension"]) for phone in found.get("phones", [])] + \
+           [("email", email) for email in found.get("emails", [])]
+
+
+def decide(session, values, mapping, today, seen: dict, number: int) -> dict:
+    """What the import will do with one row."""
+    found, errors = spreadsheet.read_row(values, mapping, today=today)
+    phones = []
+    for index, raw in enumerate(found.get("phones", [])):
+        phone = contacts.read(raw)
+        if phone is None:
+            errors.setdefault("phone", []).append(f"{raw} is not a real phone number.")
+        elif phone not in phones:
+            phones.append(phone)
+    emails = []
+    for raw in found.get("emails", []):
+        email = contacts.normalize_email(raw)
+        if email is None:
+            errors.setdefault("email", []).append(f"{raw} is not an email address.")
+        elif email not in emails:
+            emails.append(email)
+    if errors:
+        return {"outcome": "reject", "errors": errors, "fields": None}
+    found = dict(found, phones=[{"e164": phone.e164, "extension": phone.extension} for phone in phones],
+                 emails=emails)
+    if isinstance(found.get("created_at"), datetime):
+        found["created_at"] = found["created_at"].isoformat()
+    owners = owners_of(session, phones, emails)
+    if owners:
+        (kind, _), customer_id = next(iter(owners.items()))
+        return {"outcome": "match", "customer_id": customer_id, "matched_by": kind, "fields": None}
+    earlier = [seen[key] for key in contact_keys(found) if key in seen]
+    if earlier:
+        return {"outcome": "match", "matched_by": f"row {earlier[0]}", "fields": None}
+    for key in contact_keys(found):
+        seen[key] = number
+    return {"outcome": "create", "fields": found}
+
+
+def run_import(session, job: Import, worker: str) -> None:
+    rows = session.scalars(select(ImportRow).where(ImportRow.import_id == job.id, ImportRow.outcome == "create",
+                                                   ImportRow.customer_id.is_(None)).order_by(ImportRow.row)
+                           .limit(BATCH)).all()
+    while rows:
+        for row in rows:
+            create_from_row(session, job, row)
+            job.processed += 1
+        if not renew(session, job, worker):
+            return
+        rows = session.scalars(select(ImportRow).where(
+            ImportRow.import_id == job.id, ImportRow.outcome == "create", ImportRow.customer_id.is_(None))
+            .order_by(ImportRow.row).limit(BATCH)).all()
+    session.execute(update(ImportRow).where(ImportRow.import_id == job.id).values(fields=None))
+    finish(session, job, "done", content=None, processed=job.processed, created=job.created, matched=job.matched)
+
+
+def create_from_row(session, job: Import, row: ImportRow) -> None:
+    found = row.fields
+    phones = [contacts.Phone(phone["e164"], phone["extension"]) for phone in found["phones"]]
+    owners = owners_of(session, phones, found["emails"])
+    if owners:  # someone got this phone or email since the dry run
+        (kind, _), customer_id = next(iter(owners.items()))
+        row.outcome, row.customer_id, row.matched_by = "match", customer_id, kind
+        job.matched += 1
+        return
+    created_at = datetime.fromisoformat(found["created_at"]) if found.get("created_at") else utcnow()
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=timezone.utc)
+    preferences = {key: value for key, value in {
+        "brands": [found["brand"]] if found.get("brand") else None,
+        "models": [found["model"]] if found.get("model") else None,
+        "budget": dict(found["budget"], currency="CNY") if found.get("budget") else None,
+        "fuel_types": [found["fuel_type"]] if found.get("fuel_type") else None}.items() if value}
+    customer = new_customer(name=found.get("name"), wechat_id=found.get("wechat_id"), city=found.get("city"),
+                            language=found.get("language"), source=found.get("source"),
+                            store_code=job.store_code, tags=found.get("tags") or [], preferences=preferences,
+                            import_id=job.id)
+    customer.created_at = created_at
+    session.add(customer)
+    session.flush()
+    add_contacts(session, customer.id, phones, found["emails"])
+    index_terms(session, customer)
+    note(session, customer.id, "imported", {"import_id": job.id, "filename": job.filename, "row": row.row,
+                                            "notes": found.get("notes")}, actor_id=job.actor_id)
+    learn_from_text(session, customer.id, found.get("notes"), source="import_note", at=created_at, ref=job.id)
+    row.customer_id = customer.id
+    job.created += 1
+
+
+def fail(session, import_id: str, error: str) -> None:
+    """Undo what the import created, and say why it failed."""
+    created = select(Customer.id).where(Customer.import_id == import_id).scalar_subquery()
+    for model in (CustomerPhone, CustomerEmail, CustomerTerm, Trait, TimelineEntry):
+        session.execute(delete(model).where(model.customer_id.in_(created)))
+    session.execute(update(ImportRow).where(ImportRow.import_id == import_id, ImportRow.outcome == "create")
+                    .values(customer_id=None))
+    session.execute(delete(Customer).where(Customer.import_id == import_id))
+    session.execute(update(Import).where(Import.id == import_id).values(
+        status="failed", error=error[:2000], leased_by=None, lease_until=None, updated_at=utcnow()))
+    session.commit()
+
+
+STEPS = {"reading": read_header, "checking": dry_run, "importing": run_import}

@@ -1,0 +1,89 @@
+"""Finding customers: by a name's start or its pinyin initials, a phone
+fragment, an email's start, a tag or a preference, an owner or a store;
+keyset pages (``dealerflow.paging``) within what the actor may see.
+
+What ``q`` is, is read from its shape: with ``@`` an email; at least three
+digits and nothing but digits, spaces, ``+`` and ``-`` a phone fragment,
+found as the start of the number as dialled at home (``138 0013``) or as
+its end (``8000``); anything else a name's start, or, all ASCII letters,
+pinyin initials too (``wl`` finds 王磊). Each is an index range scan on
+PostgreSQL and on SQLite, never a scan of every customer.
+"""
+import re
+
+from marshmallow import ValidationError
+from sqlalchemy import exists, or_, select
+
+from dealerflow.actor import Actor
+from dealerflow.contracts import CustomerQuery, schema
+from dealerflow.paging import BadCursor, keyset_page
+from dealerflow.phones import plain
+from services.customers.contacts import name_key
+from services.customers.exceptions import InvalidCustomer
+from services.customers.models import Customer, CustomerEmail, CustomerPhone, CustomerTerm
+from services.customers.profiles import summary
+from services.customers.scoping import visible_customers
+
+_PHONE_FRAGMENT = re.compile(r"\+?[\d\s\-()]+")
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def starts_with(column, text: str):
+    return column.like(_escape(text) + "%", escape="\\")
+
+
+def matches_q(q: str):
+    text = plain(q)
+    digits = re.sub(r"\D", "", text)
+    if "@" in text:
+        return exists(select(CustomerEmail.id).where(CustomerEmail.customer_id == Customer.id,
+                                                     starts_with(CustomerEmail.email, text.lower())))
+    if _PHONE_FRAGMENT.fullmatch(text) and len(digits) >= 3:
+        national = digits[2:] if text.startswith("+86") or (len(digits) == 13 and digits.startswith("86")) \
+            else digits
+        return exists(select(CustomerPhone.id).where(
+            CustomerPhone.customer_id == Customer.id,
+            or_(starts_with(CustomerPhone.national, national.lstrip("0")),
+                starts_with(CustomerPhone.reversed, digits[::-1]))))
+    key = name_key(text) or ""
+    condition = starts_with(Customer.name_key, key)
+    if re.fullmatch(r"[a-z]+", key.replace(" ", "")):
+        condition = or_(condition, starts_with(Customer.initials, key.replace(" ", "")))
+    return condition
+
+
+def has_term(kind: str, value: str):
+    return exists(select(CustomerTerm.customer_id).where(
+        CustomerTerm.customer_id == Customer.id, CustomerTerm.kind == kind,
+        CustomerTerm.value == value.strip().lower()))
+
+
+def load_query(query: dict) -> dict:
+    try:
+        return schema(CustomerQuery).load(query)
+    except ValidationError as exc:
+        raise InvalidCustomer("The query is not valid; see errors.", errors=exc.messages)
+
+
+def search_customers(session, actor: Actor, query: dict) -> dict:
+    query = load_query(query)
+    statement = select(Customer).where(visible_customers(actor))
+    if query.get("q"):
+        statement = statement.where(matches_q(query["q"]))
+    for key in ("store_code", "owner_id", "lifecycle"):
+        if query.get(key):
+            statement = statement.where(getattr(Customer, key) == query[key])
+    for kind in ("tag", "brand", "model", "fuel_type"):
+        if query.get(kind):
+            statement = statement.where(has_term(kind, query[kind]))
+    sort = query["sort"]
+    column = getattr(Customer, sort.lstrip("-"))
+    try:
+        rows, next_cursor = keyset_page(session, statement, column, Customer.id, sort.startswith("-"),
+                                        query["limit"], query.get("cursor"))
+    except BadCursor as exc:
+        raise InvalidCustomer("The query is not valid; see errors.", errors={"cursor": [str(exc)]})
+    return {"items": summary(session, rows), "next_cursor": next_cursor}
