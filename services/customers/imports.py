@@ -103,18 +103,18 @@ def read_header(session, job: Import, worker: str) -> None:
         str(index): field for index, field in spreadsheet.suggest_mapping(sheet.headers).items()})
 
 
-def view(session, job: Import) -> dict:
-    """The import as its answer shows it, with the first rejected and matched rows."""
+def view(session, job: Import, rows: int | None = REPORTED_ROWS) -> dict:
+    """The import as its answer shows it, with its first rejected and matched rows (all: None)."""
     rows = session.scalars(select(ImportRow).where(ImportRow.import_id == job.id, ImportRow.outcome != "create")
-                           .order_by(ImportRow.row).limit(REPORTED_ROWS)).all()
+                           .order_by(ImportRow.row).limit(rows)).all()
     return dict({column: getattr(job, column) for column in (
         "id", "store_code", "filename", "status", "headers", "mapping", "total", "processed", "created",
         "matched", "rejected", "skip_rejected", "error", "created_at", "updated_at")},
         fields_=list(spreadsheet.FIELDS), sample=job.sample, rows=rows)
 
 
-def get(session, actor: Actor, import_id: str) -> dict:
-    return view(session, find_import(session, actor, import_id))
+def get(session, actor: Actor, import_id: str, rows: int | None = REPORTED_ROWS) -> dict:
+    return view(session, find_import(session, actor, import_id), rows)
 
 
 def check(session, actor: Actor, import_id: str, mapping: dict) -> dict:

@@ -157,8 +157,9 @@ class CustomersService(Reliable):
                                                     content_b64))
 
     @rpc(expected_exceptions=PUBLIC)
-    def get_import(self, actor, import_id):
-        return schema(ImportOut).dump(imports.get(self.db, Actor.load(actor), import_id))
+    def get_import(self, actor, import_id, rows=imports.REPORTED_ROWS):
+        """``rows``: how many rejected and matched rows to list (None: all)."""
+        return schema(ImportOut).dump(imports.get(self.db, Actor.load(actor), import_id, rows))
 
     @rpc(expected_exceptions=PUBLIC)
     def check_import(self, actor, import_id, data):

@@ -15,6 +15,7 @@
     dealerflow create-api-key --store CODE [--store CODE ...] --platform NAME [--rate-limit N]
     dealerflow revoke-api-key KEY_OR_ID
     dealerflow parked [--replay]
+    dealerflow import-customers FILE --store CODE [--dry-run] [--skip-rejected] [--json]
 
 Passwords come from ``--password`` or ``DEALERFLOW_PASSWORD``. A list option
 given (``--hours``, ``--holiday``, ``--shift``, ``--leave``, ``--store``,
@@ -25,6 +26,7 @@ message on stderr on bad input.
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
@@ -260,6 +262,78 @@ def cmd_parked(args):
     print(f"{total} parked message(s){' sent back to their queues' if args.replay and total else ''}")
 
 
+def cmd_import_customers(args):
+    """Import a spreadsheet through the customers service (which must be
+    running), with the mapping it suggests: upload, dry run, then (unless
+    ``--dry-run``) the import; progress on stderr, the report on stdout."""
+    import base64
+    import json
+    import time
+    from pathlib import Path
+
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from dealerflow.actor import GROUP_ADMIN, USER, Actor
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"No file {path}.")
+    actor = Actor(kind=USER, user_id=who()[:36], role=GROUP_ADMIN, stores=(args.store,)).dump()
+
+    def until(rpc, job, *statuses):
+        while job["status"] not in statuses:
+            time.sleep(0.5)
+            job = rpc.customers.get_import(actor, job["id"], None)
+            if job["status"] in ("checking", "importing"):
+                print(f"\r{job['status']} {job['processed']}/{job['total'] or '?'} rows", end="", file=sys.stderr)
+        print(file=sys.stderr)
+        if job["status"] == "failed":
+            raise CommandError(f"The import failed: {job['error']}")
+        return job
+
+    with ClusterRpcProxy({"AMQP_URI": config.amqp_uri()}, timeout=120) as rpc:
+        with remote_refusals():
+            job = rpc.customers.start_import(actor, args.store, path.name,
+                                             base64.b64encode(path.read_bytes()).decode())
+            job = until(rpc, job, "uploaded", "failed")
+            columns = (f"{job['headers'][int(index)]} -> {field}" for index, field in job["mapping"].items())
+            print("columns: " + ", ".join(columns), file=sys.stderr)
+            job = until(rpc, rpc.customers.check_import(actor, job["id"], {"mapping": job["mapping"]}),
+                        "checked", "failed")
+            if not args.dry_run and not (job["rejected"] and not args.skip_rejected):
+                rpc.customers.commit_import(actor, job["id"], {"skip_rejected": args.skip_rejected})
+                job = until(rpc, rpc.customers.get_import(actor, job["id"], None), "done", "failed")
+    rows = job["rows"]
+    report = {"import_id": job["id"], "status": job["status"], "dry_run": job["status"] != "done",
+              "created": job["created"], "matched": job["matched"], "rejected": job["rejected"],
+              "rejected_rows": [{"row": row["row"], "reasons": row["errors"]} for row in rows
+                                if row["outcome"] == "reject"],
+              "matched_rows": [{"row": row["row"], "customer_id": row["customer_id"], "by": row["matched_by"]}
+                               for row in rows if row["outcome"] == "match"]}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        verb = "would create" if report["dry_run"] else "created"
+        print(f"{verb} {report['created']}, matched {report['matched']}, rejected {report['rejected']}")
+        for row in report["rejected_rows"]:
+            print(f"  row {row['row']}: " + "; ".join(f"{field}: {' '.join(why)}"
+                                                   for field, why in row["reasons"].items()))
+    if job["status"] != "done" and not args.dry_run:
+        raise CommandError(f"Nothing imported: {job['rejected']} rows are rejected; fix the file, "
+                           "or import the others with --skip-rejected.")
+
+
+@contextmanager
+def remote_refusals():
+    """A service's refusal (a bad file, a store that does not exist) as a command error."""
+    from nameko.exceptions import RemoteError
+    try:
+        yield
+    except RemoteError as exc:
+        from services.gateway.errors import from_remote
+        translated = from_remote(exc)
+        raise CommandError(getattr(translated, "description", str(exc)))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dealerflow", description="Dealerflow administration.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -345,6 +419,14 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("revoke-api-key", help="revoke an API key")
     s.add_argument("key", help="the key, its id, or its prefix")
     s.set_defaults(func=cmd_revoke_api_key)
+
+    s = sub.add_parser("import-customers", help="import customers from an .xlsx or .csv (dry run first)")
+    s.add_argument("file")
+    s.add_argument("--store", required=True, help="the store the customers belong to")
+    s.add_argument("--dry-run", action="store_true", help="only report what would happen")
+    s.add_argument("--skip-rejected", action="store_true", help="import the good rows when some are rejected")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=cmd_import_customers)
 
     s = sub.add_parser("parked", help="list messages that failed every retry")
     s.add_argument("--replay", action="store_true", help="send them back to their queues")

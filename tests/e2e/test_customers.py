@@ -3,6 +3,7 @@ create and change with duplicate refusal, possible duplicates, a merge that
 re-points the leads, traits and behaviours, the import, and an erasure that
 leaves no personal data in any service's database while the counts stay."""
 import io
+import json
 import uuid
 
 import openpyxl
@@ -219,3 +220,22 @@ def test_erase_leaves_no_personal_data_anywhere_and_the_counts_stay(stack, heads
     assert stack.scalar("leads", "SELECT count(*) FROM leads") == leads_before
     assert stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE customer_id = :id",
                         id=customer_id) == 1
+
+
+def test_the_command_line_import_reports_then_imports(stack, heads, tmp_path):
+    known = unique_mobile()
+    lead_customer(stack, make_lead(customer={"name": "老客户", "phone": known}))
+    sheet = tmp_path / "客户名单.csv"
+    fresh = unique_mobile()
+    sheet.write_text(f"姓名,手机,来源\n孙悟空,{fresh},车展\n老客户,{known},\n坏号,12345,\n", encoding="gb18030")
+    report = json.loads(stack.cli("import-customers", str(sheet), "--store", "SH-PUDONG", "--dry-run", "--json"))
+    assert (report["created"], report["matched"], report["rejected"]) == (1, 1, 1)
+    assert report["rejected_rows"][0]["row"] == 4 and "phone" in report["rejected_rows"][0]["reasons"]
+    assert get(stack, "/v1/customers", heads["manager.sh"], q=fresh).json()["items"] == []
+    with pytest.raises(RuntimeError, match="rejected"):
+        stack.cli("import-customers", str(sheet), "--store", "SH-PUDONG")
+    done = json.loads(stack.cli("import-customers", str(sheet), "--store", "SH-PUDONG", "--skip-rejected",
+                                "--json"))
+    assert done["status"] == "done" and done["created"] == 1
+    [found] = get(stack, "/v1/customers", heads["manager.sh"], q=fresh).json()["items"]
+    assert found["name"] == "孙悟空"
