@@ -1,7 +1,9 @@
 """services.customers.contacts: phones to E.164, emails to one spelling."""
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.customers.contacts import normalize_email, normalize_phone
+from services.customers.contacts import Phone, initials, normalize_email, normalize_phone, read
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -50,3 +52,48 @@ def test_normalize_email(raw, expected):
                                  "w l@example.com", "@example.com", "mailto:"])
 def test_normalize_email_refuses_what_is_not_an_address(raw):
     assert normalize_email(raw) is None
+
+
+# -- a customer's phone: E.164 with its extension, real numbers only -----------
+
+
+@pytest.mark.parametrize("typed", ["021-5888 8888 转 301", "(021) 58888888 分机301", "+86 21 5888 8888 ext. 301",
+                                   "０２１－５８８８ ８８８８ 转 ３０１", "\u200e021-5888 8888 转 301"])
+def test_an_extension_is_part_of_the_phone(typed):
+    assert read(typed) == Phone("+862158888888", "301")
+
+
+def test_two_extensions_of_one_switchboard_are_two_phones():
+    assert read("021-5888 8888 转 301") != read("021-5888 8888 转 302")
+
+
+@pytest.mark.parametrize("typed", ["+86 100 0000 0000", "12345", "138001380", "+1 555 0100"])
+def test_a_number_that_cannot_be_real_is_refused(typed):
+    assert read(typed) is None
+
+
+@pytest.mark.parametrize("name, expected", [("王磊", "wl"), ("欧阳娜娜", "oynn"), ("John Smith", "js"),
+                                            ("李 Lily", "ll"), ("  ", None), (None, None)])
+def test_initials(name, expected):
+    assert initials(name) == expected
+
+
+mobiles = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+
+
+@given(mobiles, st.sampled_from(["{}", "+86 {}", "86{}", "0086 {}", "{a} {b} {c}", "{a}-{b}-{c}", "+86 ({a}) {b} {c}",
+                                 "\u200e{}", "＋８６{fw}", " {} \u3000"]))
+def test_a_mobile_typed_any_common_way_is_one_phone(mobile, shape):
+    typed = shape.format(mobile, a=mobile[:3], b=mobile[3:7], c=mobile[7:],
+                         fw=mobile.translate(str.maketrans("0123456789", "０１２３４５６７８９")))
+    plain = read(mobile)
+    assert read(typed) == plain
+    if plain is not None:
+        assert plain.e164 == "+86" + mobile and plain.national == mobile
+        assert plain.reversed == ("86" + mobile)[::-1]
+
+
+@given(st.text(max_size=60))
+def test_any_text_reads_as_a_phone_or_none(text):
+    phone = read(text)
+    assert phone is None or (phone.e164.startswith("+") and phone.e164[1:].isdigit())
