@@ -60,8 +60,8 @@ def match_lead_customer(session, received: dict) -> Customer | None:
     if by_phone and by_email and by_phone != by_email:
         list_duplicate(session, by_phone, by_email,
                        f"lead {received['lead_id']}: the phone is one's, the email the other's")
-    learn_preferences(customer, received.get("interest"))
-    index_terms(session, customer)
+    if learn_preferences(customer, received.get("interest")) or created:
+        index_terms(session, customer, new=created)
     customer.updated_at = utcnow()
     session.add(CustomerLead(lead_id=received["lead_id"], customer_id=customer_id,
                              store_code=received["store_code"], source=received["source"],
@@ -88,16 +88,17 @@ def list_duplicate(session, customer_id: str, other_id: str, reason: str) -> Non
                                   reason=reason, status="open", found_at=utcnow()))
 
 
-def learn_preferences(customer: Customer, interest: dict | None) -> None:
-    """The brand and model a lead asks for join the customer's preferences."""
-    if not interest:
-        return
+def learn_preferences(customer: Customer, interest: dict | None) -> bool:
+    """The brand and model a lead asks for join the customer's preferences; whether they changed."""
     preferences = dict(customer.preferences or {})
     for key, plural in (("brand", "brands"), ("model", "models")):
-        value = (interest.get(key) or "").strip()[:100]
+        value = ((interest or {}).get(key) or "").strip()[:100]
         if value and value not in preferences.get(plural, []):
             preferences[plural] = (preferences.get(plural) or []) + [value]
-    customer.preferences = preferences
+    changed = preferences != (customer.preferences or {})
+    if changed:
+        customer.preferences = preferences
+    return changed
 
 
 def customer_of_lead(session, lead_id: str) -> CustomerLead:

@@ -316,7 +316,7 @@ def create_from_row(session, job: Import, row: ImportRow) -> None:
     session.add(customer)
     session.flush()
     add_contacts(session, customer.id, phones, found["emails"])
-    index_terms(session, customer)
+    index_terms(session, customer, new=True)
     note(session, customer.id, "imported", {"import_id": job.id, "filename": job.filename, "row": row.row,
                                             "notes": found.get("notes")}, actor_id=job.actor_id)
     learn_from_text(session, customer.id, found.get("notes"), source="import_note", at=created_at, ref=job.id)

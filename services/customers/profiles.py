@@ -137,8 +137,10 @@ def terms_of(customer: Customer) -> set[tuple[str, str]]:
     return {(kind, value.strip().lower()[:100]) for kind, value in terms if value and value.strip()}
 
 
-def index_terms(session, customer: Customer) -> None:
-    session.execute(delete(CustomerTerm).where(CustomerTerm.customer_id == customer.id))
+def index_terms(session, customer: Customer, new: bool = False) -> None:
+    """Make the customer's searchable terms its tags and preferences (a new customer has none yet)."""
+    if not new:
+        session.execute(delete(CustomerTerm).where(CustomerTerm.customer_id == customer.id))
     session.add_all(CustomerTerm(customer_id=customer.id, kind=kind, value=value)
                     for kind, value in sorted(terms_of(customer)))
 
@@ -195,7 +197,7 @@ def create_customer(session, actor: Actor, data: dict) -> Customer:
     session.add(customer)
     session.flush()
     set_contacts(session, customer, phones or [], emails or [])
-    index_terms(session, customer)
+    index_terms(session, customer, new=True)
     note(session, customer.id, "created", {"by": "staff"}, actor_id=actor.user_id)
     session.commit()
     return customer

@@ -44,9 +44,10 @@ def matches_q(q: str):
     if _PHONE_FRAGMENT.fullmatch(text) and len(digits) >= 3:
         national = digits[2:] if text.startswith("+86") or (len(digits) == 13 and digits.startswith("86")) \
             else digits
+        national = national[1:] if national.startswith("0") else national  # the trunk prefix: 021 -> 21
         return exists(select(CustomerPhone.id).where(
             CustomerPhone.customer_id == Customer.id,
-            or_(starts_with(CustomerPhone.national, national.lstrip("0")),
+            or_(starts_with(CustomerPhone.national, national),
                 starts_with(CustomerPhone.reversed, digits[::-1]))))
     key = name_key(text) or ""
     condition = starts_with(Customer.name_key, key)

@@ -1,0 +1,171 @@
+"""services.customers: a lead finds its customer (or makes one), two
+customers behind one lead are listed, a merge keeps everything, search reads
+``q`` by its shape, and an erasure keeps only what counts need (on a real
+SQLite database)."""
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from dealerflow.actor import Actor
+from dealerflow.db import make_engine
+from services.customers import handlers, merging, privacy, profiles, search
+from services.customers.exceptions import ContactTaken, CustomerNotFound, NotAllowed
+from services.customers.models import (
+    Base,
+    Customer,
+    CustomerEmail,
+    CustomerLead,
+    CustomerPhone,
+    DuplicatePair,
+    OutboxMessage,
+    TimelineEntry,
+    Trait,
+)
+
+T0 = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
+MANAGER = Actor(kind="user", user_id="m-sh", role="manager", stores=("SH-PUDONG",))
+CONSULTANT = Actor(kind="user", user_id="c-sh1", role="consultant", stores=("SH-PUDONG",))
+BJ_MANAGER = Actor(kind="user", user_id="m-bj", role="manager", stores=("BJ-CHAOYANG",))
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('customers')}/customers.db")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    with sessionmaker(engine, expire_on_commit=False)() as session:
+        yield session
+
+
+def received(customer: dict, store="SH-PUDONG", **fields) -> dict:
+    return dict({"event_id": str(uuid.uuid4()), "occurred_at": T0, "lead_id": str(uuid.uuid4()),
+                 "store_code": store, "source": "autohome", "channel": "third_party", "customer": customer,
+                 "phone_e164": None, "phone_extension": None, "interest": None, "comments": None}, **fields)
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_new_person_becomes_a_customer_with_the_leads_store_and_source(session):
+    customer = handlers.match_lead_customer(session, received(
+        {"name": "王磊", "phone": "13800138000", "email": "WL@Example.com"}, interest={"brand": "BYD", "model": "Han"},
+        comments="考虑贷款，担心续航"))
+    assert (customer.store_code, customer.source, customer.lifecycle) == ("SH-PUDONG", "autohome", "potential")
+    assert session.scalars(select(CustomerEmail.email)).all() == ["wl@example.com"]
+    assert customer.preferences == {"brands": ["BYD"], "models": ["Han"]}
+    assert {trait.trait for trait in session.scalars(select(Trait))} >= {"finance", "concern:range"}
+    assert count(session, TimelineEntry) == 1 and count(session, OutboxMessage) == 1
+
+
+def test_the_same_message_twice_changes_nothing(session):
+    event = received({"name": "王磊", "phone": "13800138000"})
+    handlers.match_lead_customer(session, event)
+    assert handlers.match_lead_customer(session, event) is None
+    assert (count(session, Customer), count(session, CustomerLead)) == (1, 1)
+
+
+def test_a_known_phone_brings_the_lead_to_its_customer_and_adds_a_new_email(session):
+    first = handlers.match_lead_customer(session, received({"name": "王磊", "phone": "13800138000"}))
+    second = handlers.match_lead_customer(session, received({"phone": "+86 138-0013-8000", "email": "wl@x.cn"}))
+    assert second.id == first.id
+    assert session.scalars(select(CustomerEmail.customer_id)).all() == [first.id]
+
+
+def test_the_phone_decides_and_a_clash_with_the_email_is_listed_not_merged(session):
+    by_phone = handlers.match_lead_customer(session, received({"name": "张伟", "phone": "13900139000"}))
+    by_email = handlers.match_lead_customer(session, received({"name": "张伟", "email": "zw@x.cn"}))
+    third = handlers.match_lead_customer(session, received({"phone": "13900139000", "email": "zw@x.cn"}))
+    assert third.id == by_phone.id and count(session, Customer) == 2
+    [pair] = session.scalars(select(DuplicatePair)).all()
+    assert {pair.customer_id, pair.other_id} == {by_phone.id, by_email.id} and pair.status == "open"
+    handlers.match_lead_customer(session, received({"phone": "13900139000", "email": "zw@x.cn"}))
+    assert count(session, DuplicatePair) == 1  # listed once
+
+
+def test_a_switchboards_extensions_are_two_customers(session):
+    one = handlers.match_lead_customer(session, received({"phone": "021-5888 8888"}, phone_e164="+862158888888",
+                                                         phone_extension="301"))
+    two = handlers.match_lead_customer(session, received({"phone": "021-5888 8888"}, phone_e164="+862158888888",
+                                                         phone_extension="302"))
+    assert one.id != two.id
+
+
+def test_staff_cannot_give_a_customer_someone_elses_phone(session):
+    first = profiles.create_customer(session, MANAGER, {"name": "甲", "phones": ["13800138000"]})
+    with pytest.raises(ContactTaken) as taken:
+        profiles.create_customer(session, MANAGER, {"name": "乙", "phones": ["+86 138 0013 8000"]})
+    assert taken.value.errors["customer_ids"] == [first.id]
+    with pytest.raises(ContactTaken) as hidden:  # not visible to the other store: its id is not told
+        profiles.create_customer(session, BJ_MANAGER, {"name": "丙", "phones": ["13800138000"]})
+    assert hidden.value.errors["customer_ids"] == []
+
+
+def test_a_merge_keeps_everything_of_both(session):
+    kept = handlers.match_lead_customer(session, received({"name": "李娜", "phone": "13700137000"},
+                                                          comments="想置换"))
+    other = handlers.match_lead_customer(session, received({"name": "李娜", "email": "ln@x.cn"},
+                                                           interest={"brand": "Tesla", "model": "Model Y"},
+                                                           comments="想置换，贷款"))
+    profiles.update_customer(session, MANAGER, other.id, {"tags": ["VIP"], "wechat_id": "lina88"})
+    with pytest.raises(NotAllowed):
+        merging.merge(session, CONSULTANT, kept.id, other.id, "same")
+    merge = merging.merge(session, MANAGER, kept.id, other.id, "same person")
+    assert merge.moved["leads"] == 1 and merge.moved["phones"] == 0 and merge.moved["emails"] == 1
+    session.refresh(kept)
+    assert (kept.tags, kept.wechat_id, kept.preferences["models"]) == (["VIP"], "lina88", ["Model Y"])
+    assert set(session.scalars(select(CustomerLead.customer_id))) == {kept.id}
+    trade_in = session.get(Trait, (kept.id, "trade_in"))
+    assert len(trade_in.evidence) == 2  # both customers' evidence
+    assert session.get(Trait, (kept.id, "finance")) is not None
+    with pytest.raises(CustomerNotFound):
+        profiles.visible_customer(session, MANAGER, other.id)
+    assert [row.kept_id for row in merging.list_merges(session, MANAGER, {"limit": 10})["items"]] == [kept.id]
+
+
+def test_search_reads_q_by_its_shape(session):
+    wang = profiles.create_customer(session, MANAGER, {"name": "王磊", "phones": ["13800138000"],
+                                                       "emails": ["wl@example.com"], "tags": ["VIP"]})
+    profiles.create_customer(session, MANAGER, {"name": "李四", "phones": ["13912345678"]})
+
+    def ids(**query):
+        return [item["id"] for item in search.search_customers(session, MANAGER, query)["items"]]
+    for q in ("王", "王磊", "wl", "WL", "8000", "138 0013", "+86 138", "wl@ex", "WL@EXAMPLE.COM"):
+        assert ids(q=q) == [wang.id], q
+    assert ids(q="0013") == []  # the middle of a number is no fragment we look for
+    assert ids(tag="vip") == [wang.id]
+    assert search.search_customers(session, BJ_MANAGER, {"q": "王"})["items"] == []
+
+
+@settings(max_examples=50)
+@given(st.text(max_size=40))
+def test_any_q_searches_without_error(q):
+    from services.customers.search import matches_q
+    matches_q(q or "x")  # builds a query for anything a user types
+
+
+def test_erase_keeps_only_what_counts_need(session):
+    customer = handlers.match_lead_customer(session, received(
+        {"name": "欧阳", "phone": "13600136000", "email": "oy@x.cn"}, comments="想置换"))
+    with pytest.raises(NotAllowed):
+        privacy.erase_customer(session, CONSULTANT, customer.id)
+    lead_ids = privacy.erase_customer(session, MANAGER, customer.id)
+    assert len(lead_ids) == 1
+    for model in (CustomerPhone, CustomerEmail, Trait, TimelineEntry):
+        assert count(session, model) == 0
+    session.refresh(customer)
+    assert (customer.name, customer.name_key, customer.initials, customer.preferences) == (None, None, None, {})
+    assert count(session, CustomerLead) == 1  # the anonymous counts stay
+    with pytest.raises(CustomerNotFound):
+        profiles.visible_customer(session, MANAGER, customer.id)
