@@ -54,10 +54,14 @@ class Passthrough(Schema):
         unknown = INCLUDE
 
 
-class CustomerCollection:
+class Resource:
+    """A route of this area: it asks the customers service (and, for an export, the others)."""
+
     def __init__(self, clients):
         self.clients = clients
 
+
+class CustomerCollection(Resource):
     def on_get(self, req, resp):
         """Find customers.
         ---
@@ -98,10 +102,7 @@ class CustomerCollection:
         resp.media = self.clients.customers.create_customer(actor, load_json(req, Passthrough))
 
 
-class CustomerItem:
-    def __init__(self, clients):
-        self.clients = clients
-
+class CustomerItem(Resource):
     def on_get(self, req, resp, customer_id):
         """A customer's profile.
         ---
@@ -162,10 +163,7 @@ class CustomerItem:
         resp.status = falcon.HTTP_204
 
 
-class CustomerExportItem:
-    def __init__(self, clients):
-        self.clients = clients
-
+class CustomerExportItem(Resource):
     def on_get(self, req, resp, customer_id):
         """Everything held about a customer.
         ---
@@ -194,10 +192,7 @@ class CustomerExportItem:
         resp.set_header("Content-Disposition", f'attachment; filename="customer-{customer_id}.json"')
 
 
-class Timeline:
-    def __init__(self, clients):
-        self.clients = clients
-
+class Timeline(Resource):
     def on_get(self, req, resp, customer_id):
         """A customer's timeline.
         ---
@@ -217,10 +212,7 @@ class Timeline:
         resp.media = self.clients.customers.get_timeline(staff(req), customer_id, params(req))
 
 
-class TraitItem:
-    def __init__(self, clients):
-        self.clients = clients
-
+class TraitItem(Resource):
     def on_put(self, req, resp, customer_id, trait):
         """Confirm or remove a derived trait.
         ---
@@ -243,10 +235,7 @@ class TraitItem:
         resp.status = falcon.HTTP_204
 
 
-class Behaviours:
-    def __init__(self, clients):
-        self.clients = clients
-
+class Behaviours(Resource):
     def on_post(self, req, resp):
         """What a known customer did.
         ---
@@ -272,10 +261,7 @@ class Behaviours:
         resp.media = {"status": "accepted"}
 
 
-class Duplicates:
-    def __init__(self, clients):
-        self.clients = clients
-
+class Duplicates(Resource):
     def on_get(self, req, resp):
         """Possible duplicates.
         ---
@@ -293,10 +279,7 @@ class Duplicates:
         resp.media = self.clients.customers.list_duplicates(staff(req), params(req))
 
 
-class DuplicateDismissal:
-    def __init__(self, clients):
-        self.clients = clients
-
+class DuplicateDismissal(Resource):
     def on_post(self, req, resp, pair_id):
         """Not the same person.
         ---
@@ -315,10 +298,7 @@ class DuplicateDismissal:
         resp.status = falcon.HTTP_204
 
 
-class Merges:
-    def __init__(self, clients):
-        self.clients = clients
-
+class Merges(Resource):
     def on_get(self, req, resp):
         """The merges, for audit.
         ---
@@ -358,10 +338,7 @@ class Merges:
         resp.media = self.clients.customers.merge_customers(staff(req), load_json(req, Passthrough))
 
 
-class Imports:
-    def __init__(self, clients):
-        self.clients = clients
-
+class Imports(Resource):
     def on_post(self, req, resp):
         """Upload a spreadsheet to import.
         ---
@@ -401,10 +378,7 @@ class Imports:
                                                          base64.b64encode(body).decode())
 
 
-class ImportItem:
-    def __init__(self, clients):
-        self.clients = clients
-
+class ImportItem(Resource):
     def on_get(self, req, resp, import_id):
         """An import and how far it got.
         ---
@@ -423,11 +397,12 @@ class ImportItem:
         resp.media = self.clients.customers.get_import(staff(req), import_id)
 
 
-class ImportStep:
+class ImportStep(Resource):
     """``POST /v1/customers/imports/{id}/dry-run`` and ``.../commit``."""
 
     def __init__(self, clients, method: str):
-        self.clients, self.method = clients, method
+        super().__init__(clients)
+        self.method = method
 
     def on_post(self, req, resp, import_id):
         """Take an import's next step.
