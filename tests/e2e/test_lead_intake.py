@@ -40,8 +40,10 @@ def test_a_json_lead_goes_all_the_way_to_the_consultants_inbox(stack):
     assert consultant in consultants
     customer_id = eventually(lambda: stack.scalar(
         "customers", "SELECT customer_id FROM customer_leads WHERE lead_id = :id", id=lead_id))
-    assert stack.scalar("customers", "SELECT phone FROM customers WHERE id = :id", id=customer_id) == "+8613800138000"
-    assert stack.scalar("customers", "SELECT email FROM customers WHERE id = :id", id=customer_id) == "wl@example.com"
+    assert stack.scalar("customers", "SELECT e164 FROM customer_phones WHERE customer_id = :id",
+                        id=customer_id) == "+8613800138000"
+    assert stack.scalar("customers", "SELECT email FROM customer_emails WHERE customer_id = :id",
+                        id=customer_id) == "wl@example.com"
     eventually(lambda: stack.scalar("leads", "SELECT customer_id FROM leads WHERE id = :id", id=lead_id) == customer_id)
     eventually(lambda: stack.scalar(
         "followups", "SELECT consultant_id FROM tasks WHERE lead_id = :id AND kind = 'first_contact'",
@@ -80,7 +82,7 @@ def test_the_same_customer_twice_is_one_customer(stack):
     ids = [eventually(lambda i=i: stack.scalar(
         "customers", "SELECT customer_id FROM customer_leads WHERE lead_id = :id", id=i)) for i in (first, second)]
     assert ids[0] == ids[1]
-    assert stack.scalar("customers", "SELECT count(*) FROM customers WHERE phone = :p", p="+86" + phone) == 1
+    assert stack.scalar("customers", "SELECT count(*) FROM customer_phones WHERE e164 = :p", p="+86" + phone) == 1
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.xml")))

@@ -7,6 +7,7 @@ import { useRoute, useRouter } from "vue-router";
 import * as api from "../api.js";
 import AppBar from "../components/AppBar.js";
 import CustomerCard from "../components/CustomerCard.js";
+import { usePagedList, useQueryFilters } from "../components/pagedList.js";
 import { LIFECYCLES, isManager, reason } from "../components/customers.js";
 
 const TYPING_PAUSE = 250;  // ms after the last key before searching
@@ -18,67 +19,19 @@ export default {
     const { t } = useI18n();
     const route = useRoute();
     const router = useRouter();
-    const items = ref([]);
-    const nextCursor = ref(null);
-    const loading = ref(false);
-    const loadingMore = ref(false);
-    const failure = ref(null);
-    const search = ref(route.query.q || "");
     const sentinel = ref(null);
-    let generation = 0;
 
     const stores = computed(() => api.session.user?.stores || []);
     const filters = () => ({ q: route.query.q, lifecycle: route.query.lifecycle, store_code: route.query.store });
+    const { items, nextCursor, loading, loadingMore, failure, load, more } = usePagedList(api.customers, filters);
+    const { search, setFilter, stop } = useQueryFilters(route, router, TYPING_PAUSE);
     const problem = computed(() => failure.value && t("customers.failed", { reason: reason(failure.value) }));
     const searching = computed(() => Boolean(route.query.q || route.query.lifecycle || route.query.store));
 
-    async function load() {
-      const asked = ++generation;
-      loading.value = true;
-      failure.value = null;
-      try {
-        const page = await api.customers(filters());
-        if (asked !== generation) return;
-        items.value = page.items;
-        nextCursor.value = page.next_cursor;
-      } catch (error) {
-        if (asked !== generation || error.sessionEnded) return;
-        failure.value = error;
-        items.value = [];
-        nextCursor.value = null;
-      } finally {
-        if (asked === generation) loading.value = false;
-      }
-    }
-
-    async function more() {
-      if (!nextCursor.value || loadingMore.value) return;
-      const asked = generation;
-      loadingMore.value = true;
-      try {
-        const page = await api.customers({ ...filters(), cursor: nextCursor.value });
-        if (asked !== generation) return;
-        items.value = [...items.value, ...page.items];
-        nextCursor.value = page.next_cursor;
-      } catch (error) {
-        if (!error.sessionEnded) failure.value = error;
-      } finally {
-        loadingMore.value = false;
-      }
-    }
-
-    function setFilter(name, value) {
-      router.replace({ query: { ...route.query, [name]: value || undefined } });
-    }
     function toggle(name, value) {
       setFilter(name, route.query[name] === value ? "" : value);
     }
 
-    let typing = null;
-    watch(search, (value) => {
-      clearTimeout(typing);
-      typing = setTimeout(() => setFilter("q", value.trim()), TYPING_PAUSE);
-    });
     watch(() => [route.query.q, route.query.lifecycle, route.query.store], (now, before) => {
       if (route.name === "customers" && String(now) !== String(before)) load();
     });
@@ -97,7 +50,7 @@ export default {
       }
     });
     onUnmounted(() => {
-      clearTimeout(typing);
+      stop();
       observer?.disconnect();
     });
 

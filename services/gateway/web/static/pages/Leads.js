@@ -8,6 +8,7 @@ import * as api from "../api.js";
 import { chime } from "../chime.js";
 import AppBar from "../components/AppBar.js";
 import LeadCard from "../components/LeadCard.js";
+import { usePagedList, useQueryFilters } from "../components/pagedList.js";
 
 const STATUSES = ["accepted", "assigned"];  // what GET /v1/leads filters by; more come with the funnel stages
 const TYPING_PAUSE = 300;  // ms after the last key before searching
@@ -19,63 +20,18 @@ export default {
     const { t } = useI18n();
     const route = useRoute();
     const router = useRouter();
-    const items = ref([]);
-    const nextCursor = ref(null);
-    const loading = ref(false);
-    const failure = ref(null);
     const fresh = reactive(new Set());
     const arrived = ref(null);  // the last lead that came in live
-    const search = ref(route.query.q || "");
-    let generation = 0;         // answers to an older question are dropped
 
     const title = computed(() => ({ consultant: t("leads.mine"), manager: t("leads.store") })[
       api.session.user?.role] || t("leads.all"));
     const filters = () => ({ status: route.query.status, q: route.query.q });
+    const { items, nextCursor, loading, failure, load, more } = usePagedList(api.leads, filters);
+    const { search, setFilter, stop } = useQueryFilters(route, router, TYPING_PAUSE);
     const problem = computed(() => failure.value
       && t("leads.failed", { reason: failure.value.description || failure.value.title || failure.value.status }));
     const announcement = computed(() => arrived.value ? t("leads.arrived", { name: arrived.value }) : "");
 
-    /** The first page; `keep` keeps the leads already shown below it (a live arrival). */
-    async function load({ keep = false } = {}) {
-      const asked = ++generation;
-      loading.value = !keep;
-      failure.value = null;
-      try {
-        const page = await api.leads(filters());
-        if (asked !== generation) return;
-        const ids = new Set(page.items.map((lead) => lead.id));
-        items.value = keep ? [...page.items, ...items.value.filter((lead) => !ids.has(lead.id))] : page.items;
-        if (!keep) nextCursor.value = page.next_cursor;
-      } catch (error) {
-        if (asked !== generation || error.sessionEnded) return;
-        failure.value = error;
-        if (!keep) items.value = [];  // never old results under new filters
-      } finally {
-        if (asked === generation) loading.value = false;
-      }
-    }
-
-    async function more() {
-      const asked = generation;
-      try {
-        const page = await api.leads({ ...filters(), cursor: nextCursor.value });
-        if (asked !== generation) return;
-        items.value = [...items.value, ...page.items];
-        nextCursor.value = page.next_cursor;
-      } catch (error) {
-        if (!error.sessionEnded) failure.value = error;
-      }
-    }
-
-    function setFilter(name, value) {
-      router.replace({ query: { ...route.query, [name]: value || undefined } });
-    }
-
-    let typing = null;
-    watch(search, (value) => {
-      clearTimeout(typing);
-      typing = setTimeout(() => setFilter("q", value.trim()), TYPING_PAUSE);
-    });
     watch(() => [route.query.status, route.query.q], () => load());
 
     let stream = null;
@@ -92,7 +48,7 @@ export default {
     });
     onUnmounted(() => {
       stream?.close();
-      clearTimeout(typing);
+      stop();
     });
 
     return { title, items, nextCursor, loading, problem, fresh, announcement, search, STATUSES,
