@@ -6,7 +6,9 @@ leads at fixed offered rates (open loop) and how fast they get fully
 processed; steady rates and the lead-to-notification latency; then the bare
 gateway and the bare nameko pipeline; then what staff wait for: a lead's
 assignment on a manager's live stream and (PostgreSQL) the first page of a
-store's hundred thousand leads. Writes bench/results/<UTC time>.json
+store's hundred thousand leads; then customers: (PostgreSQL) searches among a
+million of them, and the import of a 100,000-row spreadsheet (``--only
+customers`` measures just these). Writes bench/results/<UTC time>.json
 and bench/results/latest.json and prints a summary with the targets.
 """
 import argparse
@@ -25,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import ceilings, staff, system  # noqa: E402
+from bench import ceilings, customers, staff, system  # noqa: E402
 from bench.common import say  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
@@ -53,6 +55,15 @@ def parse_args(argv) -> argparse.Namespace:
     add("--staff-leads", type=int, default=100_000,
         help="leads in the store when its staff list is timed (PostgreSQL only)")
     add("--staff-requests", type=int, default=300, help="timed staff list requests per user")
+    add("--import-rows", type=int, default=100_000,
+        help="rows of the generated customer spreadsheet imported (0: no import)")
+    add("--import-budget", type=float, default=600,
+        help="longest wait, in s, for the import (upload to done) before giving up")
+    add("--search-customers", type=int, default=1_000_000,
+        help="customers in the database when search is timed (PostgreSQL only; 0: no search)")
+    add("--search-requests", type=int, default=300, help="timed customer searches per kind")
+    add("--only", choices=("all", "customers"), default="all",
+        help="customers: only the customer import and search (no lead phases)")
     add("--connections", type=int, default=64, help="client keep-alive connections")
     add("--process-timeout", type=float, default=180,
         help="longest wait, in s, for the leads of one phase to be fully processed")
@@ -69,6 +80,11 @@ def bench_backend(backend: str, options) -> dict:
         stack.setup()
         stack.start()
         say(f"{backend}: stack ready on {stack.url}")
+        if options.only == "customers":
+            result = {"customers": customer_figures(stack, backend, options)}
+            say(f"{backend}: stopping the stack")
+            result["targets"] = targets(result)
+            return result
         result = system.measure(stack, options)
         say(f"{backend}: ceiling: bare gateway")
         result["ceilings"] = {"gateway": ceilings.gateway(stack, options)}
@@ -80,6 +96,7 @@ def bench_backend(backend: str, options) -> dict:
         if backend == "postgresql":  # production's database: a store this size runs there
             say(f"{backend}: staff list with {options.staff_leads} leads in {staff.STORE}")
             result["staff_list"] = staff.lead_list(stack, options)
+        result["customers"] = customer_figures(stack, backend, options)
         say(f"{backend}: stopping the stack")
     best = max(result["intake"], key=lambda r: r["accepted_per_s"])
     result["ratios"] = {
@@ -92,8 +109,24 @@ def bench_backend(backend: str, options) -> dict:
     return result
 
 
+def customer_figures(stack, backend: str, options) -> dict:
+    """Search first (PostgreSQL): an import still running when it gives up
+    cannot then disturb the searches."""
+    figures = {}
+    if backend == "postgresql" and options.search_customers:
+        say(f"{backend}: customer search with {options.search_customers:,} customers")
+        figures["search"] = customers.search_figures(stack, options)
+    if options.import_rows:
+        say(f"{backend}: customer import of {options.import_rows:,} rows")
+        figures["import"] = customers.import_figures(stack, options)
+        say(f"{backend}: import: {customers.describe_import(figures['import'])}")
+    return figures
+
+
 def targets(result: dict) -> dict:
     """The targets, each with what was measured and PASS or MISS."""
+    if "intake" not in result:  # --only customers
+        return customer_targets(result)
     fast = [r for r in result["intake"] if r["accepted_per_s"] >= 800 and r["latency_ms"]["p99"] < 30]
     best = max(fast or result["intake"], key=lambda r: r["accepted_per_s"])
     at_50 = [r for r in result["steady"] if r["offered_per_s"] == 50]
@@ -110,7 +143,33 @@ def targets(result: dict) -> dict:
             "measured": f"{p99_50} ms" if at_50 else "not measured (no 50/s steady rate)",
             "result": "PASS" if p99_50 is not None and p99_50 < 100 else "MISS"},
         **staff_targets(result),
+        **customer_targets(result),
     }
+
+
+def customer_targets(result: dict) -> dict:
+    """The import (every backend) and search (PostgreSQL), each passing
+    only if measured at the size the target names."""
+    marks, figures = {}, result.get("customers", {})
+    if "import" in figures:
+        imported = figures["import"]
+        total, peak = imported.get("total_s"), imported["memory_peak_mb"]
+        marks["customer import of 100,000 rows < 60 s and < 500 MB"] = {
+            "measured": f"{total} s ({imported['status']}"
+                        + (f", gave up after {imported['budget_s']:g} s" if imported["gave_up"] else "")
+                        + f"), customers service peak {peak} MB, {imported['file']['rows']:,} rows",
+            "result": "PASS" if (imported["status"] == "done" and imported["file"]["rows"] >= 100_000
+                                 and total is not None and total < 60 and peak is not None and peak < 500)
+            else "MISS"}
+    if "search" in figures:
+        found = figures["search"]
+        p99 = {kind: timed["latency_ms"]["p99"] for kind, timed in found["kinds"].items()}
+        marks["customer search p99 < 30 ms at 1,000,000 customers (PostgreSQL)"] = {
+            "measured": ", ".join(f"{kind} {value} ms" for kind, value in p99.items())
+                        + f" with {found['customers']:,} customers",
+            "result": "PASS" if (found["customers"] >= 1_000_000 and p99
+                                 and all(v is not None and v < 30 for v in p99.values())) else "MISS"}
+    return marks
 
 
 def staff_targets(result: dict) -> dict:
@@ -146,8 +205,13 @@ def print_summary(report: dict) -> None:
     print("\n=== Dealerflow benchmark", report["date"], f"({report['duration_s']:.0f} s,",
           f"{report['machine']['cpus']} CPUs)")
     for backend, r in report["backends"].items():
-        gw, pipe = r["ceilings"]["gateway"], r["ceilings"]["pipeline"]
         print(f"\n--- {backend}")
+        if "intake" not in r:  # --only customers
+            print_customers(r.get("customers", {}))
+            for name, target in r["targets"].items():
+                print(f"  {target['result']}  {name}: {target['measured']}")
+            continue
+        gw, pipe = r["ceilings"]["gateway"], r["ceilings"]["pipeline"]
         for i in r["intake"]:
             print(f"  intake  offered {i['offered_per_s']:6g}/s  accepted {i['accepted_per_s']:7g}/s  "
                   f"202 p50/p99/max {i['latency_ms']['p50']}/{i['latency_ms']['p99']}/"
@@ -179,6 +243,7 @@ def print_summary(report: dict) -> None:
                 print(f"  staff list  {r['staff_list']['leads']:,} leads, {user}: first page p50/p95/p99 "
                       f"{n['p50']}/{n['p95']}/{n['p99']} ms ({pages['requests']} requests, "
                       f"{pages['items']} items, others {pages['other_statuses'] or '-'})")
+        print_customers(r.get("customers", {}))
         print(f"  ratios  accepted/gateway ceiling {r['ratios']['accepted_vs_gateway_ceiling']}, "
               f"fully processed/pipeline drain {r['ratios']['fully_processed_vs_pipeline_drain']}")
         for name, target in r["targets"].items():
@@ -186,6 +251,20 @@ def print_summary(report: dict) -> None:
         others = max(p["cpu_cores"]["intake"].get("other", 0) for p in r["intake"] + r["steady"])
         if others >= 0.1:
             print(f"  note: other processes on this machine used up to {others:g} cores during a phase")
+
+
+def print_customers(figures: dict) -> None:
+    if "search" in figures:
+        found = figures["search"]
+        for kind, timed in found["kinds"].items():
+            n = timed["latency_ms"]
+            print(f"  customer search  {found['customers']:,} customers, {kind}: p50/p95/p99 "
+                  f"{n['p50']}/{n['p95']}/{n['p99']} ms ({timed['requests']} requests, "
+                  f"items mean {timed['items']['mean']}, others {timed['other_statuses'] or '-'}; "
+                  f"{found['plans'][kind]['walking']}/{found['plans'][kind]['sampled']} planned as a walk "
+                  f"by updated_at)")
+    if "import" in figures:
+        print(f"  customer import  {customers.describe_import(figures['import'])}")
 
 
 def main(argv=None) -> int:
