@@ -165,6 +165,13 @@ class Database(DependencyProvider):
             except Exception:  # the rows stay in the outbox for the relay timer
                 log.exception("could not publish recorded events")
 
+    def release(self, worker_ctx):
+        """End a failed worker's transaction now (``messaging.RetryOnError``
+        calls it before it waits or publishes a retry)."""
+        session = self.sessions.get(worker_ctx)
+        if session is not None:
+            session.rollback()
+
     def worker_teardown(self, worker_ctx):
         session = self.sessions.pop(worker_ctx, None)
         if session is not None:

@@ -10,12 +10,26 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import gc  # noqa: E402
 import importlib  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import traceback  # noqa: E402
 
+import greenlet  # noqa: E402
 from nameko.cli.run import run as nameko_run  # noqa: E402
 
 from dealerflow import config  # noqa: E402
 from dealerflow.logs import setup_logging  # noqa: E402
+
+
+def dump_green_threads(*_) -> None:
+    """``kill -USR1 <pid>``: log what every green thread of the service is
+    doing (a service that stopped answering shows where it waits)."""
+    stacks = ["".join(traceback.format_stack(thread.gr_frame)) for thread in gc.get_objects()
+              if isinstance(thread, greenlet.greenlet) and thread.gr_frame is not None]
+    logging.getLogger("dealerflow.runner").warning("%d green threads:\n%s", len(stacks),
+                                                   "\n----\n".join(stacks))
 
 
 def run(service_path: str) -> None:
@@ -24,4 +38,5 @@ def run(service_path: str) -> None:
     service_cls = getattr(importlib.import_module(module_name), class_name)
     settings = config.nameko_config(service_cls.name)
     setup_logging(service_cls.name, settings["LOG_LEVEL"])
+    signal.signal(signal.SIGUSR1, dump_green_threads)
     nameko_run([service_cls], settings)
