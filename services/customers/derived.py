@@ -33,8 +33,7 @@ def learn(session, customer_id: str, hits) -> list[str]:
             session.add(trait)
         if trait.status == "removed":
             continue
-        evidence = {"source": hit.evidence.source, "text": hit.evidence.text,
-                    "at": hit.evidence.at.isoformat(), "ref": hit.evidence.ref}
+        evidence = evidence_of(hit)
         if evidence in trait.evidence:
             continue  # the same text seen again (a redelivered event) is no new evidence
         trait.evidence = (trait.evidence + [evidence])[-KEEP_EVIDENCE:]
@@ -43,6 +42,23 @@ def learn(session, customer_id: str, hits) -> list[str]:
         trait.updated_at = utcnow()
         changed.append(hit.trait)
     return changed
+
+
+def evidence_of(hit) -> dict:
+    return {"source": hit.evidence.source, "text": hit.evidence.text, "at": hit.evidence.at.isoformat(),
+            "ref": hit.evidence.ref}
+
+
+def new_traits(customer_id: str, hits) -> list[dict]:
+    """The trait rows of a customer who has none yet (an import inserts them in bulk)."""
+    traits = {}
+    for hit in hits:
+        trait = traits.setdefault(hit.trait, {"customer_id": customer_id, "trait": hit.trait, "status": "inferred",
+                                              "weights": [], "evidence": [], "updated_at": utcnow(),
+                                              "decided_by": None, "decided_at": None})
+        trait["evidence"] = (trait["evidence"] + [evidence_of(hit)])[-KEEP_EVIDENCE:]
+        trait["weights"] = (trait["weights"] + [hit.weight])[-KEEP_EVIDENCE:]
+    return [dict(trait, confidence=confidence(trait["weights"])) for trait in traits.values()]
 
 
 def learn_from_text(session, customer_id: str, text: str | None, *, source: str, at: datetime,

@@ -22,12 +22,12 @@ import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.db import utcnow
 from services.customers import contacts, spreadsheet
-from services.customers.derived import learn_from_text
+from services.customers.derived import lexicon, new_traits
 from services.customers.exceptions import CustomerNotFound, ImportNotReady, InvalidCustomer, NotAllowed
 from services.customers.models import (
     Customer,
@@ -39,12 +39,12 @@ from services.customers.models import (
     TimelineEntry,
     Trait,
 )
-from services.customers.profiles import add_contacts, check_store, index_terms, new_customer, note, owners_of
+from services.customers.profiles import check_store, new_customer, owners_of, terms_of
 
 log = logging.getLogger(__name__)
 
 MAX_FILE = 20 * 1024 * 1024
-BATCH = 200           # rows per committed step: the service's other work runs between two
+BATCH = 500           # rows per committed step: the service's other work runs between two
 LEASE = timedelta(seconds=60)
 SAMPLE_ROWS = 5
 REPORTED_ROWS = 1000  # rejected and matched rows an import's answer lists
@@ -206,7 +206,20 @@ def finish(session, job: Import, status: str, **values) -> None:
     session.commit()
 
 
+def batches(items, size: int):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def dry_run(session, job: Import, worker: str) -> None:
+    """Decide every row, a batch at a time: the batch's phones and emails
+    are looked up in one query, its decisions inserted in one statement."""
     sheet = spreadsheet.open_sheet(job.content, job.filename)
     mapping = {int(index): field for index, field in job.mapping.items()}
     known = set(session.scalars(select(ImportRow.row).where(ImportRow.import_id == job.id)))
@@ -216,20 +229,20 @@ def dry_run(session, job: Import, worker: str) -> None:
         for contact in contact_keys(found):
             seen.setdefault(contact, row)
     today = datetime.now(timezone.utc).date()
-    batch = 0
-    for number, values in sheet.rows:
-        if number in known:
-            continue  # decided before a restart
-        outcome = decide(session, values, mapping, today, seen, number)
-        session.add(ImportRow(import_id=job.id, row=number, **outcome))
-        job.processed += 1
-        counter = COUNTERS[outcome["outcome"]]
-        setattr(job, counter, getattr(job, counter) + 1)
-        batch += 1
-        if batch == BATCH:
-            if not renew(session, job, worker):
-                return
-            batch = 0
+    fresh = ((number, values) for number, values in sheet.rows if number not in known)  # after a restart
+    for batch in batches(fresh, BATCH):
+        read = [(number, *read_row(values, mapping, today)) for number, values in batch]
+        owners = owners_of(session, [phone for *_, phones, _ in read for phone in phones],
+                           [email for *_, emails in read for email in emails])
+        outcomes = [dict(import_id=job.id, row=number, **decide(found, errors, phones, emails, owners, seen, number))
+                    for number, found, errors, phones, emails in read]
+        session.execute(insert(ImportRow), outcomes)
+        job.processed += len(outcomes)
+        for outcome in outcomes:
+            counter = COUNTERS[outcome["outcome"]]
+            setattr(job, counter, getattr(job, counter) + 1)
+        if not renew(session, job, worker):
+            return
     if renew(session, job, worker):
         finish(session, job, "checked", total=job.processed)
 
@@ -239,11 +252,11 @@ def contact_keys(found: dict) -> list[tuple]:
            [("email", email) for email in found.get("emails", [])]
 
 
-def decide(session, values, mapping, today, seen: dict, number: int) -> dict:
-    """What the import will do with one row."""
+def read_row(values, mapping, today) -> tuple[dict, dict, list, list]:
+    """A row's fields and errors, and its phones and emails read like every customer's."""
     found, errors = spreadsheet.read_row(values, mapping, today=today)
     phones = []
-    for index, raw in enumerate(found.get("phones", [])):
+    for raw in found.get("phones", []):
         phone = contacts.read(raw)
         if phone is None:
             errors.setdefault("phone", []).append(f"{raw} is not a real phone number.")
@@ -256,50 +269,88 @@ def decide(session, values, mapping, today, seen: dict, number: int) -> dict:
             errors.setdefault("email", []).append(f"{raw} is not an email address.")
         elif email not in emails:
             emails.append(email)
+    return found, errors, phones, emails
+
+
+def decide(found, errors, phones, emails, owners: dict, seen: dict, number: int) -> dict:
+    """What the import will do with one row (every key, for one multi-row insert)."""
+    outcome = {"outcome": "reject", "errors": errors or None, "fields": None, "customer_id": None,
+               "matched_by": None}
     if errors:
-        return {"outcome": "reject", "errors": errors, "fields": None}
+        return outcome
     found = dict(found, phones=[{"e164": phone.e164, "extension": phone.extension} for phone in phones],
                  emails=emails)
     if isinstance(found.get("created_at"), datetime):
         found["created_at"] = found["created_at"].isoformat()
-    owners = owners_of(session, phones, emails)
-    if owners:
-        (kind, _), customer_id = next(iter(owners.items()))
-        return {"outcome": "match", "customer_id": customer_id, "matched_by": kind, "fields": None}
+    mine = [(kind, owners[(kind, value)]) for kind, value in
+            [("phone", phone) for phone in phones] + [("email", email) for email in emails] if (kind, value) in owners]
+    if mine:
+        return dict(outcome, outcome="match", customer_id=mine[0][1], matched_by=mine[0][0])
     earlier = [seen[key] for key in contact_keys(found) if key in seen]
     if earlier:
-        return {"outcome": "match", "matched_by": f"row {earlier[0]}", "fields": None}
+        return dict(outcome, outcome="match", matched_by=f"row {earlier[0]}")
     for key in contact_keys(found):
         seen[key] = number
-    return {"outcome": "create", "fields": found}
+    return dict(outcome, outcome="create", fields=found)
 
 
 def run_import(session, job: Import, worker: str) -> None:
-    rows = session.scalars(select(ImportRow).where(ImportRow.import_id == job.id, ImportRow.outcome == "create",
-                                                   ImportRow.customer_id.is_(None)).order_by(ImportRow.row)
-                           .limit(BATCH)).all()
-    while rows:
-        for row in rows:
-            create_from_row(session, job, row)
-            job.processed += 1
+    """Create the rows to create, a batch at a time, each in a few multi-row inserts."""
+    waiting = (select(ImportRow.row, ImportRow.fields)
+               .where(ImportRow.import_id == job.id, ImportRow.outcome == "create", ImportRow.customer_id.is_(None))
+               .order_by(ImportRow.row).limit(BATCH))
+    while batch := session.execute(waiting).all():
+        create_batch(session, job, batch)
+        job.processed += len(batch)
         if not renew(session, job, worker):
             return
-        rows = session.scalars(select(ImportRow).where(
-            ImportRow.import_id == job.id, ImportRow.outcome == "create", ImportRow.customer_id.is_(None))
-            .order_by(ImportRow.row).limit(BATCH)).all()
     session.execute(update(ImportRow).where(ImportRow.import_id == job.id).values(fields=None))
     finish(session, job, "done", content=None, processed=job.processed, created=job.created, matched=job.matched)
 
 
-def create_from_row(session, job: Import, row: ImportRow) -> None:
-    found = row.fields
-    phones = [contacts.Phone(phone["e164"], phone["extension"]) for phone in found["phones"]]
-    owners = owners_of(session, phones, found["emails"])
-    if owners:  # someone got this phone or email since the dry run
-        (kind, _), customer_id = next(iter(owners.items()))
-        row.outcome, row.customer_id, row.matched_by = "match", customer_id, kind
-        job.matched += 1
-        return
+def create_batch(session, job: Import, batch) -> None:
+    phones_of = {row: [contacts.Phone(phone["e164"], phone["extension"]) for phone in found["phones"]]
+                 for row, found in batch}
+    owners = owners_of(session, [phone for phones in phones_of.values() for phone in phones],
+                       [email for _, found in batch for email in found["emails"]])
+    rows, tables = [], {model: [] for model in (Customer, CustomerPhone, CustomerEmail, CustomerTerm,
+                                                 TimelineEntry, Trait)}
+    for row, found in batch:
+        taken = [(kind, owners[(kind, value)]) for kind, value in [("phone", phone) for phone in phones_of[row]]
+                 + [("email", email) for email in found["emails"]] if (kind, value) in owners]
+        if taken:  # someone got this phone or email since the dry run
+            rows.append({"import_id": job.id, "row": row, "outcome": "match", "customer_id": taken[0][1],
+                         "matched_by": taken[0][0]})
+            job.matched += 1
+            continue
+        customer = customer_from_row(job, found)
+        rows.append({"import_id": job.id, "row": row, "outcome": "create", "customer_id": customer.id,
+                     "matched_by": None})
+        job.created += 1
+        now = customer.updated_at
+        tables[Customer].append({column.key: getattr(customer, column.key) for column in Customer.__table__.columns})
+        tables[CustomerPhone] += [{"customer_id": customer.id, "e164": phone.e164, "extension": phone.extension,
+                                   "national": phone.national, "reversed": phone.reversed, "added_at": now}
+                                  for phone in phones_of[row]]
+        tables[CustomerEmail] += [{"customer_id": customer.id, "email": email, "added_at": now}
+                                  for email in found["emails"]]
+        tables[CustomerTerm] += [{"customer_id": customer.id, "kind": kind, "value": value}
+                                 for kind, value in sorted(terms_of(customer))]
+        tables[TimelineEntry].append({"id": str(uuid.uuid4()), "customer_id": customer.id, "occurred_at": now,
+                                      "kind": "imported", "lead_id": None, "actor_id": job.actor_id,
+                                      "data": {"import_id": job.id, "filename": job.filename, "row": row,
+                                               "notes": found.get("notes")}})
+        if found.get("notes"):
+            tables[Trait] += new_traits(customer.id, lexicon().infer(
+                found["notes"], source="import_note", at=customer.created_at, ref=job.id))
+    for model, values in tables.items():
+        if values:
+            session.execute(insert(model), values)
+    session.execute(update(ImportRow), rows)
+
+
+def customer_from_row(job: Import, found: dict) -> Customer:
+    """The customer a row makes (not added to the session: the batch is inserted at once)."""
     created_at = datetime.fromisoformat(found["created_at"]) if found.get("created_at") else utcnow()
     if created_at.tzinfo is None:
         created_at = created_at.replace(tzinfo=timezone.utc)
@@ -311,17 +362,9 @@ def create_from_row(session, job: Import, row: ImportRow) -> None:
     customer = new_customer(name=found.get("name"), wechat_id=found.get("wechat_id"), city=found.get("city"),
                             language=found.get("language"), source=found.get("source"),
                             store_code=job.store_code, tags=found.get("tags") or [], preferences=preferences,
-                            import_id=job.id)
+                            import_id=job.id, owner_id=None, merged_into=None, erased_at=None)
     customer.created_at = created_at
-    session.add(customer)
-    session.flush()
-    add_contacts(session, customer.id, phones, found["emails"])
-    index_terms(session, customer, new=True)
-    note(session, customer.id, "imported", {"import_id": job.id, "filename": job.filename, "row": row.row,
-                                            "notes": found.get("notes")}, actor_id=job.actor_id)
-    learn_from_text(session, customer.id, found.get("notes"), source="import_note", at=created_at, ref=job.id)
-    row.customer_id = customer.id
-    job.created += 1
+    return customer
 
 
 def fail(session, import_id: str, error: str) -> None:

@@ -25,6 +25,7 @@ from services.customers.profiles import summary
 from services.customers.scoping import visible_customers
 
 _PHONE_FRAGMENT = re.compile(r"\+?[\d\s\-()]+")
+FEW = 1000  # matches of q filtered by id
 
 
 def _escape(text: str) -> str:
@@ -35,25 +36,34 @@ def starts_with(column, text: str):
     return column.like(_escape(text) + "%", escape="\\")
 
 
-def matches_q(q: str):
+def matching_ids(q: str):
+    """The ids of the customers ``q`` matches (a customer may come twice)."""
     text = plain(q)
     digits = re.sub(r"\D", "", text)
     if "@" in text:
-        return exists(select(CustomerEmail.id).where(CustomerEmail.customer_id == Customer.id,
-                                                     starts_with(CustomerEmail.email, text.lower())))
+        return select(CustomerEmail.customer_id).where(starts_with(CustomerEmail.email, text.lower()))
     if _PHONE_FRAGMENT.fullmatch(text) and len(digits) >= 3:
         national = digits[2:] if text.startswith("+86") or (len(digits) == 13 and digits.startswith("86")) \
             else digits
         national = national[1:] if national.startswith("0") else national  # the trunk prefix: 021 -> 21
-        return exists(select(CustomerPhone.id).where(
-            CustomerPhone.customer_id == Customer.id,
-            or_(starts_with(CustomerPhone.national, national),
-                starts_with(CustomerPhone.reversed, digits[::-1]))))
+        return select(CustomerPhone.customer_id).where(or_(starts_with(CustomerPhone.national, national),
+                                                           starts_with(CustomerPhone.reversed, digits[::-1])))
     key = name_key(text) or ""
     condition = starts_with(Customer.name_key, key)
     if re.fullmatch(r"[a-z]+", key.replace(" ", "")):
         condition = or_(condition, starts_with(Customer.initials, key.replace(" ", "")))
-    return condition
+    return select(Customer.id).where(condition)
+
+
+def matches_q(session, q: str):
+    """The filter for ``q``. Its matches are looked up first, on their own
+    index: when there are few (the usual search), the page is filtered by
+    their ids, so that the planner never walks the newest customers checking
+    each (at a million customers, that plan took seconds for a rare match);
+    when there are many, by the lookup as a subquery."""
+    lookup = matching_ids(q)
+    ids = list(dict.fromkeys(session.scalars(lookup.limit(FEW + 1))))
+    return Customer.id.in_(ids) if len(ids) <= FEW else Customer.id.in_(lookup)
 
 
 def has_term(kind: str, value: str):
@@ -73,7 +83,7 @@ def search_customers(session, actor: Actor, query: dict) -> dict:
     query = load_query(query)
     statement = select(Customer).where(visible_customers(actor))
     if query.get("q"):
-        statement = statement.where(matches_q(query["q"]))
+        statement = statement.where(matches_q(session, query["q"]))
     for key in ("store_code", "owner_id", "lifecycle"):
         if query.get(key):
             statement = statement.where(getattr(Customer, key) == query[key])
