@@ -142,8 +142,8 @@ class CustomerOut(CustomerSummary):
 class TimelineEntryOut(Schema):
     id = fields.String()
     occurred_at = fields.AwareDateTime()
-    kind = fields.String(metadata={"description": "lead, assigned, task, behaviour, created, edited, "
-                                                  "merged, imported, trait"})
+    kind = fields.String(metadata={"description": "lead, assigned, behaviour, created, edited, merged, "
+                                                  "imported"})
     lead_id = fields.String(allow_none=True)
     actor_id = fields.String(allow_none=True)
     data = fields.Dict()

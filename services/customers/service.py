@@ -9,10 +9,8 @@ from nameko.timer import timer
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import (
-    FOLLOWUP_SCHEDULED,
     LEAD_ASSIGNED,
     LEAD_RECEIVED,
-    FollowupScheduled,
     LeadAssigned,
     LeadReceived,
     schema,
@@ -80,10 +78,6 @@ class CustomersService(Reliable):
     @event_handler("leads", LEAD_ASSIGNED)
     def handle_lead_assigned(self, payload):
         handlers.lead_assigned(self.db, schema(LeadAssigned).load(payload))
-
-    @event_handler("followups", FOLLOWUP_SCHEDULED)
-    def handle_followup_scheduled(self, payload):
-        handlers.followup_scheduled(self.db, schema(FollowupScheduled).load(payload))
 
     @timer(interval=1)
     def advance_imports(self):

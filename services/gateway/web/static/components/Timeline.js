@@ -52,9 +52,6 @@ export default {
         }
         case "assigned":
           return t("timeline.assigned", { who: d.consultant_name || who(d.consultant_id) });
-        case "task":
-          return d.due_at ? t("timeline.taskDue", { task: label("task", d.kind), time: dateTime(d.due_at, props.storeCode) })
-            : t("timeline.task", { task: label("task", d.kind) });
         case "behaviour": {
           const what = label("behaviour", d.kind || d.behaviour);
           const model = vehicle(d.details || d);
@@ -72,8 +69,6 @@ export default {
             : t("timeline.merged", { who: who(entry.actor_id) });
         case "imported":
           return t("timeline.imported", { file: d.filename || "", row: d.row ?? "" });
-        case "trait":
-          return t("timeline.trait", { trait: d.label || d.trait || "", status: label("traitStatus", d.status) });
         default:
           return label("timelineKind", entry.kind);
       }

@@ -288,8 +288,6 @@ export default {
     "leadModel": "Lead from {source}, interested in {model}",
     "lead": "Lead from {source}",
     "assigned": "Assigned to {who}",
-    "taskDue": "Task: {task}, due {time}",
-    "task": "Task: {task}",
     "behaviourModel": "Online, {what}: {model}",
     "behaviour": "Online: {what}",
     "createdImport": "Created by an import ({who})",
@@ -299,7 +297,6 @@ export default {
     "mergedWhy": "Merged with a duplicate by {who}. Why: {reason}",
     "merged": "Merged with a duplicate by {who}",
     "imported": "Imported from {file}, row {row}",
-    "trait": "Trait {trait} now {status}",
     "openLead": "Open the lead",
     "empty": "Nothing yet",
     "more": "Earlier"

@@ -289,8 +289,6 @@ export default {
     "leadModel": "来自 {source} 的线索，意向 {model}",
     "lead": "来自 {source} 的线索",
     "assigned": "分配给 {who}",
-    "taskDue": "任务：{task}，截止 {time}",
-    "task": "任务：{task}",
     "behaviourModel": "{what}：{model}",
     "behaviour": "线上行为：{what}",
     "createdImport": "{who} 导入创建",
@@ -300,7 +298,6 @@ export default {
     "mergedWhy": "{who} 合并了重复客户，原因：{reason}",
     "merged": "{who} 合并了重复客户",
     "imported": "从 {file} 第 {row} 行导入",
-    "trait": "画像 {trait}：{status}",
     "openLead": "打开线索",
     "empty": "暂无动态",
     "more": "更早的动态"
