@@ -20,8 +20,9 @@ from functools import cache
 import openpyxl
 import psycopg2
 import requests
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
 
 from bench.common import latency, say, settle
 from bench.staff import MANAGER, STORE, connect, sign_in
@@ -419,13 +420,14 @@ def manager_actor(stack) -> Actor:
     return Actor(kind=USER, stores=tuple(sorted(store for _, store in rows)), user_id=rows[0][0], role=MANAGER_ROLE)
 
 
-def search_sql(actor: Actor, q: str) -> str:
+def search_sql(session, actor: Actor, q: str) -> str:
     """The first page's SQL of ``search.search_customers`` for ``q`` (default
-    sort ``-updated_at``, 50 a page, so 51 rows asked), with its values inlined."""
+    sort ``-updated_at``, 50 a page, so 51 rows asked), with its values
+    inlined (the matches' ids, when few, are looked up first, as the service does)."""
     from services.customers.models import Customer
     from services.customers.scoping import visible_customers
     from services.customers.search import matches_q
-    statement = (select(Customer).where(visible_customers(actor)).where(matches_q(q))
+    statement = (select(Customer).where(visible_customers(actor)).where(matches_q(session, q))
                  .order_by(Customer.updated_at.desc(), Customer.id.desc()).limit(PAGE + 1))
     return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
@@ -440,18 +442,19 @@ def explain(stack, actor: Actor, kinds: dict) -> dict:
     from the fragment's own index; and EXPLAIN (ANALYZE, BUFFERS) of one
     query (one that walks, if any does; at most 10 s)."""
     plans = {}
-    with connect(stack, "customers") as connection, connection.cursor() as cursor:
+    engine = create_engine(stack.databases["customers"])
+    with connect(stack, "customers") as connection, connection.cursor() as cursor, Session(engine) as session:
         cursor.execute("SET statement_timeout = '10s'")
         for kind, next_q in kinds.items():
             walking, chosen = [], None
             for _ in range(PLAN_SAMPLES):
                 q = next_q()
-                cursor.execute("EXPLAIN " + search_sql(actor, q))
+                cursor.execute("EXPLAIN " + search_sql(session, actor, q))
                 if any(WALK in row[0] for row in cursor.fetchall()):
                     walking.append(q)
                 chosen = chosen or q
             q = walking[0] if walking else chosen
-            sql = search_sql(actor, q)
+            sql = search_sql(session, actor, q)
             try:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                 lines = [row[0] for row in cursor.fetchall()]
@@ -465,6 +468,7 @@ def explain(stack, actor: Actor, kinds: dict) -> dict:
                            "execution_ms": execution, "sampled": PLAN_SAMPLES, "walking": len(walking),
                            "walking_examples": walking[:10]}
         connection.rollback()
+    engine.dispose()
     return plans
 
 
