@@ -169,8 +169,8 @@ class BehaviourIn(Tolerant):
     email = _text(254, allow_none=True)
     kind = fields.String(required=True, validate=validate.OneOf(BEHAVIOURS))
     occurred_at = fields.AwareDateTime(required=True)
-    details = fields.Dict(load_default=dict, metadata={
-        "description": "brand, model, trim, colour, fuel_type, down_payment, months ..."})
+    details = fields.Dict(load_default=dict, validate=validate.Length(max=30), metadata={
+        "description": "brand, model, trim, colour, fuel_type, down_payment, months ... (at most 30)"})
 
     @validates_schema
     def someone(self, data, **kwargs):

@@ -3,24 +3,19 @@ viewed, the configurator, the finance calculator, a brochure): on the
 timeline, and into the derived profile. The customer is found by phone or
 email among the customers of the caller's stores; nobody is created, and the
 caller is not told whether the person is a customer."""
-from marshmallow import ValidationError
 from sqlalchemy import exists, or_, select
 
 from dealerflow.actor import Actor
-from dealerflow.contracts import schema
 from dealerflow.customer_contracts import BehaviourIn
 from services.customers import contacts
 from services.customers.derived import learn, lexicon
-from services.customers.exceptions import InvalidCustomer
+from services.customers.inputs import load
 from services.customers.models import Customer, CustomerLead
 from services.customers.profiles import note, owners_of
 
 
 def record_behaviour(session, actor: Actor, data: dict) -> None:
-    try:
-        data = schema(BehaviourIn).load(data)
-    except ValidationError as exc:
-        raise InvalidCustomer("The behaviour is not valid; see errors.", errors=exc.messages)
+    data = load(BehaviourIn, data)
     phone, email = contacts.read(data.get("phone")), contacts.normalize_email(data.get("email"))
     owners = owners_of(session, [phone] if phone else [], [email] if email else [])
     customer_id = owners.get(("phone", phone)) or owners.get(("email", email))

@@ -44,6 +44,7 @@ from services.customers.profiles import check_store, new_customer, owners_of, te
 log = logging.getLogger(__name__)
 
 MAX_FILE = 20 * 1024 * 1024
+MAX_ROWS = 200_000  # data rows an import reads: a compressed workbook can hold millions in 20 MiB
 BATCH = 500           # rows per committed step: the service's other work runs between two
 LEASE = timedelta(seconds=60)
 SAMPLE_ROWS = 5
@@ -114,6 +115,7 @@ def view(session, job: Import, rows: int | None = REPORTED_ROWS) -> dict:
 
 
 def get(session, actor: Actor, import_id: str, rows: int | None = REPORTED_ROWS) -> dict:
+    may_import(actor)
     return view(session, find_import(session, actor, import_id), rows)
 
 
@@ -231,6 +233,11 @@ def dry_run(session, job: Import, worker: str) -> None:
     today = datetime.now(timezone.utc).date()
     fresh = ((number, values) for number, values in sheet.rows if number not in known)  # after a restart
     for batch in batches(fresh, BATCH):
+        if job.processed + len(batch) > MAX_ROWS:
+            session.execute(delete(ImportRow).where(ImportRow.import_id == job.id))
+            finish(session, job, "failed", error=f"The file has more than {MAX_ROWS:,} rows: split it.",
+                   content=None)
+            return
         read = [(number, *read_row(values, mapping, today)) for number, values in batch]
         owners = owners_of(session, [phone for *_, phones, _ in read for phone in phones],
                            [email for *_, emails in read for email in emails])

@@ -17,8 +17,8 @@ from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.contracts import CUSTOMERS_MERGED
 from dealerflow.db import utcnow
 from dealerflow.outbox import record
-from dealerflow.paging import BadCursor, keyset_page
 from services.customers.exceptions import InvalidCustomer, NotAllowed
+from services.customers.inputs import page
 from services.customers.models import (
     Customer,
     CustomerEmail,
@@ -39,14 +39,6 @@ FILLED_FROM_MERGED = ("wechat_id", "city", "language", "source", "store_code", "
 LIFECYCLE_RANK = {"potential": 0, "lost": 1, "intended": 2, "won": 3}
 
 
-def page_of(session, statement, column, query: dict):
-    try:
-        return keyset_page(session, statement, column, column.class_.id, True, query["limit"],
-                           query.get("cursor"))
-    except BadCursor as exc:
-        raise InvalidCustomer("The query is not valid; see errors.", errors={"cursor": [str(exc)]})
-
-
 def list_duplicates(session, actor: Actor, query: dict) -> dict:
     """Open pairs whose two customers the actor may both see, newest first."""
     one, other = aliased(Customer), aliased(Customer)
@@ -55,7 +47,7 @@ def list_duplicates(session, actor: Actor, query: dict) -> dict:
                  .where(DuplicatePair.status == "open",
                         one.id.in_(select(Customer.id).where(visible_customers(actor))),
                         other.id.in_(select(Customer.id).where(visible_customers(actor)))))
-    pairs, next_cursor = page_of(session, statement, DuplicatePair.found_at, query)
+    pairs, next_cursor = page(session, statement, DuplicatePair.found_at, query)
     people = {row["id"]: row for row in summary(session, session.scalars(select(Customer).where(Customer.id.in_(
         {pair.customer_id for pair in pairs} | {pair.other_id for pair in pairs}))).all())}
     return {"items": [{"id": pair.id, "reason": pair.reason, "status": pair.status, "found_at": pair.found_at,
@@ -175,5 +167,5 @@ def list_merges(session, actor: Actor, query: dict) -> dict:
     if not actor.is_user or actor.role == CONSULTANT:
         raise NotAllowed("Managers and group admins see the merges.")
     statement = select(Merge).where(Merge.kept_id.in_(select(Customer.id).where(visible_customers(actor))))
-    merges, next_cursor = page_of(session, statement, Merge.merged_at, query)
+    merges, next_cursor = page(session, statement, Merge.merged_at, query)
     return {"items": merges, "next_cursor": next_cursor}

@@ -7,15 +7,13 @@ silently; merging is a person's decision (``merging.py``).
 """
 import uuid
 
-from marshmallow import ValidationError
 from sqlalchemy import delete, select
 
 from dealerflow.actor import CONSULTANT, Actor
-from dealerflow.contracts import schema
 from dealerflow.customer_contracts import CustomerIn
 from dealerflow.db import utcnow
 from services.customers import contacts
-from services.customers.derived import traits_of
+from services.customers.derived import decide, traits_of
 from services.customers.exceptions import (
     ContactTaken,
     CustomerNotFound,
@@ -23,6 +21,7 @@ from services.customers.exceptions import (
     NotAllowed,
     StaleRevision,
 )
+from services.customers.inputs import load
 from services.customers.models import (
     Customer,
     CustomerEmail,
@@ -35,13 +34,6 @@ from services.customers.models import (
 from services.customers.scoping import visible_customers
 
 PROFILE_FIELDS = ("name", "wechat_id", "city", "language", "source", "store_code", "owner_id")
-
-
-def load_input(data: dict, partial: bool = False) -> dict:
-    try:
-        return schema(CustomerIn).load(data, partial=partial)
-    except ValidationError as exc:
-        raise InvalidCustomer("The customer is not valid; see errors.", errors=exc.messages)
 
 
 def read_contacts(data: dict) -> tuple[list[contacts.Phone] | None, list[str] | None]:
@@ -177,7 +169,7 @@ def check_store(actor: Actor, store_code: str | None) -> None:
 def create_customer(session, actor: Actor, data: dict) -> Customer:
     """A new customer from staff: in one of the actor's stores (their only
     one by default), owned by the consultant who creates it."""
-    data = load_input(data)
+    data = load(CustomerIn, data)
     if not actor.is_user:
         raise NotAllowed("Only staff create customers.")
     store_code = data.get("store_code") or (actor.stores[0] if len(actor.stores) == 1 else None)
@@ -216,7 +208,7 @@ def visible_customer(session, actor: Actor, customer_id: str) -> Customer:
 
 def update_customer(session, actor: Actor, customer_id: str, data: dict) -> Customer:
     """Change what is sent; phones and emails sent are the whole new list."""
-    data = load_input(data, partial=True)
+    data = load(CustomerIn, data, partial=True)
     customer = visible_customer(session, actor, customer_id)
     if "revision" in data and data["revision"] != customer.revision:
         raise StaleRevision(f"The customer changed (revision {customer.revision}); reload it.",
@@ -255,6 +247,12 @@ def profile(session, actor: Actor, customer_id: str, language: str = "en") -> di
         leads=session.scalars(select(CustomerLead).where(CustomerLead.customer_id == customer.id)
                               .order_by(CustomerLead.linked_at)).all(),
         duplicates=open_duplicates_of(session, customer.id))
+
+
+def decide_trait(session, actor: Actor, customer_id: str, trait: str, status: str) -> None:
+    """A consultant confirms or removes a trait of a customer they may see."""
+    visible_customer(session, actor, customer_id)
+    decide(session, actor, customer_id, trait, status)
 
 
 def open_duplicates_of(session, customer_id: str) -> list[str]:

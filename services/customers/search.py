@@ -11,15 +11,13 @@ PostgreSQL and on SQLite, never a scan of every customer.
 """
 import re
 
-from marshmallow import ValidationError
 from sqlalchemy import exists, or_, select
 
 from dealerflow.actor import Actor
-from dealerflow.contracts import CustomerQuery, schema
-from dealerflow.paging import BadCursor, keyset_page
+from dealerflow.contracts import CustomerQuery
 from dealerflow.phones import plain
 from services.customers.contacts import name_key
-from services.customers.exceptions import InvalidCustomer
+from services.customers.inputs import load, page
 from services.customers.models import Customer, CustomerEmail, CustomerPhone, CustomerTerm
 from services.customers.profiles import summary
 from services.customers.scoping import visible_customers
@@ -72,15 +70,8 @@ def has_term(kind: str, value: str):
         CustomerTerm.value == value.strip().lower()))
 
 
-def load_query(query: dict) -> dict:
-    try:
-        return schema(CustomerQuery).load(query)
-    except ValidationError as exc:
-        raise InvalidCustomer("The query is not valid; see errors.", errors=exc.messages)
-
-
 def search_customers(session, actor: Actor, query: dict) -> dict:
-    query = load_query(query)
+    query = load(CustomerQuery, query)
     statement = select(Customer).where(visible_customers(actor))
     if query.get("q"):
         statement = statement.where(matches_q(session, query["q"]))
@@ -91,10 +82,6 @@ def search_customers(session, actor: Actor, query: dict) -> dict:
         if query.get(kind):
             statement = statement.where(has_term(kind, query[kind]))
     sort = query["sort"]
-    column = getattr(Customer, sort.lstrip("-"))
-    try:
-        rows, next_cursor = keyset_page(session, statement, column, Customer.id, sort.startswith("-"),
-                                        query["limit"], query.get("cursor"))
-    except BadCursor as exc:
-        raise InvalidCustomer("The query is not valid; see errors.", errors={"cursor": [str(exc)]})
+    rows, next_cursor = page(session, statement, getattr(Customer, sort.lstrip("-")), query,
+                             descending=sort.startswith("-"))
     return {"items": summary(session, rows), "next_cursor": next_cursor}

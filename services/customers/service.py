@@ -4,7 +4,6 @@ personal data on request. Its RPC contract: ``dealerflow.customer_contracts``.""
 import os
 import socket
 
-from marshmallow import ValidationError
 from nameko.timer import timer
 
 from dealerflow.actor import Actor
@@ -35,7 +34,6 @@ from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
 from services.customers import (
     behaviours,
-    derived,
     handlers,
     imports,
     merging,
@@ -52,16 +50,10 @@ from services.customers.exceptions import (
     NotAllowed,
     StaleRevision,
 )
+from services.customers.inputs import load
 from services.customers.models import OutboxMessage, ProcessedMessage
 
 PUBLIC = (CustomerNotFound, InvalidCustomer, NotAllowed, ContactTaken, StaleRevision, ImportNotReady)
-
-
-def load(schema_class, data):
-    try:
-        return schema(schema_class).load(data or {})
-    except ValidationError as exc:
-        raise InvalidCustomer("The input is not valid; see errors.", errors=exc.messages)
 
 
 class CustomersService(Reliable):
@@ -109,14 +101,12 @@ class CustomersService(Reliable):
 
     @rpc(expected_exceptions=PUBLIC)
     def get_timeline(self, actor, customer_id, query):
-        return schema(TimelinePage).dump(timeline.page(self.db, Actor.load(actor), customer_id,
+        return schema(TimelinePage).dump(timeline.entries_of(self.db, Actor.load(actor), customer_id,
                                                        load(PageQuery, query)))
 
     @rpc(expected_exceptions=PUBLIC)
     def decide_trait(self, actor, customer_id, trait, decision):
-        actor = Actor.load(actor)
-        profiles.visible_customer(self.db, actor, customer_id)
-        derived.decide(self.db, actor, customer_id, trait, load(TraitDecision, decision)["status"])
+        profiles.decide_trait(self.db, Actor.load(actor), customer_id, trait, load(TraitDecision, decision)["status"])
 
     @rpc(expected_exceptions=PUBLIC)
     def record_behaviour(self, actor, data):

@@ -180,3 +180,34 @@ def test_a_common_q_is_filtered_by_a_subquery_with_the_same_answer(session, monk
     few = names("王"), names("138 0013")
     monkeypatch.setattr(search, "FEW", 1)  # more matches than FEW: the lookup becomes a subquery
     assert (names("王"), names("138 0013")) == few == (["王一", "王二"], ["李三", "王一", "王二"])
+
+
+def test_an_import_past_the_row_limit_fails_its_dry_run_and_keeps_nothing(session, monkeypatch):
+    import base64
+
+    from services.customers import imports
+    from services.customers.models import ImportRow
+    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+    monkeypatch.setattr(imports, "BATCH", 2)
+    rows = "".join(f"客户{n},1390013{n:04d}\n" for n in range(5))
+    job = imports.start(session, MANAGER, "SH-PUDONG", "list.csv",
+                        base64.b64encode(f"姓名,手机\n{rows}".encode()).decode())
+    assert imports.advance(session, "worker") and imports.get(session, MANAGER, job["id"])["status"] == "uploaded"
+    imports.check(session, MANAGER, job["id"], {"0": "name", "1": "phone"})
+    assert imports.advance(session, "worker")
+    failed = imports.get(session, MANAGER, job["id"])
+    assert failed["status"] == "failed" and "more than 3 rows" in failed["error"]
+    assert count(session, ImportRow) == 0 and count(session, Customer) == 0
+    with pytest.raises(NotAllowed):
+        imports.get(session, CONSULTANT, job["id"])
+
+
+def test_a_behaviour_with_too_many_details_is_refused(session):
+    from services.customers.behaviours import record_behaviour
+    from services.customers.exceptions import InvalidCustomer
+    behaviour = {"phone": "13800138000", "kind": "model_viewed", "occurred_at": "2026-11-28T10:00:00+08:00",
+                 "details": {f"k{n}": n for n in range(31)}}
+    with pytest.raises(InvalidCustomer) as refused:
+        record_behaviour(session, MANAGER, behaviour)
+    assert "details" in refused.value.errors
+    record_behaviour(session, MANAGER, dict(behaviour, details={"brand": "BYD"}))  # 30 or fewer: taken
