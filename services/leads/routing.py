@@ -32,7 +32,7 @@ Targets: ``kind`` "store" (that store's consultants; ``store_code`` None
 means the lead's own store, another store's code sends the lead there),
 "team" (the consultants of ``team_id``, which is required), "pool" (no one:
 the lead goes to the claim pool, 公海, for consultants to take).
-``target_of(rule, facts)`` fills in a "store" target's missing store.
+``target_of(rule, facts)`` fills in a missing store with the lead's.
 """
 import fnmatch
 import re
@@ -278,10 +278,10 @@ def pick_rule(rules, facts: dict, local_moment: datetime) -> dict | None:
 
 
 def target_of(rule: dict, facts: dict) -> dict:
-    """The rule's target with a "store" target's missing ``store_code`` read
-    as the lead's store."""
+    """The rule's target with a missing ``store_code`` of a "store" or "team"
+    target read as the lead's store."""
     target = dict(rule["target"])
-    if target["kind"] == "store" and target["store_code"] is None:
+    if target["kind"] != "pool" and target["store_code"] is None:
         target["store_code"] = facts.get("store_code")
     return target
 

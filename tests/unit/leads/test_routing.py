@@ -203,8 +203,12 @@ def test_days_are_the_store_local_weekday():
     assert pick_rule(rules, make_facts(), THURSDAY_10) is None
 
 
-def test_a_store_target_without_a_store_is_the_lead_store():
+def test_a_target_without_a_store_is_the_lead_store():
     assert target_of(make_rule(store_code=None), make_facts())["store_code"] == "SH-PUDONG"
+    team = make_rule(target={"kind": "team", "store_code": None, "team_id": "t-1"})
+    assert target_of(team, make_facts())["store_code"] == "SH-PUDONG"
+    pool = make_rule(target={"kind": "pool", "store_code": None, "team_id": None})
+    assert target_of(pool, make_facts())["store_code"] is None
     other = make_rule(target={"kind": "store", "store_code": "BJ-CHAOYANG", "team_id": None})
     assert target_of(other, make_facts())["store_code"] == "BJ-CHAOYANG"
 
