@@ -22,7 +22,8 @@ CHANNELS = ("website", "third_party", "auto_show", "referral", "walk_in",
 STORE_SAVED = "store_saved"          # gateway: a store was created or changed
 USER_SAVED = "user_saved"            # gateway: a user was created or changed
 LEAD_RECEIVED = "lead_received"      # leads: a lead was stored
-LEAD_ASSIGNED = "lead_assigned"      # leads: a lead got its consultant
+LEAD_ASSIGNED = "lead_assigned"      # leads: a lead got its consultant (routed, re-routed, claimed, by hand)
+LEAD_CHANGED = "lead_changed"        # leads: anything else that changed a lead, and who must be told
 CUSTOMER_MATCHED = "customer_matched"  # customers: a lead's customer was found or created
 CUSTOMERS_MERGED = "customers_merged"  # customers: one customer was merged into another
 CUSTOMER_ERASED = "customer_erased"    # customers: a customer's personal data was erased
@@ -79,7 +80,13 @@ class LeadSubmitted(Tolerant):
 
 # -- RPC arguments the gateway passes on from HTTP -----------------------------
 
-LEAD_STATUSES = ("accepted", "assigned")
+# accepted: stored, no owner yet; pooled: in the store's claim pool; assigned: owned, not
+# contacted; contacted: the clock stopped; loss_pending: lost, waiting for a manager's
+# approval; won; lost; joined: an inquiry that joined an open lead of the same customer
+OPEN_STATUSES = ("accepted", "pooled", "assigned", "contacted", "loss_pending")
+LEAD_STATUSES = OPEN_STATUSES + ("won", "lost", "joined")
+GRADES = ("H", "A", "B", "C", "N", "O", "F")
+STAGES = ("initial_contact", "needs_confirmed", "proposal", "negotiation", "after_sales")
 LEAD_SORTS = ("-created_at", "created_at", "-received_at", "received_at")
 MAX_PAGE = 200
 
@@ -92,6 +99,8 @@ class LeadQuery(Tolerant):
     consultant_id = fields.String(validate=validate.Length(min=1, max=36))
     source = fields.String(validate=validate.Length(min=1, max=64))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
+    grade = fields.List(fields.String(validate=validate.OneOf(GRADES)))
+    stage = fields.List(fields.String(validate=validate.OneOf(STAGES)))
     created_from = fields.AwareDateTime()
     created_to = fields.AwareDateTime()
     q = fields.String(validate=validate.Length(min=1, max=100))
@@ -205,6 +214,8 @@ class LeadReceived(Event):
     # what the customer asked for and wrote: the customers service learns preferences and traits
     interest = fields.Dict(allow_none=True, load_default=None)
     comments = fields.String(allow_none=True, load_default=None)
+    grade = fields.String(load_default="N")  # as graded at intake
+    joined_lead_id = fields.String(allow_none=True, load_default=None)  # an inquiry on this open lead
 
 
 class LeadAssigned(Event):
@@ -212,11 +223,39 @@ class LeadAssigned(Event):
     store_code = fields.String(required=True)
     consultant_id = fields.String(required=True)
     assigned_at = fields.AwareDateTime(required=True)
-    first_contact_due_at = fields.AwareDateTime(required=True)  # the response SLA's deadline
+    # the response SLA's deadline; None once the lead was contacted (a manual reassignment)
+    first_contact_due_at = fields.AwareDateTime(allow_none=True)
     customer_name = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     source = fields.String(required=True)
     interest = fields.Dict(allow_none=True)
+    # routing, reroute (the SLA ran out), claim (from the pool), manual, escalation (to the manager)
+    reason = fields.String(load_default="routing")
+    previous_consultant_id = fields.String(allow_none=True, load_default=None)
+    grade = fields.String(load_default="N")
+    actor_id = fields.String(allow_none=True, load_default=None)  # who assigned it; None: routing
+
+
+class LeadChanged(Event):
+    """A change to a lead other than a new owner: graded, stage_changed, won,
+    loss_requested, lost, loss_refused, reopened, first_contact, inquiry,
+    pooled, sla_warning, sla_breached, comment. ``tell`` are the users who
+    must hear of it (the owner, the store's managers, the people mentioned),
+    each with what to tell them; the lead's state after the change is in the
+    rest, so that analytics and timelines are made from events alone."""
+    lead_id = fields.String(required=True)
+    store_code = fields.String(required=True)
+    change = fields.String(required=True)
+    actor_id = fields.String(allow_none=True, load_default=None)
+    reason = fields.String(allow_none=True, load_default=None)
+    status = fields.String(required=True)
+    stage = fields.String(required=True)
+    grade = fields.String(required=True)
+    consultant_id = fields.String(allow_none=True, load_default=None)
+    customer_id = fields.String(allow_none=True, load_default=None)
+    customer_name = fields.String(allow_none=True, load_default=None)
+    details = fields.Dict(load_default=dict)
+    tell = fields.List(fields.String(), load_default=list)
 
 
 class CustomerMatched(Event):
@@ -252,6 +291,7 @@ SCHEMAS = {
     USER_SAVED: UserSaved,
     LEAD_RECEIVED: LeadReceived,
     LEAD_ASSIGNED: LeadAssigned,
+    LEAD_CHANGED: LeadChanged,
     CUSTOMER_MATCHED: CustomerMatched,
     CUSTOMERS_MERGED: CustomersMerged,
     CUSTOMER_ERASED: CustomerErased,

@@ -30,15 +30,20 @@ def stack(tmp_path_factory, backend):
 
 
 def make_lead(**overrides) -> dict:
-    """A JSON lead as a platform sends it; ``overrides`` replace top-level fields."""
+    """A JSON lead as a platform sends it, of a new customer each time (a
+    second lead of the same customer joins the first: duplicate intake);
+    ``overrides`` replace top-level fields."""
     import uuid
+
+    from tests.support.people import unique_mobile
+    mobile = unique_mobile()
     lead = {
         "source": "autohome",
         "external_id": f"AH-{uuid.uuid4().hex[:12]}",
         "channel": "third_party",
         "store_code": "SH-PUDONG",
         "received_at": "2026-11-26T09:30:00+08:00",
-        "customer": {"name": "王磊", "phone": "13800138000", "email": "WL@Example.com",
+        "customer": {"name": "王磊", "phone": mobile, "email": f"WL.{mobile}@Example.com",
                      "city": "上海", "language": "zh"},
         "interest": {"brand": "BYD", "model": "Han EV", "year": 2026, "condition": "new",
                      "fuel_type": "ev", "budget_min": 20000000, "budget_max": 25000000,

@@ -29,10 +29,14 @@ def schedule_first_contact(session, assigned: dict) -> Task | None:
         return None
     existing = session.scalar(select(Task).where(Task.lead_id == assigned["lead_id"],
                                                  Task.kind == "first_contact"))
-    if existing is not None:  # re-assigned: the new owner inherits the clock
+    if existing is not None:  # re-assigned: the task is the new owner's, due by their clock
         existing.consultant_id = assigned["consultant_id"]
+        existing.due_at = assigned["first_contact_due_at"] or existing.due_at
         session.commit()
         return existing
+    if assigned["first_contact_due_at"] is None:  # contacted already, or a manager's to decide
+        session.commit()
+        return None
     task = Task(id=str(uuid.uuid4()), lead_id=assigned["lead_id"],
                 consultant_id=assigned["consultant_id"], store_code=assigned["store_code"],
                 kind="first_contact", status="open", created_at=utcnow(),

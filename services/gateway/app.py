@@ -23,7 +23,18 @@ from services.gateway.bus import IntakePublisher, RpcPool
 from services.gateway.clients import Clients
 from services.gateway.models import OutboxMessage
 from services.gateway.ratelimit import RateLimiter
-from services.gateway.resources import admin, auth, customers, health, leads, me, stream, web
+from services.gateway.resources import (
+    admin,
+    auth,
+    customers,
+    health,
+    lead_actions,
+    leads,
+    me,
+    routing,
+    stream,
+    web,
+)
 from services.gateway.storable import text_problem
 from services.gateway.stream import StreamHub
 
@@ -71,7 +82,7 @@ def create_app(gateway: Gateway) -> falcon.App:
     app = falcon.App(middleware=[RequestId(), StorableQuery(),
                                  authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads, customers, auth, me, admin, stream, web, openapi):
+    for area in (health, leads, lead_actions, customers, auth, me, admin, routing, stream, web, openapi):
         area.add_routes(app, gateway)
     return app
 

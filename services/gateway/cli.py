@@ -252,6 +252,13 @@ def cmd_list_users(args):
               f"{user.daily_capacity:>8}  {team:<16} {', '.join(user.stores) or 'all'}")
 
 
+def cmd_announce_org(args):
+    session = gateway_session()
+    count = org.announce_all(session)
+    commit_and_announce(session)
+    print(f"{count} stores and users announced again")
+
+
 def cmd_parked(args):
     from dealerflow.messaging import parked_messages, queues_of
     queues = [q.name for name in SERVICE_CLASSES for q in queues_of(service_class(name))]
@@ -427,6 +434,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--skip-rejected", action="store_true", help="import the good rows when some are rejected")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=cmd_import_customers)
+
+    s = sub.add_parser("announce-org", help="announce every store and user again (after an upgrade "
+                       "whose services copy more of them)")
+    s.set_defaults(func=cmd_announce_org)
 
     s = sub.add_parser("parked", help="list messages that failed every retry")
     s.add_argument("--replay", action="store_true", help="send them back to their queues")

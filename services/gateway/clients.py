@@ -23,9 +23,23 @@ class ServiceClient:
     def ping(self) -> str:
         return self.call("ping")
 
+    METHODS: tuple[str, ...] = ()
+
+    def __getattr__(self, method: str):
+        """``clients.customers.search_customers(actor, query)``: the service's
+        RPC of that name (one of ``METHODS``), the actor first, as every one takes it."""
+        if method not in self.METHODS:
+            raise AttributeError(method)
+        return lambda actor, *args: self.call(method, actor.dump(), *args)
+
 
 class LeadsClient(ServiceClient):
+    """Staff's changes to leads, routing rules and policies (``METHODS``,
+    actor first), and the reads below; the service checks role and scope."""
     service = "leads"
+    METHODS = ("change_grade", "change_stage", "win_lead", "lose_lead", "decide_loss", "reopen_lead",
+               "comment_lead", "claim_lead", "assign_lead", "assign_leads", "get_policy", "save_policy",
+               "list_rules", "save_rule", "delete_rule", "rebuild_scoring")
 
     def get_lead(self, lead_id: str, actor: Actor) -> dict:
         """The lead as this actor may see it (a platform's narrow view, or
@@ -50,13 +64,6 @@ class CustomersClient(ServiceClient):
                "decide_trait", "record_behaviour", "list_duplicates", "dismiss_duplicate", "merge_customers",
                "list_merges", "start_import", "get_import", "check_import", "commit_import",
                "export_customer", "erase_customer")
-
-    def __getattr__(self, method: str):
-        """``clients.customers.search_customers(actor, query)``: the service's
-        RPC of that name (one of ``METHODS``), the actor first, as every one takes it."""
-        if method not in self.METHODS:
-            raise AttributeError(method)
-        return lambda actor, *args: self.call(method, actor.dump(), *args)
 
 
 class FollowupsClient(ServiceClient):

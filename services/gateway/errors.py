@@ -51,6 +51,8 @@ HTTP_ERRORS = {
 REMOTE_ERRORS = {
     "LeadNotFound": NotFound,
     "InvalidQuery": Invalid,
+    "InvalidChange": InvalidInput,
+    "LeadConflict": Conflict,
     "CustomerNotFound": NotFound,
     "InvalidCustomer": InvalidInput,
     "NotAllowed": Forbidden,

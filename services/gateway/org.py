@@ -259,12 +259,28 @@ def save_store(session, store: Store, changes: dict, by: str, action: str) -> St
     stored = apply(session, store, STORE_CHECKS, changes)
     store.revision += 1
     session.add(store)
+    announce_store(session, store)
+    audit(session, by, action, f"store:{store.code}", **stored)
+    return store
+
+
+def announce_store(session, store: Store) -> None:
     record(session, OutboxMessage, STORE_SAVED, code=store.code, name=store.name,
            timezone=store.timezone, country=store.country, response_minutes=store.response_minutes,
            business_hours=store.business_hours, holidays=store.holidays,
            active=store.active, revision=store.revision)
-    audit(session, by, action, f"store:{store.code}", **stored)
-    return store
+
+
+def announce_all(session) -> int:
+    """Announce every store and user again, each as a new revision, so that
+    every service's copy is whole after an upgrade that copies more of them."""
+    count = 0
+    for item, announce in ((Store, announce_store), (User, announce_user)):
+        for record_ in session.scalars(select(item)):
+            record_.revision += 1
+            announce(session, record_)
+            count += 1
+    return count
 
 
 # -- teams ---------------------------------------------------------------------

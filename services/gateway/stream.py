@@ -32,12 +32,13 @@ from dealerflow.actor import CONSULTANT, Actor
 
 log = logging.getLogger(__name__)
 
-EVENTS = {"leads": ("lead_assigned",)}  # publisher -> event types pushed to browsers
+EVENTS = {"leads": ("lead_assigned", "lead_changed")}  # publisher -> event types pushed to browsers
 BUFFER = 1000          # recent events kept per process for Last-Event-ID
 CLIENT_QUEUE = 100     # events waiting for one client before it is dropped
 HEARTBEAT_S = 15.0     # a comment line this often keeps proxies from closing the stream
 FIELDS = ("lead_id", "store_code", "consultant_id", "customer_name", "assigned_at",
-          "first_contact_due_at")
+          "first_contact_due_at", "reason", "previous_consultant_id", "grade",  # lead_assigned
+          "change", "status", "stage", "tell")                                # lead_changed
 
 
 @dataclass(frozen=True, order=True)
@@ -69,9 +70,14 @@ def parse_event_id(value: str | None) -> tuple[int, str] | None:
 
 
 def visible(actor: Actor, event: StreamEvent) -> bool:
-    if event.data.get("store_code") not in actor.stores:
+    """A consultant hears of their leads, of a lead taken from them, of
+    what they are told (a mention, a warning) and of their store's pool."""
+    data = event.data
+    if data.get("store_code") not in actor.stores:
         return False
-    return actor.role != CONSULTANT or event.data.get("consultant_id") == actor.user_id
+    return actor.role != CONSULTANT or actor.user_id in (
+        data.get("consultant_id"), data.get("previous_consultant_id")) or actor.user_id in (
+        data.get("tell") or ()) or data.get("status") == "pooled"
 
 
 class Client:

@@ -1,35 +1,40 @@
-"""Use cases of the leads service: plain functions on a SQLAlchemy session."""
+"""Use cases of the leads service's intake, copies and reads: plain
+functions on a SQLAlchemy session (changes by staff: ``changes.py``,
+ownership: ``assignment.py``)."""
 import logging
+import time
 
-from sqlalchemy import and_, delete, inspect, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, delete, or_, select, update
 
 from dealerflow.actor import Actor
-from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED
+from dealerflow.contracts import LEAD_RECEIVED
 from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
-from dealerflow.outbox import first_delivery, forget_sent, insert_or_ignore, record, save_copy
+from dealerflow.outbox import first_delivery, forget_sent, record, save_copy
 from dealerflow.paging import BadCursor, keyset_page
+from services.leads import assignment, changes, duplicates, grading, scoring
 from services.leads.exceptions import InvalidQuery, LeadNotFound
 from services.leads.models import (
     Assignment,
     Lead,
+    LeadComment,
+    LeadEvent,
     OutboxMessage,
     ProcessedMessage,
     RosterMember,
-    StoreRotation,
+    ScoringModel,
     StoreSettings,
 )
-from services.leads.routing import next_in_rotation
 from services.leads.scoping import visible_leads
-from services.leads.sla import first_contact_due
 
 log = logging.getLogger(__name__)
 
 
 def accept_lead(session, submitted: dict) -> Lead | None:
-    """Store a lead a platform submitted and assign it; ``None`` when this
-    lead (same id, or same source and external id) is stored already."""
+    """Store a lead a platform submitted, grade and score it, and route it;
+    or, when its customer has an open lead in the store (``duplicates``),
+    keep it as a new inquiry on that lead. ``None`` when this lead (same
+    id, or same source and external id) is stored already."""
     fields = submitted["lead"]
     same = Lead.id == submitted["id"]
     if fields.get("external_id"):
@@ -41,26 +46,43 @@ def accept_lead(session, submitted: dict) -> Lead | None:
         log.info("lead %s is here already; ignored", submitted["id"])
         return None
     now = utcnow()
+    customer = fields["customer"]
+    facts = scoring.facts(fields["channel"], fields["source"], customer, fields.get("interest"),
+                          fields.get("comments"))
+    grade, grade_reasons = grading.initial_grade(facts)
+    scored = scoring.score(facts, scoring_model(session))
     lead = Lead(
         id=submitted["id"], platform=submitted["platform"], source=fields["source"],
         external_id=fields.get("external_id"), channel=fields["channel"],
         format=submitted["format"], status="accepted", store_code=submitted["store_code"],
-        customer=fields["customer"], interest=fields.get("interest"),
-        customer_name=fields["customer"].get("name"), customer_phone=fields["customer"].get("phone"),
+        customer=customer, interest=fields.get("interest"),
+        customer_name=customer.get("name"), customer_phone=customer.get("phone"),
         customer_phone_e164=fields.get("phone_e164"), customer_phone_extension=fields.get("phone_extension"),
+        customer_email=(customer.get("email") or "").strip().lower() or None,
         trade_in=fields.get("trade_in"), comments=fields.get("comments"), provider=fields.get("provider"),
         raw=submitted.get("raw"), received_at=_aware(fields.get("received_at")) or submitted["submitted_at"],
         received_at_note=fields.get("received_at_note"), submitted_at=submitted["submitted_at"], created_at=now,
-        correlation_id=correlation_id.get())
+        correlation_id=correlation_id.get(), grade=grade, stage="initial_contact", reroutes=0,
+        score=scored["score"], score_method=scored["method"], score_reasons=scored["reasons"])
+    open_lead = duplicates.open_lead_of(session, lead, now)
     session.add(lead)
+    if open_lead is not None:
+        lead.status, lead.duplicate_of = "joined", open_lead.id
     record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
            source=lead.source, channel=lead.channel, customer=lead.customer,
            phone_e164=lead.customer_phone_e164, phone_extension=lead.customer_phone_extension,
-           interest=lead.interest, comments=lead.comments)
-    assign_round_robin(session, lead)
+           interest=lead.interest, comments=lead.comments, grade=grade,
+           joined_lead_id=lead.duplicate_of)
+    if open_lead is not None:
+        duplicates.record_inquiry(session, open_lead, lead)
+    else:
+        session.add(LeadEvent(lead_id=lead.id, change="graded", actor_id=None, at=now,
+                              reason=", ".join(grade_reasons) or None, details={"from": None, "to": grade}))
+        assignment.route(session, lead, now=now)
     session.commit()
     log.info("lead %s stored for %s (%s), %s", lead.id, lead.store_code, lead.source,
-             f"assigned to {lead.consultant_id}" if lead.consultant_id else "waiting for a consultant")
+             f"joined open lead {lead.duplicate_of}" if lead.duplicate_of else
+             f"assigned to {lead.consultant_id}" if lead.consultant_id else lead.status)
     return lead
 
 
@@ -69,55 +91,18 @@ def _aware(moment):
     return moment if moment is not None and moment.tzinfo is not None else None
 
 
-def assign_round_robin(session, lead: Lead) -> bool:
-    """Give the lead to the store's next active consultant, if it has one.
-    A new lead (not written yet) is given as it is inserted: nobody else can
-    see it. A waiting lead is given by a conditional UPDATE, so that two
-    transactions that both saw it waiting (two roster events at once) give
-    it once; the later one finds it taken (on PostgreSQL it waits for the
-    first's row lock, then re-reads)."""
-    candidates = session.scalars(select(RosterMember.user_id).where(
-        RosterMember.store_code == lead.store_code, RosterMember.role == "consultant",
-        RosterMember.active.is_(True))).all()
-    rotation = session.get(StoreRotation, lead.store_code, with_for_update=True)
-    if rotation is None:  # the store's first lead; a concurrent twin may create it too
-        insert_or_ignore(session, StoreRotation, store_code=lead.store_code)
-        rotation = session.get(StoreRotation, lead.store_code, with_for_update=True)
-    consultant_id = next_in_rotation(candidates, rotation.last_user_id)
-    if consultant_id is None:
-        log.warning("store %s has no active consultant; lead %s waits", lead.store_code, lead.id)
-        return False
-    assigned_at = utcnow()
-    store = session.get(StoreSettings, lead.store_code)
-    values = {"consultant_id": consultant_id, "status": "assigned", "assigned_at": assigned_at,
-              "first_contact_due_at": first_contact_due(assigned_at, store and store.response_minutes)}
-    if inspect(lead).pending:
-        for name, value in values.items():
-            setattr(lead, name, value)
-    elif not take_waiting_lead(session, lead, values):
-        log.info("lead %s was assigned meanwhile; left as it is", lead.id)
-        return False
-    rotation.last_user_id = consultant_id
-    session.add(Assignment(lead_id=lead.id, consultant_id=consultant_id, reason="round_robin",
-                           assigned_at=lead.assigned_at))
-    record(session, OutboxMessage, LEAD_ASSIGNED, lead_id=lead.id, store_code=lead.store_code,
-           consultant_id=consultant_id, assigned_at=lead.assigned_at,
-           first_contact_due_at=lead.first_contact_due_at,
-           customer_name=lead.customer.get("name"), phone=lead.customer.get("phone"),
-           source=lead.source, interest=lead.interest)
-    return True
+MODEL_CHECK_S = 60.0
+_models: dict = {}  # database URL -> (checked at, model or None)
 
 
-def take_waiting_lead(session, lead: Lead, values: dict) -> bool:
-    """Assign a stored lead only if it still has no consultant."""
-    taken = session.execute(
-        update(Lead).where(Lead.id == lead.id, Lead.consultant_id.is_(None)).values(**values)
-        .execution_options(synchronize_session=False))
-    if taken.rowcount != 1:
-        return False
-    for name, value in values.items():
-        set_committed_value(lead, name, value)  # as written: no second UPDATE
-    return True
+def scoring_model(session) -> dict | None:
+    """The newest scoring model, looked up at most once a minute."""
+    database, clock = str(session.get_bind().url), time.monotonic()
+    known = _models.get(database)
+    if known is None or clock - known[0] > MODEL_CHECK_S:
+        row = session.scalar(select(ScoringModel).order_by(ScoringModel.id.desc()).limit(1))
+        known = _models[database] = (clock, row.model if row else None)
+    return known[1]
 
 
 def save_store(session, store: dict) -> None:
@@ -126,13 +111,16 @@ def save_store(session, store: dict) -> None:
     if not first_delivery(session, ProcessedMessage, store["event_id"], "save_store"):
         return
     save_copy(session, StoreSettings, {"code": store["code"]}, store["revision"],
-              timezone=store["timezone"], response_minutes=store["response_minutes"])
+              timezone=store["timezone"], response_minutes=store["response_minutes"],
+              business_hours=store["business_hours"], holidays=store["holidays"])
     session.commit()
 
 
 def save_roster_member(session, user: dict) -> int:
-    """Keep the roster copy up to date; then hand waiting leads of the user's
-    stores to consultants. Returns how many waiting leads were assigned."""
+    """Keep the roster copy up to date; then route the leads of the user's
+    stores that wait for a consultant (stored before the store had one).
+    Returns how many were assigned. Pooled leads stay in the pool: they are
+    claimed or assigned by hand."""
     if not first_delivery(session, ProcessedMessage, user["event_id"], "save_roster_member"):
         return 0
     known = session.scalar(select(RosterMember.revision).where(
@@ -144,12 +132,14 @@ def save_roster_member(session, user: dict) -> int:
     for store_code in user["stores"]:
         session.add(RosterMember(user_id=user["user_id"], store_code=store_code,
                                  display_name=user["display_name"], role=user["role"],
-                                 active=user["active"], revision=user["revision"]))
+                                 active=user["active"], revision=user["revision"], team_id=user["team_id"],
+                                 languages=user["languages"], shift=user["shift"], leave=user["leave"],
+                                 daily_capacity=user["daily_capacity"]))
     session.flush()
     waiting = session.scalars(select(Lead).where(
         Lead.store_code.in_(user["stores"]), Lead.status == "accepted",
         Lead.consultant_id.is_(None)).order_by(Lead.created_at)).all()
-    assigned = sum(assign_round_robin(session, lead) for lead in waiting)
+    assigned = sum(assignment.route(session, lead) is not None for lead in waiting)
     session.commit()
     return assigned
 
@@ -189,10 +179,13 @@ def forget_customer(session, erased: dict) -> None:
 
 def get_lead(session, lead_id: str, actor: Actor) -> Lead:
     """The lead, if the actor may see it; ``LeadNotFound`` otherwise, so that
-    another store's lead looks exactly like a lead that does not exist."""
+    another store's lead looks exactly like a lead that does not exist. A
+    platform asking for an inquiry that joined an open lead gets that lead."""
     lead = session.scalar(select(Lead).where(Lead.id == lead_id, visible_leads(actor)))
     if lead is None:
         raise LeadNotFound(lead_id)
+    if lead.duplicate_of and not actor.is_user:
+        return session.get(Lead, lead.duplicate_of) or lead
     return lead
 
 
@@ -201,7 +194,12 @@ def get_lead_detail(session, lead_id: str, actor: Actor) -> dict:
     lead = get_lead(session, lead_id, actor)
     return dict(vars(lead), assignments=session.scalars(
         select(Assignment).where(Assignment.lead_id == lead_id)
-        .order_by(Assignment.assigned_at, Assignment.id)).all())
+        .order_by(Assignment.assigned_at, Assignment.id)).all(),
+        history=changes.history(session, lead_id),
+        discussion=session.scalars(select(LeadComment).where(LeadComment.lead_id == lead_id)
+                                 .order_by(LeadComment.created_at, LeadComment.id)).all(),
+        inquiries=session.scalars(select(Lead).where(Lead.duplicate_of == lead_id)
+                                  .order_by(Lead.created_at)).all())
 
 
 def list_leads(session, actor: Actor, query: dict) -> dict:
@@ -223,8 +221,12 @@ def lead_filters(query: dict) -> list:
     equal = {"store_code": Lead.store_code, "consultant_id": Lead.consultant_id,
              "source": Lead.source, "channel": Lead.channel}
     clauses = [column == query[name] for name, column in equal.items() if query.get(name)]
-    if query.get("status"):
-        clauses.append(Lead.status.in_(query["status"]))
+    # an inquiry that joined an open lead is listed only when asked for
+    clauses.append(Lead.status.in_(query["status"]) if query.get("status") else Lead.status != "joined")
+    if query.get("grade"):
+        clauses.append(Lead.grade.in_(query["grade"]))
+    if query.get("stage"):
+        clauses.append(Lead.stage.in_(query["stage"]))
     if query.get("created_from"):
         clauses.append(Lead.created_at >= query["created_from"])
     if query.get("created_to"):

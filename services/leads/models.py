@@ -1,7 +1,8 @@
-"""The leads service's tables: leads, their assignments, and its copies of
-the stores' settings and roster (kept from the gateway's ``store_saved`` and
-``user_saved`` events)."""
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+"""The leads service's tables: leads, their assignments, their history of
+changes and discussions, the routing rules and each store's lead policy,
+the scoring model, and its copies of the stores' settings and roster (kept
+from the gateway's ``store_saved`` and ``user_saved`` events)."""
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealerflow.db import UTCDateTime
@@ -17,6 +18,8 @@ class Lead(Base):
         # the staff lists: a store's or a consultant's leads, newest first
         Index("ix_leads_store_code_created_at", "store_code", "created_at"),
         Index("ix_leads_consultant_id_created_at", "consultant_id", "created_at"),
+        # the SLA timer: assigned leads not contacted yet, by deadline
+        Index("ix_leads_status_first_contact_due_at", "status", "first_contact_due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -51,17 +54,126 @@ class Lead(Base):
     first_contact_due_at: Mapped[object | None] = mapped_column(UTCDateTime)  # the response SLA
     first_contact_at: Mapped[object | None] = mapped_column(UTCDateTime)
     correlation_id: Mapped[str | None] = mapped_column(String(64))
+    # lowercased, so that a second inquiry by email finds the open lead (docs/leads.md)
+    customer_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    grade: Mapped[str] = mapped_column(String(1), default="N")
+    score: Mapped[int | None]
+    score_method: Mapped[str | None] = mapped_column(String(10))  # "rules" or "model"
+    score_reasons: Mapped[list | None] = mapped_column(JSON)
+    stage: Mapped[str] = mapped_column(String(20), default="initial_contact")
+    first_contact_warn_at: Mapped[object | None] = mapped_column(UTCDateTime)  # the SLA warning
+    sla_warned_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    reroutes: Mapped[int] = mapped_column(Integer, default=0)  # SLA breaches re-routed so far
+    pooled_at: Mapped[object | None] = mapped_column(UTCDateTime)  # in the claim pool since
+    duplicate_of: Mapped[str | None] = mapped_column(String(36), index=True)  # the open lead it joined
+    lost_reason: Mapped[str | None] = mapped_column(String(40))
+    lost_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[object | None] = mapped_column(UTCDateTime)  # won, or lost (approved)
+    deal_value: Mapped[int | None] = mapped_column(BigInteger)  # minor units
+    deal_currency: Mapped[str | None] = mapped_column(String(3))
+    vehicle: Mapped[dict | None] = mapped_column(JSON)  # what was sold: brand, model, trim, vin
+    updated_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+
+class LeadEvent(Base):
+    """Every change to a lead: graded, assigned, re-routed, claimed, pooled,
+    stage changed, won, lost (asked, approved, refused), reopened, first
+    contact, a new inquiry, an SLA warning or breach; who (None: the
+    system), when and why. The history screens and the events other
+    services read are made from these."""
+    __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_lead_id_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"))
+    change: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[object] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON)
+
+
+class LeadComment(Base):
+    """The discussion on a lead; it stays with the lead through reassignment."""
+    __tablename__ = "lead_comments"
+    __table_args__ = (Index("ix_lead_comments_lead_id_created_at", "lead_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"))
+    author_id: Mapped[str] = mapped_column(String(36))
+    body: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list] = mapped_column(JSON)  # user ids
+    created_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class LeadWatcher(Base):
+    """Someone mentioned on a lead who may see it although it is not theirs."""
+    __tablename__ = "lead_watchers"
+
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+
+
+class RoutingRule(Base):
+    """A routing rule of a store (or of the group, store_code NULL); see
+    ``routing.py`` for its conditions, target and strategy."""
+    __tablename__ = "routing_rules"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    priority: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool]
+    conditions: Mapped[dict] = mapped_column(JSON)
+    target: Mapped[dict] = mapped_column(JSON)
+    strategy: Mapped[str] = mapped_column(String(20))
+    revision: Mapped[int]
+    updated_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class LeadPolicy(Base):
+    """A store's lead policy (``store_code`` "*": the group's default for
+    stores without their own): response deadlines by grade and channel,
+    re-routes before a lead goes to the manager, whether losing a lead
+    needs a manager's approval, the duplicate window, the claim limit."""
+    __tablename__ = "lead_policies"
+
+    store_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    response_minutes: Mapped[dict] = mapped_column(JSON)  # {"H": 5, "walk_in": 3, "H:website": 5}
+    max_reroutes: Mapped[int]
+    loss_needs_approval: Mapped[bool]
+    duplicate_window_days: Mapped[int]
+    daily_claim_limit: Mapped[int]
+    revision: Mapped[int]
+    updated_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class ScoringModel(Base):
+    """The predictive part of the score, learned from closed leads; the
+    newest row is used."""
+    __tablename__ = "scoring_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trained_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
+    won: Mapped[int]
+    lost: Mapped[int]
+    model: Mapped[dict] = mapped_column(JSON)
 
 
 class Assignment(Base):
     """Every time a lead got an owner: who, when and why."""
     __tablename__ = "assignments"
+    # a consultant's leads today: daily capacity and the claim limit
+    __table_args__ = (Index("ix_assignments_consultant_id_assigned_at", "consultant_id", "assigned_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), index=True)
     consultant_id: Mapped[str] = mapped_column(String(36))
     reason: Mapped[str] = mapped_column(String(40))
     assigned_at: Mapped[object] = mapped_column(UTCDateTime)
+    actor_id: Mapped[str | None] = mapped_column(String(36))  # who assigned it; None: routing
+    rule_id: Mapped[str | None] = mapped_column(String(36))   # the routing rule that chose
+    note: Mapped[str | None] = mapped_column(Text)            # why, in the manager's words
 
 
 class RosterMember(Base):
@@ -74,6 +186,11 @@ class RosterMember(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool]
     revision: Mapped[int]
+    team_id: Mapped[str | None] = mapped_column(String(36))
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    shift: Mapped[dict] = mapped_column(JSON, default=dict)   # weekly hours; empty: the store's
+    leave: Mapped[list] = mapped_column(JSON, default=list)   # [{"start", "end"}] local dates
+    daily_capacity: Mapped[int | None]                        # new leads a day; None: no limit
 
 
 class StoreSettings(Base):
@@ -84,6 +201,8 @@ class StoreSettings(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     response_minutes: Mapped[int]
     revision: Mapped[int]
+    business_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    holidays: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class StoreRotation(Base):

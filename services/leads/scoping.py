@@ -2,13 +2,14 @@
 ``Actor`` into a query filter.
 
 - a platform's API key: the leads its platform sent to its stores;
-- a consultant: their own leads, in their stores;
+- a consultant: their own leads, those they were mentioned on, and the
+  claim pool, in their stores;
 - a manager or a group admin: every lead of their stores.
 """
-from sqlalchemy import and_, false
+from sqlalchemy import and_, false, or_, select
 
 from dealerflow.actor import CONSULTANT, Actor
-from services.leads.models import Lead
+from services.leads.models import Lead, LeadWatcher
 
 
 def visible_leads(actor: Actor):
@@ -16,5 +17,7 @@ def visible_leads(actor: Actor):
     if not actor.is_user:
         return and_(in_stores, Lead.platform == actor.platform)
     if actor.role == CONSULTANT:
-        return and_(in_stores, Lead.consultant_id == actor.user_id)
+        return and_(in_stores, or_(
+            Lead.consultant_id == actor.user_id, Lead.status == "pooled",
+            Lead.id.in_(select(LeadWatcher.lead_id).where(LeadWatcher.user_id == actor.user_id))))
     return in_stores

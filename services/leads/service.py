@@ -1,6 +1,8 @@
-"""The leads service: intake from every channel, assignment, the lead's life."""
+"""The leads service: intake from every channel, grading and scoring,
+routing and the response SLA, the claim pool, stages, discussion."""
 from kombu import Queue
 from marshmallow import ValidationError
+from nameko.timer import timer
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import (
@@ -20,12 +22,27 @@ from dealerflow.contracts import (
     schema,
 )
 from dealerflow.db import Database
+from dealerflow.lead_contracts import (
+    AssignIn,
+    CommentIn,
+    DecisionIn,
+    GradeIn,
+    LossIn,
+    PolicyOut,
+    ReasonIn,
+    ReassignIn,
+    RuleOut,
+    StageIn,
+    WinIn,
+)
 from dealerflow.messaging import Correlation, Reliable, consume, event_handler, rpc
 from dealerflow.outbox import Relay
-from services.leads import handlers
-from services.leads.exceptions import InvalidQuery, LeadNotFound
+from services.leads import assignment, changes, handlers, policies, training
+from services.leads.exceptions import InvalidChange, InvalidQuery, LeadConflict, LeadNotFound, NotAllowed
 from services.leads.models import OutboxMessage, ProcessedMessage
 from services.leads.schemas import LeadDetail, LeadPage, LeadPlatformView
+
+PUBLIC = (LeadNotFound, InvalidChange, NotAllowed, LeadConflict)
 
 
 def load_query(query: dict) -> dict:
@@ -33,6 +50,17 @@ def load_query(query: dict) -> dict:
         return schema(LeadQuery).load(query)
     except ValidationError as exc:
         raise InvalidQuery(exc.messages)
+
+
+def load(schema_cls, data) -> dict:
+    try:
+        return schema(schema_cls).load(data if isinstance(data, dict) else {})
+    except ValidationError as exc:
+        raise InvalidChange("The input is not valid; see errors.", exc.messages)
+
+
+def detail(session, lead, actor) -> dict:
+    return schema(LeadDetail).dump(handlers.get_lead_detail(session, lead.id, actor))
 
 
 class LeadsService(Reliable):
@@ -76,3 +104,104 @@ class LeadsService(Reliable):
     @rpc(expected_exceptions=(InvalidQuery,))
     def list_leads(self, actor, query):
         return schema(LeadPage).dump(handlers.list_leads(self.db, Actor.load(actor), load_query(query)))
+
+    # -- the response SLA and the scoring model ------------------------------------
+
+    @timer(interval=1)
+    def check_deadlines(self):
+        """Warn before a first-contact deadline, re-route when it passed (every replica; each lead once)."""
+        assignment.check_deadlines(self.db)
+
+    @timer(interval=3600)
+    def rebuild_scoring_model(self):
+        """Learn the score from the group's closed leads, once a day."""
+        training.rebuild_if_stale(self.db)
+
+    # -- what staff do to a lead ---------------------------------------------------
+
+    @rpc(expected_exceptions=PUBLIC)
+    def change_grade(self, actor, lead_id, data):
+        actor, data = Actor.load(actor), load(GradeIn, data)
+        lead = changes.change_grade(self.db, actor, lead_id, data["grade"], data["reason"])
+        return detail(self.db, lead, actor)
+
+    @rpc(expected_exceptions=PUBLIC)
+    def change_stage(self, actor, lead_id, data):
+        actor, data = Actor.load(actor), load(StageIn, data)
+        lead = changes.change_stage(self.db, actor, lead_id, data["stage"], data.get("reason"))
+        return detail(self.db, lead, actor)
+
+    @rpc(expected_exceptions=PUBLIC)
+    def win_lead(self, actor, lead_id, data):
+        actor = Actor.load(actor)
+        return detail(self.db, changes.win(self.db, actor, lead_id, load(WinIn, data)), actor)
+
+    @rpc(expected_exceptions=PUBLIC)
+    def lose_lead(self, actor, lead_id, data):
+        actor, data = Actor.load(actor), load(LossIn, data)
+        lead = changes.lose(self.db, actor, lead_id, data["lost_reason"], data.get("note"))
+        return detail(self.db, lead, actor)
+
+    @rpc(expected_exceptions=PUBLIC)
+    def decide_loss(self, actor, lead_id, data):
+        actor, data = Actor.load(actor), load(DecisionIn, data)
+        lead = changes.decide_loss(self.db, actor, lead_id, data["approve"], data.get("reason"))
+        return detail(self.db, lead, actor)
+
+    @rpc(expected_exceptions=PUBLIC)
+    def reopen_lead(self, actor, lead_id, data):
+        actor = Actor.load(actor)
+        lead = changes.reopen(self.db, actor, lead_id, load(ReasonIn, data).get("reason"))
+        return detail(self.db, lead, actor)
+
+    @rpc(expected_exceptions=PUBLIC)
+    def comment_lead(self, actor, lead_id, data):
+        actor, data = Actor.load(actor), load(CommentIn, data)
+        note = changes.comment(self.db, actor, lead_id, data["body"], data["mentions"])
+        return schema(LeadDetail).dump(handlers.get_lead_detail(self.db, note.lead_id, actor))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def claim_lead(self, actor, lead_id):
+        actor = Actor.load(actor)
+        return detail(self.db, assignment.claim(self.db, actor, lead_id), actor)
+
+    @rpc(expected_exceptions=PUBLIC)
+    def assign_lead(self, actor, lead_id, data):
+        actor, data = Actor.load(actor), load(AssignIn, data)
+        lead = assignment.assign(self.db, actor, lead_id, data.get("consultant_id"), data.get("reason"))
+        return detail(self.db, lead, actor)
+
+    @rpc(expected_exceptions=PUBLIC)
+    def assign_leads(self, actor, data):
+        data = load(ReassignIn, data)
+        return assignment.assign_many(self.db, Actor.load(actor), data.get("lead_ids"),
+                                      data.get("from_consultant_id"), data.get("consultant_id"),
+                                      data.get("reason"))
+
+    # -- the store's policy and routing rules, and the score's model -------------
+
+    @rpc(expected_exceptions=PUBLIC)
+    def get_policy(self, actor, store_code):
+        return schema(PolicyOut).dump(policies.get_policy(self.db, Actor.load(actor), store_code))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def save_policy(self, actor, store_code, data):
+        return schema(PolicyOut).dump(policies.save_policy(self.db, Actor.load(actor), store_code,
+                                                                    data))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def list_rules(self, actor, store_code=None):
+        return schema(RuleOut, many=True).dump(policies.list_rules(self.db, Actor.load(actor),
+                                                                            store_code))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def save_rule(self, actor, rule_id, data):
+        return schema(RuleOut).dump(policies.save_rule(self.db, Actor.load(actor), rule_id, data))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def delete_rule(self, actor, rule_id):
+        policies.delete_rule(self.db, Actor.load(actor), rule_id)
+
+    @rpc(expected_exceptions=PUBLIC)
+    def rebuild_scoring(self, actor):
+        return training.rebuild(self.db, Actor.load(actor))

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery
-from services.notifications.messages import new_lead_message
+from services.notifications.messages import change_message, new_lead_message
 from services.notifications.models import InboxMessage, ProcessedMessage
 from services.notifications.scoping import visible_messages
 
@@ -15,8 +15,12 @@ log = logging.getLogger(__name__)
 
 
 def notify_new_lead(session, assigned: dict) -> InboxMessage | None:
-    """Put the new lead in its consultant's inbox (once per assignment event)."""
+    """Put the new lead in its consultant's inbox (once per assignment
+    event); not when they claimed it themselves."""
     if not first_delivery(session, ProcessedMessage, assigned["event_id"], "notify_new_lead"):
+        return None
+    if assigned["actor_id"] == assigned["consultant_id"]:
+        session.commit()
         return None
     title, body = new_lead_message(assigned)
     message = InboxMessage(id=str(uuid.uuid4()), user_id=assigned["consultant_id"],
@@ -26,6 +30,19 @@ def notify_new_lead(session, assigned: dict) -> InboxMessage | None:
     session.commit()
     log.info("lead %s: inbox message %s for %s", message.lead_id, message.id, message.user_id)
     return message
+
+
+def notify_change(session, changed: dict) -> list[InboxMessage]:
+    """Tell each user the change names (once per event)."""
+    if not first_delivery(session, ProcessedMessage, changed["event_id"], "notify_change"):
+        return []
+    title, body = change_message(changed)
+    messages = [InboxMessage(id=str(uuid.uuid4()), user_id=user_id, kind=changed["change"][:32], title=title,
+                             body=body, lead_id=changed["lead_id"], created_at=utcnow())
+                for user_id in changed["tell"]]
+    session.add_all(messages)
+    session.commit()
+    return messages
 
 
 ERASED = "(erased on the customer's request)"

@@ -19,5 +19,41 @@ def new_lead_message(assigned: dict) -> tuple[str, str]:
         lines.append(f"Phone: {assigned['phone']}")
     if car:
         lines.append(f"Interested in: {car}")
-    lines.append("Call now: the first-contact clock is running.")
+    lines.append(HOW_ASSIGNED.get(assigned.get("reason"), ""))
+    if assigned.get("first_contact_due_at"):
+        lines.append("Call now: the first-contact clock is running.")
+    return title, "\n".join(line for line in lines if line)
+
+
+HOW_ASSIGNED = {
+    "reroute": "Re-routed to you: it was not called in time.",
+    "escalation": "Escalated to you: it was re-routed as often as the store allows and still not called.",
+    "manual": "A manager gave it to you.",
+}
+
+CHANGES = {  # change -> title (the lead's customer in it); the reason and details follow in the body
+    "pooled": "Lead in the claim pool: {who}",
+    "sla_warning": "Call soon: {who}'s first-contact deadline is near",
+    "sla_breached": "Deadline missed: {who} was not called in time",
+    "loss_requested": "Loss to approve: {who}",
+    "lost": "Lead lost: {who}",
+    "loss_refused": "Loss refused: keep following {who}",
+    "won": "Won: {who}",
+    "reopened": "Lead reopened: {who}",
+    "inquiry": "{who} asked again",
+    "comment": "New comment on {who}'s lead",
+    "graded": "Lead regraded: {who}",
+    "stage_changed": "Lead moved on: {who}",
+}
+
+
+def change_message(changed: dict) -> tuple[str, str]:
+    """Title and body of the inbox message telling someone of a lead's change."""
+    who = changed.get("customer_name") or "a customer"
+    details = changed.get("details") or {}
+    title = fit(CHANGES.get(changed["change"], "Lead changed: {who}").format(who=who), TITLE_LENGTH)
+    lines = [changed["reason"]] if changed.get("reason") else []
+    for key in ("excerpt", "lost_reason", "comments", "due_at"):
+        if details.get(key):
+            lines.append(f"{key.replace('_', ' ').capitalize()}: {details[key]}")
     return title, "\n".join(lines)

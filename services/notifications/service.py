@@ -1,7 +1,15 @@
 """The notifications service: delivery to people (for now the in-app inbox)."""
 
 from dealerflow.actor import Actor
-from dealerflow.contracts import CUSTOMER_ERASED, LEAD_ASSIGNED, CustomerErased, LeadAssigned, schema
+from dealerflow.contracts import (
+    CUSTOMER_ERASED,
+    LEAD_ASSIGNED,
+    LEAD_CHANGED,
+    CustomerErased,
+    LeadAssigned,
+    LeadChanged,
+    schema,
+)
 from dealerflow.db import Database
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
@@ -19,6 +27,10 @@ class NotificationsService(Reliable):
     @event_handler("leads", LEAD_ASSIGNED)
     def handle_lead_assigned(self, payload):
         handlers.notify_new_lead(self.db, schema(LeadAssigned).load(payload))
+
+    @event_handler("leads", LEAD_CHANGED)
+    def handle_lead_changed(self, payload):
+        handlers.notify_change(self.db, schema(LeadChanged).load(payload))
 
     @event_handler("customers", CUSTOMER_ERASED)
     def handle_customer_erased(self, payload):

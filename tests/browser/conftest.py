@@ -2,7 +2,6 @@
 Playwright, against the whole running system (SQLite only)."""
 import itertools
 import re
-import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,6 +9,7 @@ import requests
 from playwright.sync_api import sync_playwright
 
 from tests.conftest import make_lead
+from tests.support.people import unique_mobile
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -87,10 +87,6 @@ def staff_get(stack, token: str, path: str) -> requests.Response:
     return requests.get(f"{stack.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
-def new_phone() -> str:
-    return "139" + str(uuid.uuid4().int)[:8]
-
-
 # Each test's customers: a stack lives for one module, so names need only be unique within it.
 CHINESE_NAMES = iter(["王磊", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "黄涛", "周婷", "吴昊",
                       "徐丽", "孙强", "马超", "朱琳", "胡斌", "郭晶", "何勇", "林峰", "高原", "罗欣"])
@@ -103,7 +99,7 @@ MODELS = itertools.cycle([("BYD", "Han EV"), ("Li Auto", "L7"), ("NIO", "ET5"), 
 def lead_for(stack, name: str, phone: str | None = None, store: str = "SH-PUDONG", **overrides) -> dict:
     """A platform's lead with this customer name (and a phone of its own)."""
     lead = make_lead(store_code=store, **overrides)
-    lead["customer"] = {"name": name, "phone": phone or new_phone(), "city": "Shanghai"}
+    lead["customer"] = {"name": name, "phone": phone or unique_mobile(), "city": "Shanghai"}
     brand, model = next(MODELS)
     lead["interest"] = {**lead["interest"], "brand": brand, "model": model}
     return lead

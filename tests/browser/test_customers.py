@@ -11,7 +11,8 @@ import requests
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, api_token, lead_for, new_phone, post, sign_in, staff_get
+from tests.browser.conftest import PHONE, api_token, lead_for, post, sign_in, staff_get
+from tests.support.people import unique_mobile
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
@@ -73,7 +74,7 @@ def messy_workbook(path, existing_phone: str, fresh_phone: str):
 
 def test_a_messy_spreadsheet_is_imported_through_the_wizard(stack, open_app, screenshots, tmp_path):
     manager = api_token(stack, "manager.sh")
-    known_phone, fresh_phone = new_phone(), new_phone()
+    known_phone, fresh_phone = unique_mobile(), unique_mobile()
     known = new_customer(stack, manager, name="诸葛亮", phones=[known_phone])
     workbook = messy_workbook(tmp_path / "客户名单.xlsx", known_phone, fresh_phone)
 
@@ -135,7 +136,7 @@ def test_a_messy_spreadsheet_is_imported_through_the_wizard(stack, open_app, scr
 
 def test_possible_duplicates_are_compared_and_merged(stack, open_app, screenshots):
     manager = api_token(stack, "manager.sh")
-    first_phone, second_phone = new_phone(), new_phone()
+    first_phone, second_phone = unique_mobile(), unique_mobile()
     email = f"dup-{uuid.uuid4().hex[:8]}@example.com"
     first = new_customer(stack, manager, name="钱多多", phones=[first_phone], city="上海")
     second = new_customer(stack, manager, name="钱多多", phones=[second_phone], emails=[email])
@@ -189,7 +190,7 @@ def test_possible_duplicates_are_compared_and_merged(stack, open_app, screenshot
 
 def test_the_form_creates_and_says_whose_a_phone_is(stack, open_app, screenshots):
     manager = api_token(stack, "manager.sh")
-    taken_phone, own_phone = new_phone(), new_phone()
+    taken_phone, own_phone = unique_mobile(), unique_mobile()
     holder = new_customer(stack, manager, name="孔明", phones=[taken_phone])
 
     page = open_app(PHONE, "zh-CN")
@@ -242,7 +243,7 @@ def test_the_form_creates_and_says_whose_a_phone_is(stack, open_app, screenshots
 def test_the_profile_on_a_phone(stack, open_app, screenshots):
     """Traits from the lead's comments (confirm one, remove one), leads,
     the timeline; for a manager export and erase."""
-    phone = new_phone()
+    phone = unique_mobile()
     lead = lead_for(stack, "慕容雪", phone=phone, comments="想周末试驾，关心续航和充电，考虑贷款，有旧车置换")
     lead_id = post(stack, lead)
     manager = api_token(stack, "manager.sh")

@@ -18,10 +18,10 @@ from tests.browser.conftest import (
     PHONE,
     api_token,
     lead_for,
-    new_phone,
     post,
     sign_in,
     staff_get,
+    unique_mobile,
 )
 from tests.support.waiting import eventually
 
@@ -125,7 +125,7 @@ def test_a_new_lead_appears_live_and_its_page_calls_the_customer(stack, open_app
     assert page.locator("h1").inner_text() == "我的线索"
     page.evaluate("window.notReloaded = true")
 
-    phone = new_phone()
+    phone = unique_mobile()
     lead = post_until_assigned_to(stack, "consultant.sh1", lambda: lead_for(
         stack, next(CHINESE_NAMES), phone=phone))
 

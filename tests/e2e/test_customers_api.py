@@ -13,6 +13,7 @@ import requests
 from tests.conftest import make_lead
 from tests.e2e.test_lead_intake import assigned
 from tests.e2e.test_staff_api import sign_in
+from tests.support.people import unique_mobile
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -22,11 +23,6 @@ pytestmark = pytest.mark.e2e
 def heads(stack):
     return {name: sign_in(stack, name) for name in ("admin", "manager.sh", "manager.bj", "consultant.sh1",
                                                      "consultant.bj1")}
-
-
-def unique_mobile() -> str:
-    """A real-looking Chinese mobile nobody in this module has yet."""
-    return "139" + str(uuid.uuid4().int)[:8]
 
 
 def lead_customer(stack, lead: dict, key=None) -> str:

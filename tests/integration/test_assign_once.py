@@ -6,36 +6,16 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 
-from dealerflow.db import make_engine, utcnow
-from dealerflow.migrations import upgrade
+from dealerflow.contracts import UserSaved, schema
+from dealerflow.db import utcnow
 from services.leads import handlers
 from services.leads.models import Assignment, Lead, OutboxMessage
-from tests.support.stack import postgres
 
 pytestmark = pytest.mark.integration
 
 WAITING = 30
 ROSTER_EVENTS = 6
-
-
-@pytest.fixture
-def leads_db(tmp_path, backend):
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path}/leads.db"
-    else:
-        name = f"dftest_assign_{uuid.uuid4().hex[:8]}"
-        postgres(f"CREATE DATABASE {name}")
-        url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    upgrade("leads", url)
-    engine = make_engine(url)
-    try:
-        yield sessionmaker(engine, expire_on_commit=False)
-    finally:
-        engine.dispose()
-        if backend == "postgresql":
-            postgres(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def waiting_lead(number: int) -> Lead:
@@ -47,10 +27,12 @@ def waiting_lead(number: int) -> Lead:
 
 
 def consultant_saved(number: int) -> dict:
-    return {"event_id": str(uuid.uuid4()), "occurred_at": datetime.now(timezone.utc),
-            "version": 1, "user_id": f"user-{number}", "username": f"c{number}",
-            "display_name": f"Consultant {number}", "role": "consultant",
-            "stores": ["SH-PUDONG"], "email": None, "active": True, "revision": 1}
+    """The event as the service's handler receives it: loaded with its schema."""
+    return schema(UserSaved).load({
+        "event_id": str(uuid.uuid4()), "occurred_at": datetime.now(timezone.utc).isoformat(),
+        "version": 1, "user_id": f"user-{number}", "username": f"c{number}",
+        "display_name": f"Consultant {number}", "role": "consultant",
+        "stores": ["SH-PUDONG"], "email": None, "active": True, "revision": 1})
 
 
 def test_concurrent_roster_events_assign_each_waiting_lead_once(leads_db):

@@ -42,11 +42,16 @@ class LeadSummaryOut(Schema):
     consultant = fields.Nested(PersonRef, allow_none=True)
     customer = fields.Dict(metadata={"description": "name and phone"})
     interest = fields.Dict(allow_none=True, metadata={"description": "brand and model"})
+    grade = fields.String(metadata={"description": "H A B C N (open), O (won), F (lost)"})
+    stage = fields.String()
+    score = fields.Integer(allow_none=True, metadata={"description": "0-100: how likely it is won"})
+    reroutes = fields.Integer(metadata={"description": "times the SLA ran out and it was re-routed"})
     received_at = Time()
     created_at = Time()
     assigned_at = Time(allow_none=True)
     first_contact_due_at = Time(allow_none=True)
     first_contact_at = Time(allow_none=True)
+    pooled_at = Time(allow_none=True, metadata={"description": "in the claim pool since"})
 
 
 class LeadPageOut(Schema):
@@ -56,8 +61,29 @@ class LeadPageOut(Schema):
 
 class AssignmentOut(Schema):
     consultant = fields.Nested(PersonRef)
-    reason = fields.String()
+    reason = fields.String(metadata={"description": "routing, reroute, claim, manual or escalation"})
     assigned_at = Time()
+    actor = fields.Nested(PersonRef, allow_none=True, metadata={"description": "who assigned it; null: routing"})
+    rule_id = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class LeadEventOut(Schema):
+    change = fields.String(metadata={"description": "graded, stage_changed, won, loss_requested, lost, "
+                                                    "loss_refused, reopened, first_contact, inquiry, pooled, "
+                                                    "sla_warning, sla_breached, comment"})
+    actor = fields.Nested(PersonRef, allow_none=True)
+    at = Time()
+    reason = fields.String(allow_none=True)
+    details = fields.Dict()
+
+
+class CommentOut(Schema):
+    id = fields.String()
+    author = fields.Nested(PersonRef)
+    body = fields.String()
+    mentions = fields.List(fields.Nested(PersonRef))
+    created_at = Time()
 
 
 class TaskRef(Schema):
@@ -86,7 +112,19 @@ class LeadDetailOut(LeadSummaryOut):
     provider = fields.Dict(allow_none=True, metadata={"description": "ADF: who relayed the lead"})
     received_at_note = fields.String(allow_none=True,
                                      metadata={"description": "why received_at is the submission time"})
+    score_method = fields.String(allow_none=True, metadata={"description": "rules, or model (learned)"})
+    score_reasons = fields.List(fields.Dict(), allow_none=True)
+    lost_reason = fields.String(allow_none=True)
+    lost_note = fields.String(allow_none=True)
+    closed_at = Time(allow_none=True)
+    deal_value = fields.Integer(allow_none=True, metadata={"description": "minor units"})
+    deal_currency = fields.String(allow_none=True)
+    vehicle = fields.Dict(allow_none=True)
+    duplicate_of = fields.String(allow_none=True, metadata={"description": "the open lead this inquiry joined"})
     assignments = fields.List(fields.Nested(AssignmentOut))
+    history = fields.List(fields.Nested(LeadEventOut))
+    discussion = fields.List(fields.Nested(CommentOut))
+    inquiries = fields.List(fields.Nested(LeadSummaryOut))
     tasks = fields.List(fields.Nested(TaskRef), allow_none=True)
     notifications = fields.List(fields.Nested(MessageRef), allow_none=True)
     unavailable = fields.List(fields.String())
@@ -327,13 +365,29 @@ class LeadItem:
                 log.warning("lead %s shown without its %s: %r", lead_id, name, exc)
                 parts[name] = None
                 unavailable.append(name)
-        names = people(self.sessions, [lead["consultant_id"]]
-                       + [entry["consultant_id"] for entry in lead["assignments"]])
-        assignments = [dict(entry, consultant=names.get(entry["consultant_id"],
-                                                        {"id": entry["consultant_id"]}))
-                       for entry in lead["assignments"]]
-        return schema(LeadDetailOut).dump(dict(with_people(lead, names), assignments=assignments,
-                                               unavailable=unavailable, **parts))
+        return present(self.sessions, lead, unavailable=unavailable, **parts)
+
+
+def present(sessions, lead: dict, **parts) -> dict:
+    """A lead's detail as staff read it: people named, not only numbered."""
+    ids = {lead["consultant_id"]}
+    ids.update(entry["consultant_id"] for entry in lead["assignments"])
+    ids.update(entry["actor_id"] for entry in lead["assignments"] + lead["history"])
+    for note in lead["discussion"]:
+        ids.update([note["author_id"], *note["mentions"]])
+    names = people(sessions, ids)
+
+    def person(user_id):
+        return names.get(user_id, {"id": user_id, "display_name": None}) if user_id else None
+
+    return schema(LeadDetailOut).dump(dict(
+        with_people(lead, names), **parts,
+        assignments=[dict(entry, consultant=person(entry["consultant_id"]), actor=person(entry["actor_id"]))
+                     for entry in lead["assignments"]],
+        history=[dict(entry, actor=person(entry["actor_id"])) for entry in lead["history"]],
+        discussion=[dict(note, author=person(note["author_id"]), mentions=[person(m) for m in note["mentions"]])
+                    for note in lead["discussion"]],
+        inquiries=[with_people(inquiry, names) for inquiry in lead["inquiries"]]))
 
 
 def add_routes(app, gateway) -> None:

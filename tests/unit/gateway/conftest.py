@@ -18,7 +18,9 @@ DEMO_PASSWORD = "pw-12345678"
 def make_lead(**overrides) -> dict:
     """DESIGN.md's sample lead, the same one (same external id) every time
     unless told otherwise."""
-    return sample_lead(**{"external_id": "AH-2026-000123", **overrides})
+    return sample_lead(**{"external_id": "AH-2026-000123", "customer": {
+        "name": "王磊", "phone": "13800138000", "email": "WL@Example.com", "city": "上海", "language": "zh"},
+        **overrides})
 
 
 LEAD = make_lead()

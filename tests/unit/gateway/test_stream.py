@@ -45,6 +45,26 @@ def test_each_user_is_told_only_of_their_scope():
     assert drain(clients["m-bj"]) == ["lead-3"]
 
 
+def changed(n: int, change: str, consultant="c-sh2", **more) -> StreamEvent:
+    return StreamEvent.from_payload("lead_changed", {
+        "event_id": str(uuid.UUID(int=n)), "occurred_at": (T0 + timedelta(seconds=n)).isoformat(),
+        "lead_id": f"lead-{n}", "store_code": "SH-PUDONG", "consultant_id": consultant, "change": change,
+        "status": "assigned", "stage": "initial_contact", "grade": "A", "tell": [], **more})
+
+
+def test_a_consultant_hears_of_a_lead_taken_from_them_their_mentions_and_the_pool():
+    hub = StreamHub()
+    sh1 = hub.subscribe(SH1)[0]
+    hub.publish(assigned(1, consultant="c-sh2"))                       # someone else's
+    hub.publish(StreamEvent.from_payload("lead_assigned", dict(       # re-routed away from c-sh1
+        assigned(2, consultant="c-sh2").data, event_id=str(uuid.UUID(int=2)),
+        occurred_at=T0.isoformat(), previous_consultant_id="c-sh1")))
+    hub.publish(changed(3, "comment", tell=["c-sh1"]))                  # mentioned
+    hub.publish(changed(4, "pooled", consultant=None, status="pooled"))  # the store's pool
+    hub.publish(changed(5, "graded"))                                   # someone else's lead
+    assert drain(sh1) == ["lead-2", "lead-3", "lead-4"]
+
+
 def test_a_reconnecting_client_gets_what_it_missed_and_only_that():
     hub = StreamHub()
     for n in range(1, 6):

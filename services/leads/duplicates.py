@@ -1,0 +1,52 @@
+"""Duplicate intake: a customer who already has an open lead in the store
+does not start a second one within the store's window (30 days by
+default); the new lead is kept as an inquiry on the open one (status
+``joined``, ``duplicate_of``) and the owner is told.
+
+The same customer is the same phone (E.164 and extension), else the same
+email: the rule the customers service matches by, on the leads' own
+columns, so that the decision needs no other service. The platform's
+``202`` never waits for it; ``GET /v1/leads/{id}`` then answers with the
+open lead.
+"""
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+
+from dealerflow.contracts import OPEN_STATUSES
+from services.leads.changes import announce
+from services.leads.models import Lead
+from services.leads.policies import policy_of
+
+
+def same_customer(lead: Lead) -> list:
+    """Clauses that find the leads of the lead's customer (any one of them)."""
+    same = [Lead.customer_id == lead.customer_id] if lead.customer_id else []
+    if lead.customer_phone_e164:
+        extension = lead.customer_phone_extension
+        same.append(and_(Lead.customer_phone_e164 == lead.customer_phone_e164,
+                         Lead.customer_phone_extension.is_(None) if extension is None
+                         else Lead.customer_phone_extension == extension))
+    if lead.customer_email:
+        same.append(Lead.customer_email == lead.customer_email)
+    return same
+
+
+def open_lead_of(session, lead: Lead, now) -> Lead | None:
+    """The customer's open lead in the lead's store within the window, if any."""
+    window = policy_of(session, lead.store_code).duplicate_window_days
+    same = same_customer(lead)
+    if not window or not same:
+        return None
+    return session.scalar(select(Lead).where(
+        or_(*same), Lead.store_code == lead.store_code, Lead.status.in_(OPEN_STATUSES),
+        Lead.created_at >= now - timedelta(days=window)).order_by(Lead.created_at.desc()).limit(1)
+        .with_for_update())
+
+
+def record_inquiry(session, open_lead: Lead, inquiry: Lead) -> None:
+    interest = inquiry.interest or {}
+    announce(session, open_lead, "inquiry", None, None, {
+        "inquiry_id": inquiry.id, "source": inquiry.source, "channel": inquiry.channel,
+        "interest": {key: interest.get(key) for key in ("brand", "model") if interest.get(key)},
+        "comments": (inquiry.comments or "")[:280]}, tell=[open_lead.consultant_id], at=inquiry.created_at)
