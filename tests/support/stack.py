@@ -104,15 +104,17 @@ class Stack:
         self.wait_ready()
         return self
 
-    def start_process(self, name: str) -> None:
+    def start_process(self, name: str, replica: str = "") -> None:
+        """Start a service (``replica``: another one of it, e.g. "2", known as "leads-2")."""
         if name == "gateway":
             command = [str(Path(sys.executable).parent / "gunicorn"), "-c",
                        "services/gateway/gunicorn_conf.py", "services.gateway.app:get_app()"]
         else:
             command = [sys.executable, "-m", f"services.{name}"]
-        log = open(self.workdir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
-                                                stderr=subprocess.STDOUT, start_new_session=True)
+        known_as = f"{name}-{replica}" if replica else name
+        log = open(self.workdir / f"{known_as}.log", "ab")
+        self.processes[known_as] = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
+                                                    stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self, name: str, sig=signal.SIGKILL) -> None:
         process = self.processes.pop(name)
@@ -156,6 +158,13 @@ class Stack:
             self.engines[service] = create_engine(self.databases[service])
         with self.engines[service].connect() as connection:
             return connection.execute(text(sql), params).scalar()
+
+    def execute(self, service: str, sql: str, **params) -> int:
+        """Change a service's database behind its back (a test's setup); rows changed."""
+        if service not in self.engines:
+            self.engines[service] = create_engine(self.databases[service])
+        with self.engines[service].begin() as connection:
+            return connection.execute(text(sql), params).rowcount
 
     def text_tables(self) -> dict[str, dict[str, str]]:
         """Every row of every table of every service's database, as text
