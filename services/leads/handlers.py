@@ -2,7 +2,6 @@
 functions on a SQLAlchemy session (changes by staff: ``changes.py``,
 ownership: ``assignment.py``)."""
 import logging
-import time
 
 from sqlalchemy import and_, delete, or_, select, update
 
@@ -12,7 +11,7 @@ from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
 from dealerflow.outbox import first_delivery, forget_sent, record, save_copy
 from dealerflow.paging import BadCursor, keyset_page
-from services.leads import assignment, changes, duplicates, grading, scoring
+from services.leads import assignment, changes, duplicates, grading, scoring, training
 from services.leads.exceptions import InvalidQuery, LeadNotFound
 from services.leads.models import (
     Assignment,
@@ -22,7 +21,6 @@ from services.leads.models import (
     OutboxMessage,
     ProcessedMessage,
     RosterMember,
-    ScoringModel,
     StoreSettings,
 )
 from services.leads.scoping import visible_leads
@@ -50,7 +48,7 @@ def accept_lead(session, submitted: dict) -> Lead | None:
     facts = scoring.facts(fields["channel"], fields["source"], customer, fields.get("interest"),
                           fields.get("comments"))
     grade, grade_reasons = grading.initial_grade(facts)
-    scored = scoring.score(facts, scoring_model(session))
+    scored = scoring.score(facts, training.scoring_model(session))
     lead = Lead(
         id=submitted["id"], platform=submitted["platform"], source=fields["source"],
         external_id=fields.get("external_id"), channel=fields["channel"],
@@ -89,20 +87,6 @@ def accept_lead(session, submitted: dict) -> Lead | None:
 def _aware(moment):
     """A platform's own timestamp, if it says its zone (the gateway sees to that)."""
     return moment if moment is not None and moment.tzinfo is not None else None
-
-
-MODEL_CHECK_S = 60.0
-_models: dict = {}  # database URL -> (checked at, model or None)
-
-
-def scoring_model(session) -> dict | None:
-    """The newest scoring model, looked up at most once a minute."""
-    database, clock = str(session.get_bind().url), time.monotonic()
-    known = _models.get(database)
-    if known is None or clock - known[0] > MODEL_CHECK_S:
-        row = session.scalar(select(ScoringModel).order_by(ScoringModel.id.desc()).limit(1))
-        known = _models[database] = (clock, row.model if row else None)
-    return known[1]
 
 
 def save_store(session, store: dict) -> None:

@@ -6,6 +6,7 @@ day by a timer and on demand by a manager. Until the group has
 A lead is scored when it arrives, with the newest model then; a rebuilt
 model scores the leads that come after it (the score a consultant saw
 does not change under them)."""
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -19,6 +20,18 @@ from services.leads.models import Lead, ScoringModel
 
 REBUILD_EVERY = timedelta(hours=24)
 BATCH = 2000
+MODEL_CHECK_S = 60.0  # how stale a replica's model may be after another rebuilt it
+_models: dict = {}    # database URL -> (checked at, model or None)
+
+
+def scoring_model(session) -> dict | None:
+    """The newest scoring model, looked up at most once a minute (a lead's hot path)."""
+    database, clock = str(session.get_bind().url), time.monotonic()
+    known = _models.get(database)
+    if known is None or clock - known[0] > MODEL_CHECK_S:
+        row = session.scalar(select(ScoringModel).order_by(ScoringModel.id.desc()).limit(1))
+        known = _models[database] = (clock, row.model if row else None)
+    return known[1]
 
 
 def closed_leads(session):
@@ -34,6 +47,7 @@ def train(session) -> ScoringModel:
     row = ScoringModel(trained_at=utcnow(), won=model["won"], lost=model["lost"], model=model)
     session.add(row)
     session.commit()
+    _models.pop(str(session.get_bind().url), None)  # this replica scores with it from now
     return row
 
 

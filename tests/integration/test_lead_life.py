@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from dealerflow.actor import Actor
 from dealerflow.contracts import LeadSubmitted, StoreSaved, UserSaved, schema
 from dealerflow.db import utcnow
-from services.leads import assignment, changes, handlers, policies
+from services.leads import assignment, changes, handlers, policies, scoring, training
 from services.leads.exceptions import InvalidChange, LeadConflict, LeadNotFound, NotAllowed
 from services.leads.models import Assignment, Lead, LeadEvent, OutboxMessage
 from services.leads.scoping import visible_leads
@@ -271,3 +271,26 @@ def test_only_managers_set_policies_and_the_group_is_the_admins(store):
         lead = submit(session)
         assert lead.first_contact_due_at == lead.assigned_at + timedelta(minutes=5)
         assert session.scalar(select(func.count()).select_from(Lead)) == 1
+
+
+def test_the_score_is_learned_once_the_group_has_enough_won_and_lost_leads(store):
+    with store() as session:
+        policies.save_policy(session, MANAGER, STORE, {"duplicate_window_days": 0})
+        with pytest.raises(NotAllowed):
+            training.rebuild(session, consultant("c-1"))
+        thin = training.rebuild(session, MANAGER)
+        assert thin["used"] is False and thin["won"] == thin["lost"] == 0
+        for n in range(2 * scoring.MIN_HISTORY):
+            source = "referral-site" if n % 2 else "cold-list"  # referrals buy, cold lists do not
+            lead = submit(session, source=source)
+            if n % 2:
+                changes.win(session, MANAGER, lead.id, {})
+            else:
+                changes.lose(session, MANAGER, lead.id, "not_interested", None)
+        learned = training.rebuild(session, MANAGER)
+        assert learned["used"] is True and learned["won"] == learned["lost"] == scoring.MIN_HISTORY
+        warm, cold = submit(session, source="referral-site"), submit(session, source="cold-list")
+        assert warm.score_method == cold.score_method == "model"
+        assert warm.score > cold.score
+        assert any(reason["factor"] == "source" for reason in warm.score_reasons)
+        assert training.rebuild_if_stale(session) is False  # rebuilt a moment ago
