@@ -5,7 +5,7 @@ import logging
 
 from sqlalchemy import and_, delete, or_, select, update
 
-from dealerflow.actor import Actor
+from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.contracts import LEAD_RECEIVED
 from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
@@ -188,8 +188,13 @@ def get_lead_detail(session, lead_id: str, actor: Actor) -> dict:
 
 def list_leads(session, actor: Actor, query: dict) -> dict:
     """A page of the leads in the actor's scope that match ``query`` (a
-    loaded ``LeadQuery``): ``{"items": [Lead], "next_cursor": ...}``."""
+    loaded ``LeadQuery``): ``{"items": [Lead], "next_cursor": ...}``. A
+    consultant's list is their own leads unless they ask for a status (the
+    pool is ``status=pooled``): a lead they were mentioned on, which they
+    may open, does not crowd their day."""
     statement = select(Lead).where(visible_leads(actor), *lead_filters(query))
+    if actor.role == CONSULTANT and not query.get("status"):
+        statement = statement.where(Lead.consultant_id == actor.user_id)
     column = Lead.received_at if query["sort"].endswith("received_at") else Lead.created_at
     try:
         items, next_cursor = keyset_page(session, statement, column, Lead.id,

@@ -237,6 +237,8 @@ def test_a_mention_lets_a_colleague_see_the_lead_and_strangers_are_refused(store
             changes.comment(session, consultant(owner), lead.id, "@nobody", ["u-elsewhere"])
         changes.comment(session, consultant(owner), lead.id, "置换价格你怎么看？", [colleague, "m-1"])
         assert lead.id in session.scalars(select(Lead.id).where(visible_leads(consultant(colleague)))).all()
+        mine = handlers.list_leads(session, consultant(colleague), {"sort": "-created_at", "limit": 50})
+        assert lead.id not in [item.id for item in mine["items"]], "their list is their own leads"
         told = session.scalars(select(OutboxMessage.payload).where(OutboxMessage.event_type == "lead_changed")
                                ).all()[-1]
         assert told["change"] == "comment" and told["tell"] == sorted([colleague, "m-1"])
