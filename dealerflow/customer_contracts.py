@@ -143,7 +143,8 @@ class TimelineEntryOut(Schema):
     id = fields.String()
     occurred_at = fields.AwareDateTime()
     kind = fields.String(metadata={"description": "lead, assigned, behaviour, created, edited, merged, "
-                                                  "imported"})
+                                                  "imported; and of a lead: lead_stage_changed, lead_won, "
+                                                  "lead_lost, lead_reopened, lead_first_contact, lead_inquiry"})
     lead_id = fields.String(allow_none=True)
     actor_id = fields.String(allow_none=True)
     data = fields.Dict()

@@ -1,6 +1,7 @@
 """What the customers service does with other services' events: a lead's
-customer is found or created, and every lead and assignment lands on the
-customer's timeline. Each handler is idempotent (``first_delivery``).
+customer is found or created, every lead, assignment and change of stage
+or outcome lands on the customer's timeline, and the customer's lifecycle
+follows its leads. Each handler is idempotent (``first_delivery``).
 
 A scheduled task is not a timeline entry (what was done is: follow-up
 records, as the follow-ups service announces them); consuming
@@ -70,7 +71,7 @@ def match_lead_customer(session, received: dict) -> Customer | None:
     customer.updated_at = utcnow()
     session.add(CustomerLead(lead_id=received["lead_id"], customer_id=customer_id,
                              store_code=received["store_code"], source=received["source"],
-                             linked_at=utcnow()))
+                             linked_at=utcnow(), lead_status="joined" if received["joined_lead_id"] else None))
     note(session, customer_id, "lead", {"source": received["source"], "channel": received["channel"],
                                         "store_code": received["store_code"],
                                         "interest": received.get("interest")},
@@ -127,4 +128,47 @@ def lead_assigned(session, assigned: dict) -> None:
     note(session, link.customer_id, "assigned", {"consultant_id": assigned["consultant_id"],
                                                  "store_code": assigned["store_code"]},
          lead_id=assigned["lead_id"], at=assigned["assigned_at"], entry_id=assigned["event_id"])
+    session.commit()
+
+
+# changes of a lead that the customer's timeline shows (the rest are the staff's business)
+TIMELINE_CHANGES = ("stage_changed", "won", "lost", "reopened", "first_contact", "inquiry")
+WORKED = ("contacted", "loss_pending")
+
+
+def lifecycle_of(statuses: list) -> str:
+    """won: any lead won; intended: any open lead worked (contacted, or a
+    loss not yet approved); lost: every lead lost; potential otherwise.
+    An inquiry that joined another lead does not count."""
+    statuses = [status for status in statuses if status != "joined"]
+    if "won" in statuses:
+        return "won"
+    if any(status in WORKED for status in statuses):
+        return "intended"
+    if statuses and all(status == "lost" for status in statuses):
+        return "lost"
+    return "potential"
+
+
+def lead_changed(session, changed: dict) -> None:
+    """Keep the lead's status, the customer's lifecycle and its timeline in step."""
+    if not first_delivery(session, ProcessedMessage, changed["event_id"], "lead_changed"):
+        return
+    link = customer_of_lead(session, changed["lead_id"])
+    link.lead_status = changed["status"]
+    session.flush()
+    customer = session.get(Customer, link.customer_id)
+    statuses = session.scalars(select(CustomerLead.lead_status).where(
+        CustomerLead.customer_id == customer.id)).all()
+    lifecycle = lifecycle_of(statuses)
+    if lifecycle != customer.lifecycle:
+        customer.lifecycle, customer.updated_at = lifecycle, utcnow()
+    if changed["change"] in TIMELINE_CHANGES and customer.erased_at is None:  # an erased one gains no story
+        note(session, customer.id, f"lead_{changed['change']}",
+             {"reason": changed["reason"], "stage": changed["stage"], "status": changed["status"],
+              **{key: value for key, value in changed["details"].items()
+                 if key in ("from", "to", "lost_reason", "deal_value", "currency", "vehicle", "source",
+                            "inquiry_id", "how")}},
+             lead_id=changed["lead_id"], actor_id=changed["actor_id"], at=changed["occurred_at"],
+             entry_id=changed["event_id"])
     session.commit()

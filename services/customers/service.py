@@ -9,8 +9,10 @@ from nameko.timer import timer
 from dealerflow.actor import Actor
 from dealerflow.contracts import (
     LEAD_ASSIGNED,
+    LEAD_CHANGED,
     LEAD_RECEIVED,
     LeadAssigned,
+    LeadChanged,
     LeadReceived,
     schema,
 )
@@ -70,6 +72,10 @@ class CustomersService(Reliable):
     @event_handler("leads", LEAD_ASSIGNED)
     def handle_lead_assigned(self, payload):
         handlers.lead_assigned(self.db, schema(LeadAssigned).load(payload))
+
+    @event_handler("leads", LEAD_CHANGED)
+    def handle_lead_changed(self, payload):
+        handlers.lead_changed(self.db, schema(LeadChanged).load(payload))
 
     @timer(interval=1)
     def advance_imports(self):

@@ -32,6 +32,12 @@ def new_lead(stack, **overrides) -> tuple[str, str]:
     return lead_id, owner_of(stack, lead_id)
 
 
+def lifecycle(stack, lead_id: str) -> str | None:
+    """The lead's customer's lifecycle, as the customers service keeps it."""
+    return stack.scalar("customers", "SELECT lifecycle FROM customers JOIN customer_leads "
+                                     "ON customers.id = customer_id WHERE lead_id = :id", id=lead_id)
+
+
 def inbox_kinds(stack, username: str, lead_id: str) -> list[str]:
     detail = requests.get(f"{stack.url}/v1/leads/{lead_id}", headers=sign_in(stack, username), timeout=30)
     return [message["title"] for message in detail.json()["notifications"] or []]
@@ -60,8 +66,18 @@ def test_a_consultant_works_a_lead_and_the_manager_approves_its_loss(stack):
     history = [entry["change"] for entry in approved.json()["history"]]
     assert history == ["graded", "first_contact", "stage_changed", "graded", "loss_requested", "lost"]
     assert approved.json()["history"][-1]["actor"]["display_name"] == "Pudong Sales Manager"
+    eventually(lambda: lifecycle(stack, lead_id) == "lost", message="the customer's only lead is lost")
     reopened = post(stack, consultant, f"/v1/leads/{lead_id}/reopen", {"reason": "客户又来电"})
     assert (reopened.json()["status"], reopened.json()["grade"]) == ("contacted", "A")
+    eventually(lambda: lifecycle(stack, lead_id) == "intended", message="a worked lead again")
+    won = post(stack, consultant, f"/v1/leads/{lead_id}/win", {"deal_value": 23_980_000, "currency": "CNY"})
+    assert won.json()["status"] == "won" and won.json()["deal_value"] == 23_980_000
+    eventually(lambda: lifecycle(stack, lead_id) == "won", message="the customer bought")
+    customer_id = stack.scalar("customers", "SELECT customer_id FROM customer_leads WHERE lead_id = :id",
+                               id=lead_id)
+    timeline = requests.get(f"{stack.url}/v1/customers/{customer_id}/timeline", headers=manager, timeout=30)
+    kinds = [entry["kind"] for entry in timeline.json()["items"]]
+    assert {"lead_stage_changed", "lead_lost", "lead_reopened", "lead_won"} <= set(kinds), kinds
 
 
 def test_rules_and_policy_send_leads_to_the_pool_and_the_first_claim_wins(stack):

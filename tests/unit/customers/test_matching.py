@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from dealerflow.actor import Actor
+from dealerflow.contracts import LeadReceived, schema
 from dealerflow.db import make_engine
 from services.customers import handlers, merging, privacy, profiles, search
 from services.customers.exceptions import ContactTaken, CustomerNotFound, NotAllowed
@@ -49,9 +50,11 @@ def session(engine):
 
 
 def received(customer: dict, store="SH-PUDONG", **fields) -> dict:
-    return dict({"event_id": str(uuid.uuid4()), "occurred_at": T0, "lead_id": str(uuid.uuid4()),
-                 "store_code": store, "source": "autohome", "channel": "third_party", "customer": customer,
-                 "phone_e164": None, "phone_extension": None, "interest": None, "comments": None}, **fields)
+    """A ``lead_received`` as the handler gets it: loaded with its schema."""
+    return schema(LeadReceived).load(dict({
+        "event_id": str(uuid.uuid4()), "occurred_at": T0.isoformat(), "lead_id": str(uuid.uuid4()),
+        "store_code": store, "source": "autohome", "channel": "third_party", "customer": customer,
+        "phone_e164": None, "phone_extension": None, "interest": None, "comments": None}, **fields))
 
 
 def count(session, model) -> int:
