@@ -96,6 +96,8 @@ class CustomerLead(Base):
     source: Mapped[str] = mapped_column(String(64))
     consultant_id: Mapped[str | None] = mapped_column(String(36), index=True)
     linked_at: Mapped[object] = mapped_column(UTCDateTime)
+    # the lead's status as the leads service last announced it (None: not yet), for the lifecycle
+    lead_status: Mapped[str | None] = mapped_column(String(20))
 
 
 class TimelineEntry(Base):
