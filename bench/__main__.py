@@ -5,10 +5,11 @@ For each backend: a fresh ``Stack`` (own vhost, own databases); bursts of
 leads at fixed offered rates (open loop) and how fast they get fully
 processed; steady rates and the lead-to-notification latency; then the bare
 gateway and the bare nameko pipeline; then what staff wait for: a lead's
-assignment on a manager's live stream and (PostgreSQL) the first page of a
+assignment on a manager's live stream (at 50 and at 100 leads/s) and (PostgreSQL) the first page of a
 store's hundred thousand leads; then customers: (PostgreSQL) searches among a
 million of them, and the import of a 100,000-row spreadsheet (``--only
-customers`` measures just these). Writes bench/results/<UTC time>.json
+customers`` measures just these). Before the backends: one routing
+decision in memory, with 50 rules and 200 consultants. Writes bench/results/<UTC time>.json
 and bench/results/latest.json and prints a summary with the targets.
 """
 import argparse
@@ -27,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import ceilings, customers, staff, system  # noqa: E402
-from bench.common import say  # noqa: E402
+from bench import ceilings, customers, routing, staff, system  # noqa: E402
+from bench.common import BENCH_CONSULTANTS, say, staff_the_store  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -52,6 +53,10 @@ def parse_args(argv) -> argparse.Namespace:
     add("--pipeline-seconds", type=float, default=5)
     add("--push-rate", type=float, default=50, help="leads/s while a manager's live stream is timed")
     add("--push-seconds", type=float, default=10)
+    add("--assign-rate", type=float, default=100,
+        help="leads/s while the 202-to-assignment latency is timed (0: not timed)")
+    add("--routing-decisions", type=int, default=20_000,
+        help="in-memory routing decisions timed (50 rules, 200 consultants; 0: none)")
     add("--staff-leads", type=int, default=100_000,
         help="leads in the store when its staff list is timed (PostgreSQL only)")
     add("--staff-requests", type=int, default=300, help="timed staff list requests per user")
@@ -79,7 +84,8 @@ def bench_backend(backend: str, options) -> dict:
         say(f"{backend}: setting up the stack")
         stack.setup()
         stack.start()
-        say(f"{backend}: stack ready on {stack.url}")
+        say(f"{backend}: stack ready on {stack.url}; {BENCH_CONSULTANTS} more consultants in the store")
+        staff_the_store(stack)
         if options.only == "customers":
             result = {"customers": customer_figures(stack, backend, options)}
             say(f"{backend}: stopping the stack")
@@ -93,6 +99,11 @@ def bench_backend(backend: str, options) -> dict:
         say(f"{backend}: live push: {options.push_rate:g} leads/s for {options.push_seconds:g} s")
         result["live_push"] = staff.live_push(stack, options)
         say(f"{backend}: live push done: {describe_push(result['live_push'])}")
+        if options.assign_rate:
+            say(f"{backend}: assignment at {options.assign_rate:g} leads/s for {options.push_seconds:g} s")
+            result["assignment"] = staff.live_push(stack, argparse.Namespace(
+                **dict(vars(options), push_rate=options.assign_rate)))
+            say(f"{backend}: assignment: {describe_push(result['assignment'])}")
         if backend == "postgresql":  # production's database: a store this size runs there
             say(f"{backend}: staff list with {options.staff_leads} leads in {staff.STORE}")
             result["staff_list"] = staff.lead_list(stack, options)
@@ -183,6 +194,14 @@ def staff_targets(result: dict) -> dict:
                     f"(offered {push['offered_per_s']:g}/s)",
         "result": "PASS" if (push["offered_per_s"] == 50 and push["missing"] == 0
                              and p99 is not None and p99 < 200) else "MISS"}}
+    if "assignment" in result:
+        assign = result["assignment"]
+        p99 = assign["lead_to_event_ms"]["p99"]
+        marks["202 to assignment on a manager's stream p99 < 500 ms at 100/s"] = {
+            "measured": f"p99 {p99} ms, {assign['missing']} of {assign['accepted']} missing "
+                        f"(offered {assign['offered_per_s']:g}/s)",
+            "result": "PASS" if (assign["offered_per_s"] >= 100 and assign["missing"] == 0
+                                 and p99 is not None and p99 < 500) else "MISS"}
     if "staff_list" in result:
         listed = result["staff_list"]
         p95 = {user: pages["latency_ms"]["p95"] for user, pages in listed["users"].items()}
@@ -204,6 +223,11 @@ def describe_push(push: dict) -> str:
 def print_summary(report: dict) -> None:
     print("\n=== Dealerflow benchmark", report["date"], f"({report['duration_s']:.0f} s,",
           f"{report['machine']['cpus']} CPUs)")
+    if "routing" in report:
+        routed = report["routing"]
+        mark = "PASS" if routed["p99_ms"] < 5 else "MISS"
+        print(f"\n  {mark}  routing decision p99 < 5 ms (50 rules, 200 consultants): p50/p99 "
+              f"{routed['p50_ms']}/{routed['p99_ms']} ms, CPU p99 {routed['cpu_p99_ms']} ms")
     for backend, r in report["backends"].items():
         print(f"\n--- {backend}")
         if "intake" not in r:  # --only customers
@@ -280,6 +304,11 @@ def main(argv=None) -> int:
         "backends": {},
     }
     try:
+        if options.routing_decisions and options.only == "all":
+            say(f"routing: {options.routing_decisions:,} decisions with 50 rules and 200 consultants")
+            report["routing"] = routing.routing_figures(options.routing_decisions)
+            say(f"routing: p50/p99 {report['routing']['p50_ms']}/{report['routing']['p99_ms']} ms "
+                f"(CPU p99 {report['routing']['cpu_p99_ms']} ms)")
         for backend in backends:
             report["backends"][backend] = bench_backend(backend, options)
     except KeyboardInterrupt:

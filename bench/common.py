@@ -1,6 +1,6 @@
-"""What every part of the benchmark shares: progress lines, the leads sent,
-child processes that cannot outlive the run, percentiles, and which
-processes used the CPU."""
+"""What every part of the benchmark shares: progress lines, the store's
+staff and the leads sent, child processes that cannot outlive the run,
+percentiles, and which processes used the CPU."""
 import itertools
 import json
 import math
@@ -22,6 +22,34 @@ STARTED = time.monotonic()
 
 def say(message: str) -> None:
     print(f"[{time.monotonic() - STARTED:6.1f}s] {message}", flush=True)
+
+
+BENCH_CONSULTANTS = 20
+BENCH_CAPACITY = 1000  # the most a consultant may take a day
+
+
+def staff_the_store(stack, store: str = "SH-PUDONG") -> None:
+    """Give the store the staff a bench's tens of thousands of leads a day
+    need: the demo's three consultants take 100 a day each, after which
+    routing pools every lead. Created in the gateway's database, announced
+    by its relay; waits until the leads service routes to them."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from services.gateway.org import ALL_HOURS, create_user
+    engine = create_engine(stack.databases["gateway"])
+    with Session(engine) as session:
+        for n in range(BENCH_CONSULTANTS):
+            create_user(session, f"bench.c{n:02d}", "bench-password", "consultant", [store],
+                        shift=ALL_HOURS, daily_capacity=BENCH_CAPACITY)
+        session.commit()
+    engine.dispose()
+    deadline = time.monotonic() + 60
+    while stack.scalar("leads", "SELECT count(*) FROM roster WHERE display_name LIKE 'bench.c%'") \
+            < BENCH_CONSULTANTS:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the leads service did not hear of the bench's consultants in 60 s")
+        time.sleep(0.5)
 
 
 class Leads:
