@@ -24,7 +24,8 @@ SLA's warnings and re-routes, claims, and assignment by a manager.
 import logging
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import LEAD_ASSIGNED, OPEN_STATUSES
@@ -74,13 +75,15 @@ def local_midnight(now, timezone: str):
 
 
 def candidates(session, store: StoreSettings | None, store_code: str, team_id: str | None, now,
-               exclude=()) -> list[routing.Candidate]:
-    """The store's consultants (of one team, if given) with today's load."""
-    query = select(RosterMember).where(RosterMember.store_code == store_code,
-                                       RosterMember.role == "consultant")
+               exclude=(), open_leads: bool = True) -> list[routing.Candidate]:
+    """The store's consultants (of one team, if given) with today's load
+    (and their open leads, when the strategy weighs them)."""
+    query = select(RosterMember.user_id, RosterMember.team_id, RosterMember.store_code, RosterMember.active,
+                   RosterMember.role, RosterMember.shift, RosterMember.leave, RosterMember.daily_capacity).where(
+        RosterMember.store_code == store_code, RosterMember.role == "consultant")
     if team_id:
         query = query.where(RosterMember.team_id == team_id)
-    members = [m for m in session.scalars(query) if m.user_id not in exclude]
+    members = [m for m in session.execute(query) if m.user_id not in exclude]  # rows: no ORM objects
     if not members:
         return []
     ids = [m.user_id for m in members]
@@ -90,7 +93,7 @@ def candidates(session, store: StoreSettings | None, store_code: str, team_id: s
         .group_by(Assignment.consultant_id)).all())
     open_leads = dict(session.execute(select(Lead.consultant_id, func.count()).where(
         Lead.consultant_id.in_(ids), Lead.status.in_(("assigned", "contacted")))
-        .group_by(Lead.consultant_id)).all())
+        .group_by(Lead.consultant_id)).all()) if open_leads else {}
     return [routing.Candidate(user_id=m.user_id, team_id=m.team_id, store_code=m.store_code, active=m.active,
                               role=m.role, shift=m.shift or {}, leave=m.leave or [],
                               daily_capacity=m.daily_capacity, assigned_today=today.get(m.user_id, 0),
@@ -125,7 +128,8 @@ def route(session, lead: Lead, reason: str = "routing", exclude=(), now=None,
         pool(session, lead, f"rule {rule['name']}", now)
         return None
     calendar = calendar_of(store)
-    people = candidates(session, store, lead.store_code, target.get("team_id"), now, exclude)
+    people = candidates(session, store, lead.store_code, target.get("team_id"), now, exclude,
+                        open_leads=strategy == "least_loaded")
     if not people and target["kind"] == "store" and not exclude:
         log.warning("store %s has no consultant yet; lead %s waits for the first", lead.store_code, lead.id)
         return None  # status accepted: routed when the store's first consultant is saved
@@ -164,10 +168,12 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
         values["first_contact_due_at"] = sla.first_contact_due(now, minutes, calendar)
         values["first_contact_warn_at"] = sla.warning_at(now, values["first_contact_due_at"],
                                                               calendar=calendar)
-    if lead in session.new:
+    if inspect(lead).pending:  # a new lead: written once, with its owner, before its assignment
         for name, value in values.items():
             setattr(lead, name, value)
+        session.flush()
     else:
+        session.flush()  # what this transaction changed of the lead (pooled, a re-route count) first
         taken = session.execute(
             update(Lead).where(Lead.id == lead.id, Lead.status == lead.status,
                                Lead.consultant_id.is_(None) if previous is None
@@ -177,8 +183,7 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
             session.expire(lead)
             return False
         for name, value in values.items():
-            setattr(lead, name, value)
-        session.flush()
+            set_committed_value(lead, name, value)  # as written: no second UPDATE
     session.add(Assignment(lead_id=lead.id, consultant_id=consultant_id, reason=reason, assigned_at=now,
                            actor_id=actor_id, rule_id=rule_id, note=(note or "").strip()[:500] or None))
     record(session, OutboxMessage, LEAD_ASSIGNED, lead_id=lead.id, store_code=lead.store_code,

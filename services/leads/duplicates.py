@@ -38,10 +38,10 @@ def open_lead_of(session, lead: Lead, now) -> Lead | None:
     same = same_customer(lead)
     if not window or not same:
         return None
-    return session.scalar(select(Lead).where(
+    found = session.scalar(select(Lead.id).where(
         or_(*same), Lead.store_code == lead.store_code, Lead.status.in_(OPEN_STATUSES),
-        Lead.created_at >= now - timedelta(days=window)).order_by(Lead.created_at.desc()).limit(1)
-        .with_for_update())
+        Lead.created_at >= now - timedelta(days=window)).order_by(Lead.created_at.desc()).limit(1))
+    return found and session.scalar(select(Lead).where(Lead.id == found).with_for_update())
 
 
 def record_inquiry(session, open_lead: Lead, inquiry: Lead) -> None:

@@ -63,20 +63,21 @@ def accept_lead(session, submitted: dict) -> Lead | None:
         correlation_id=correlation_id.get(), grade=grade, stage="initial_contact", reroutes=0,
         score=scored["score"], score_method=scored["method"], score_reasons=scored["reasons"])
     open_lead = duplicates.open_lead_of(session, lead, now)
-    session.add(lead)
-    if open_lead is not None:
-        lead.status, lead.duplicate_of = "joined", open_lead.id
-    record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
-           source=lead.source, channel=lead.channel, customer=lead.customer,
-           phone_e164=lead.customer_phone_e164, phone_extension=lead.customer_phone_extension,
-           interest=lead.interest, comments=lead.comments, grade=grade,
-           joined_lead_id=lead.duplicate_of)
-    if open_lead is not None:
-        duplicates.record_inquiry(session, open_lead, lead)
-    else:
-        session.add(LeadEvent(lead_id=lead.id, change="graded", actor_id=None, at=now,
-                              reason=", ".join(grade_reasons) or None, details={"from": None, "to": grade}))
-        assignment.route(session, lead, now=now)
+    with session.no_autoflush:  # the lead is written once, with its owner, at the commit
+        session.add(lead)
+        if open_lead is not None:
+            lead.status, lead.duplicate_of = "joined", open_lead.id
+        record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
+               source=lead.source, channel=lead.channel, customer=lead.customer,
+               phone_e164=lead.customer_phone_e164, phone_extension=lead.customer_phone_extension,
+               interest=lead.interest, comments=lead.comments, grade=grade,
+               joined_lead_id=lead.duplicate_of)
+        if open_lead is not None:
+            duplicates.record_inquiry(session, open_lead, lead)
+        else:
+            session.add(LeadEvent(lead_id=lead.id, change="graded", actor_id=None, at=now,
+                                  reason=", ".join(grade_reasons) or None, details={"from": None, "to": grade}))
+            assignment.route(session, lead, now=now)
     session.commit()
     log.info("lead %s stored for %s (%s), %s", lead.id, lead.store_code, lead.source,
              f"joined open lead {lead.duplicate_of}" if lead.duplicate_of else

@@ -6,8 +6,11 @@
 - Routing rules of a store are its managers'; group rules (``store_code``
   null) are the group admins'. ``routing.validate_rule`` checks each.
 - The service compiles the rules once and keeps them until they change:
-  every lead asks only for their fingerprint (how many, last change).
+  it asks for their fingerprint (how many, last change) at most every
+  two seconds, so a change made through another replica applies within
+  two seconds, one made through this one at once.
 """
+import time
 import uuid
 from types import SimpleNamespace
 
@@ -27,13 +30,18 @@ DEFAULTS = {"response_minutes": {}, "max_reroutes": 2, "loss_needs_approval": Tr
 
 
 def policy_of(session, store_code: str):
-    """The policy that applies to the store."""
-    rows = {row.store_code: row for row in session.scalars(
-        select(LeadPolicy).where(LeadPolicy.store_code.in_((store_code, GROUP))))}
-    row = rows.get(store_code) or rows.get(GROUP)
-    values = {name: getattr(row, name) for name in DEFAULTS} if row else dict(DEFAULTS)
-    return SimpleNamespace(store_code=store_code, inherited=store_code not in rows,
-                           revision=row.revision if row is not None and store_code in rows else 0, **values)
+    """The policy that applies to the store, read once per session (a lead's
+    intake asks twice: duplicates and the deadline)."""
+    known = session.info.setdefault("policies", {})
+    if store_code not in known:
+        rows = {row.store_code: row for row in session.scalars(
+            select(LeadPolicy).where(LeadPolicy.store_code.in_((store_code, GROUP))))}
+        row = rows.get(store_code) or rows.get(GROUP)
+        values = {name: getattr(row, name) for name in DEFAULTS} if row else dict(DEFAULTS)
+        known[store_code] = SimpleNamespace(
+            store_code=store_code, inherited=store_code not in rows,
+            revision=row.revision if row is not None and store_code in rows else 0, **values)
+    return known[store_code]
 
 
 def may_edit(actor: Actor, store_code: str | None) -> None:
@@ -70,6 +78,7 @@ def save_policy(session, actor: Actor, store_code: str, data: dict):
     row.revision += 1
     row.updated_at = utcnow()
     session.commit()
+    session.info.pop("policies", None)  # the store's, and every store that inherits the group's
     return policy_of(session, store_code)
 
 
@@ -112,6 +121,7 @@ def save_rule(session, actor: Actor, rule_id: str | None, data: dict) -> Routing
     row.revision += 1
     row.updated_at = utcnow()
     session.commit()
+    forget_rules(session)
     return row
 
 
@@ -122,21 +132,34 @@ def delete_rule(session, actor: Actor, rule_id: str) -> None:
     may_edit(actor, row.store_code)
     session.execute(delete(RoutingRule).where(RoutingRule.id == rule_id))
     session.commit()
+    forget_rules(session)
 
 
-_compiled: dict = {}  # database URL -> (fingerprint, compiled rules)
+RULES_CHECK_S = 2.0   # how soon another replica's rule change applies here
+_compiled: dict = {}  # database URL -> (checked at, fingerprint, compiled rules)
 
 
 def compiled_rules(session):
-    """Every active rule, compiled; recompiled only when a rule changed."""
+    """Every active rule, compiled; recompiled only when a rule changed, which
+    is checked at most every ``RULES_CHECK_S`` (a change made in this
+    process applies at once)."""
+    database, clock = str(session.get_bind().url), time.monotonic()
+    known = _compiled.get(database)
+    if known is not None and clock - known[0] < RULES_CHECK_S:
+        return known[2]
     fingerprint = tuple(session.execute(select(func.count(), func.max(RoutingRule.updated_at),
                                                func.sum(RoutingRule.revision))).one())
-    database = str(session.get_bind().url)
-    known = _compiled.get(database)
-    if known is None or known[0] != fingerprint:
+    if known is None or known[1] != fingerprint:
         rows = session.scalars(select(RoutingRule).where(RoutingRule.active.is_(True)))
-        known = _compiled[database] = (fingerprint, routing.compile_rules([{
+        rules = routing.compile_rules([{
             "id": row.id, "store_code": row.store_code, "priority": row.priority, "name": row.name,
             "active": row.active, "conditions": row.conditions, "target": row.target,
-            "strategy": row.strategy} for row in rows]))
-    return known[1]
+            "strategy": row.strategy} for row in rows])
+    else:
+        rules = known[2]
+    _compiled[database] = (clock, fingerprint, rules)
+    return rules
+
+
+def forget_rules(session) -> None:
+    _compiled.pop(str(session.get_bind().url), None)
