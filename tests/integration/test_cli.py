@@ -44,6 +44,20 @@ def test_a_store_is_created_and_its_event_waits_for_the_broker(admin):
                                "AND sent_at IS NULL")).scalar() >= 1
 
 
+def test_announce_org_announces_every_store_and_user_as_a_new_revision(admin):
+    admin("create-store", "HZ-XIHU", "--name", "Hangzhou Xihu")
+    with admin.gateway.connect() as db:
+        stores, users = (db.execute(text(f"SELECT count(*) FROM {table}")).scalar() for table in ("stores", "users"))
+        before = db.execute(text("SELECT revision FROM stores WHERE code = 'HZ-XIHU'")).scalar()
+        events = db.execute(text("SELECT count(*) FROM outbox")).scalar()
+    result = admin("announce-org")
+    assert result.returncode == 0, result.stderr
+    assert f"{stores + users} stores and users announced again" in result.stdout
+    with admin.gateway.connect() as db:
+        assert db.execute(text("SELECT revision FROM stores WHERE code = 'HZ-XIHU'")).scalar() == before + 1
+        assert db.execute(text("SELECT count(*) FROM outbox")).scalar() == events + stores + users
+
+
 def test_an_api_key_is_printed_once_and_stored_hashed(admin):
     admin("create-store", "SZ-FUTIAN", "--name", "Shenzhen Futian")
     result = admin("create-api-key", "--store", "SZ-FUTIAN", "--platform", "dongchedi")
