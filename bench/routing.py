@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from bench.common import percentile
-from services.leads.hours import DAYS, Calendar, calendar_for
+from dealerflow.hours import DAYS, Calendar, calendar_for
 from services.leads.routing import Candidate, choose, compile_rules, ineligibility, target_of
 from services.leads.sla import first_contact_due, response_minutes, warning_at
 

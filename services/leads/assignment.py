@@ -30,11 +30,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dealerflow.actor import Actor
 from dealerflow.contracts import LEAD_ASSIGNED, OPEN_STATUSES
 from dealerflow.db import utcnow
+from dealerflow.hours import Calendar, NeverOpen, calendar_for
 from dealerflow.outbox import insert_or_ignore, record
 from services.leads import duplicates, routing, sla
 from services.leads.changes import announce, is_manager, lead_to_change, managers_of
 from services.leads.exceptions import InvalidChange, LeadConflict, LeadNotFound, NotAllowed
-from services.leads.hours import Calendar, NeverOpen, calendar_for
 from services.leads.models import Assignment, Lead, OutboxMessage, RosterMember, StoreRotation, StoreSettings
 from services.leads.policies import compiled_rules, policy_of
 

@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.leads.hours import DAYS, Calendar, calendar_for, on_leave
+from dealerflow.hours import DAYS, Calendar, calendar_for, on_leave
 
 STRATEGIES = ("round_robin", "least_loaded", "weighted", "sticky")
 TARGET_KINDS = ("store", "team", "pool")

@@ -5,7 +5,7 @@ it; with a calendar the clock only runs in business hours."""
 import logging
 from datetime import datetime, timedelta
 
-from services.leads.hours import Calendar, NeverOpen
+from dealerflow.hours import Calendar, NeverOpen
 from services.leads.routing import GRADES
 
 log = logging.getLogger(__name__)

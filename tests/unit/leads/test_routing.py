@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.leads.hours import DAYS, Calendar
+from dealerflow.hours import DAYS, Calendar
 from services.leads.routing import (
     UNLIMITED_CAPACITY,
     Candidate,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.leads.hours import DAYS, Calendar
+from dealerflow.hours import DAYS, Calendar
 from services.leads.sla import (
     DEFAULT_RESPONSE_MINUTES,
     first_contact_due,

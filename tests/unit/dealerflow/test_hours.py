@@ -1,4 +1,4 @@
-"""services.leads.hours: open time in a store's zone, across days, weekends,
+"""dealerflow.hours: open time in a store's zone, across days, weekends,
 holidays and DST changes (explicit cases), and the arithmetic's laws for any
 calendar, zone and start (hypothesis)."""
 import statistics
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from services.leads.hours import DAYS, Calendar, NeverOpen, calendar_for, on_leave, on_shift
+from dealerflow.hours import DAYS, Calendar, NeverOpen, calendar_for, on_leave, on_shift
 
 UTC = timezone.utc
 SHANGHAI, BERLIN, NEW_YORK = ZoneInfo("Asia/Shanghai"), ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
