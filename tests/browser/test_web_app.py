@@ -150,7 +150,7 @@ def test_a_new_lead_appears_live_and_its_page_calls_the_customer(stack, open_app
     assert call.get_attribute("href") in (f"tel:+86{phone}", f"tel:{phone}")
     assert call.inner_text() == f"拨打 {phone[:3]} {phone[3:7]} {phone[7:]}"
     assert page.locator("h1").inner_text() == lead["customer"]["name"]
-    assert "Pudong Consultant 1" in page.locator(".history").first.inner_text()
+    assert "Pudong Consultant 1" in page.locator(".lead-history").inner_text()
     assert too_small(page) == []
     shot(page, screenshots, "lead-phone-zh-CN")
 
@@ -176,9 +176,12 @@ def test_a_manager_sees_the_stores_leads_and_no_others(stack, open_app, screensh
     page.fill("#lead-search", mine)  # filters: text, then status
     expect(page.locator(".card")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"\?q="))
-    page.select_option("#lead-status", "accepted")  # waiting for a consultant: none here
+    page.get_by_text("Filter by status, grade, stage").click()
+    page.locator("[data-filter='status:accepted']").click()  # waiting for a consultant: none here
+    expect(page).to_have_url(re.compile(r"status=accepted"))
     expect(page.locator(".card")).to_have_count(0)
-    page.select_option("#lead-status", "assigned")
+    page.locator("[data-filter='status:accepted']").click()
+    page.locator("[data-filter='status:assigned']").click()
     expect(page.locator(".card")).to_have_count(1)
 
     page.goto(f"{stack.url}/leads/{there}")  # even by its address
@@ -212,7 +215,7 @@ def test_switching_language_changes_every_label(stack, open_app, screenshots):
     assert english_left(page) == []
 
     page.get_by_role("button", name="English").click()
-    page.get_by_text("Assignment history").wait_for()
+    page.get_by_role("heading", name="History").wait_for()
     assert chinese_left(page) == []
     assert re.search(r"[A-Z][a-z]{2} \d+, \d{4}", page.locator(".facts").last.inner_text())  # Intl, English
     shot(page, screenshots, "lead-phone-en")
@@ -308,7 +311,8 @@ def test_sign_out_and_an_ended_session_land_on_their_pages(stack, open_app, scre
     tokens = json.loads(page.evaluate("localStorage.getItem('dealerflow.tokens')"))
     requests.post(f"{stack.url}/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]},
                   timeout=10).raise_for_status()
-    page.select_option("#lead-status", "assigned")  # the app asks the API again
+    page.get_by_text("按状态、级别、阶段筛选").click()
+    page.locator("[data-filter='status:assigned']").click()  # the app asks the API again
     page.wait_for_url(f"{stack.url}/session-expired")
     assert page.locator("h2").inner_text() == "登录已过期"
     shot(page, screenshots, "session-expired-phone-zh-CN")

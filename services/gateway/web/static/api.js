@@ -217,13 +217,106 @@ export async function loadMe() {
   return session.user;
 }
 
-/** `filters`: status, q, store_code, consultant_id, channel, source, cursor, limit, sort. */
+/** `filters`: status, grade, stage (comma-separated lists), q, store_code, consultant_id, channel, source, cursor, limit, sort. */
 export function leads(filters = {}) {
   return get("/v1/leads", filters);
 }
 
 export function lead(id) {
   return get(`/v1/leads/${encodeURIComponent(id)}`);
+}
+
+// -- what staff do to a lead (each answers the lead's detail) ------------------
+
+const leadPath = (id, action) => `/v1/leads/${encodeURIComponent(id)}/${action}`;
+
+/** `grade`: H A B C N; `reason` required. */
+export function gradeLead(id, grade, reason) {
+  return write("POST", leadPath(id, "grade"), { body: { grade, reason } });
+}
+
+/** `reason`: required when going back one stage. */
+export function stageLead(id, stage, reason) {
+  return write("POST", leadPath(id, "stage"), { body: reason ? { stage, reason } : { stage } });
+}
+
+/** `won`: {deal_value (fen), currency, vehicle {brand, model, trim, year, vin}, note}. */
+export function winLead(id, won) {
+  return write("POST", leadPath(id, "win"), { body: won });
+}
+
+/** `lostReason`: price, bought_competitor, ...; `note` required for "other". */
+export function loseLead(id, lostReason, note) {
+  return write("POST", leadPath(id, "loss"), { body: note ? { lost_reason: lostReason, note } : { lost_reason: lostReason } });
+}
+
+/** A manager approves or refuses a loss (`reason` required when refusing). */
+export function decideLoss(id, approve, reason) {
+  return write("POST", leadPath(id, "loss-decision"), { body: reason ? { approve, reason } : { approve } });
+}
+
+export function reopenLead(id, reason) {
+  return write("POST", leadPath(id, "reopen"), { body: { reason } });
+}
+
+/** Claim a pooled lead: ApiError 409 (someone was first) or 422 (the daily claim limit). */
+export function claimLead(id) {
+  return write("POST", leadPath(id, "claim"));
+}
+
+/** A manager gives the lead to `consultantId`, or (null) routes it again. */
+export function assignLead(id, consultantId, reason) {
+  return write("POST", leadPath(id, "assign"), { body: { consultant_id: consultantId, reason: reason || undefined } });
+}
+
+/** `mentions`: user ids of the lead's store. */
+export function commentLead(id, body, mentions = []) {
+  return write("POST", leadPath(id, "comments"), { body: { body, mentions } });
+}
+
+/** `{lead_ids} | {from_consultant_id}`, `consultant_id` (null: routing), `reason` -> {moved, refused}. */
+export function reassignLeads(request) {
+  return write("POST", "/v1/leads/reassign", { body: request });
+}
+
+// -- routing, policies, people (managers) ----------------------------------------
+
+/** The rules of a store and the group's, in the order they are tried. */
+export function routingRules(storeCode) {
+  return get("/v1/admin/routing-rules", { store_code: storeCode });
+}
+
+/** A new rule (`id` null) or a changed one. */
+export function saveRoutingRule(id, rule) {
+  return id ? write("PUT", `/v1/admin/routing-rules/${encodeURIComponent(id)}`, { body: rule })
+    : write("POST", "/v1/admin/routing-rules", { body: rule });
+}
+
+export function deleteRoutingRule(id) {
+  return write("DELETE", `/v1/admin/routing-rules/${encodeURIComponent(id)}`);
+}
+
+/** A store's lead policy ("*": the group's default). */
+export function leadPolicy(storeCode) {
+  return get(`/v1/admin/lead-policies/${encodeURIComponent(storeCode)}`);
+}
+
+export function saveLeadPolicy(storeCode, policy) {
+  return write("PUT", `/v1/admin/lead-policies/${encodeURIComponent(storeCode)}`, { body: policy });
+}
+
+export function rebuildScoringModel() {
+  return write("POST", "/v1/admin/scoring-model");
+}
+
+/** The active staff of a store (managers and group admins may list them). */
+export function storeStaff(storeCode) {
+  return get("/v1/admin/users", { store: storeCode, active: "true", limit: 200 });
+}
+
+/** The store's teams (for a routing rule's target). */
+export function teams() {
+  return get("/v1/admin/teams", { limit: 200 });
 }
 
 // -- customers ----------------------------------------------------------------

@@ -12,7 +12,9 @@ import CustomerProfile from "./pages/CustomerProfile.js";
 import Customers from "./pages/Customers.js";
 import LeadDetail from "./pages/LeadDetail.js";
 import Leads from "./pages/Leads.js";
+import Manage from "./pages/Manage.js";
 import NotFound from "./pages/NotFound.js";
+import RoutingRule from "./pages/RoutingRule.js";
 import SessionExpired from "./pages/SessionExpired.js";
 import SignIn from "./pages/SignIn.js";
 
@@ -21,6 +23,9 @@ const router = createRouter({
   routes: [
     { path: "/", name: "leads", component: Leads },
     { path: "/leads/:id", name: "lead", component: LeadDetail, props: true },
+    { path: "/manage", name: "manage", component: Manage },
+    { path: "/manage/rules/new", name: "ruleNew", component: RoutingRule },
+    { path: "/manage/rules/:ruleId", name: "rule", component: RoutingRule, props: true },
     { path: "/customers", name: "customers", component: Customers },
     { path: "/customers/new", name: "customerNew", component: CustomerForm },
     { path: "/customers/duplicates", name: "duplicates", component: CustomerMerge },

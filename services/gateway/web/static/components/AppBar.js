@@ -1,5 +1,7 @@
 // The top bar of every page: back, the page's title, language, sign-out;
-// on the top-level pages (no back link) the tabs between them: leads, customers.
+// on the top-level pages (no back link) the tabs between them: leads,
+// customers, and for managers the store's lead management.
+import { computed } from "vue";
 import { useRouter } from "vue-router";
 import * as api from "../api.js";
 import LanguageSwitch from "./LanguageSwitch.js";
@@ -17,7 +19,8 @@ export default {
       await api.signOut();
       router.replace({ name: "signin", query: { signedOut: "1" } });
     }
-    return { session: api.session, signOut };
+    const manager = computed(() => ["manager", "group_admin"].includes(api.session.user?.role));
+    return { session: api.session, signOut, manager };
   },
   template: `
     <header class="bar">
@@ -33,5 +36,6 @@ export default {
     <nav v-if="!back && session.user" class="tabs" :aria-label="$t('bar.sections')">
       <router-link :to="{ name: 'leads' }" class="tabs__tab" exact-active-class="tabs__tab--on">{{ $t('bar.leads') }}</router-link>
       <router-link :to="{ name: 'customers' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.customers') }}</router-link>
+      <router-link v-if="manager" :to="{ name: 'manage' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.manage') }}</router-link>
     </nav>`,
 };
