@@ -185,6 +185,7 @@ def test_stage_and_grade_changes_with_their_reasons(stack, open_app, screenshots
     expect(history).to_contain_text("阶段 方案提供 → 需求确认")
     expect(history).to_contain_text("原因：客户还没定配置")
     expect(history).to_contain_text("Pudong Consultant 3")
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky bar at the top of the picture
     shot(page, screenshots, "lead-phone-zh-CN")
 
     lead = read(stack, api_token(stack, "consultant.sh3"), lead_id)

@@ -163,7 +163,15 @@ export default {
     "followup": "Follow-up",
     "open": "Open",
     "done": "Done",
-    "overdue": "Overdue"
+    "overdue": "Overdue",
+    "call": "Call",
+    "wechat": "WeChat",
+    "sms": "SMS",
+    "invitation": "Invitation",
+    "test_drive": "Test drive",
+    "quote": "Quote",
+    "delivery": "Delivery",
+    "care_visit": "Care visit"
   },
   "customers": {
     "title": "Customers",

@@ -164,7 +164,15 @@ export default {
     "followup": "跟进",
     "open": "待办",
     "done": "已完成",
-    "overdue": "已逾期"
+    "overdue": "已逾期",
+    "call": "电话",
+    "wechat": "微信",
+    "sms": "短信",
+    "invitation": "邀约到店",
+    "test_drive": "试驾",
+    "quote": "报价",
+    "delivery": "交车",
+    "care_visit": "关怀回访"
   },
   "customers": {
     "title": "客户",
