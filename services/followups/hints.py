@@ -63,7 +63,7 @@ N 1, O 30, F 30 days, else 3):
   again, today for grades H, A and N, else tomorrow.
 - A topic's script is the first template of the library that fits the stage
   and ``addresses`` the topic's trait (``competitor:*`` answers any
-  competitor), else the first of its situation; without one, the stage's
+  competitor; one of the topic's situation first), else the first of its situation; without one, the stage's
   default (rule 9), else any template of the stage.
 - Reading the note: NFKC, case-insensitive; Chinese words as substrings,
   English ones on word boundaries. A mention is negated (and ignored) when
@@ -379,7 +379,7 @@ def _addresses(template: dict, trait: str | None, brand: str | None) -> bool:
     return trait in addresses
 
 
-def _pick(library: list[dict], stage: str, *, situations: Iterable[str] = (), evidence: _Evidence | None = None,
+def _pick(library: list[dict], stage: str, *, situations: tuple[str, ...] = (), evidence: _Evidence | None = None,
           channel: str | None = None, template_id: str | None = None) -> dict | None:
     fitting = [t for t in library if _scripts.fits(t, stage)]
 
@@ -395,7 +395,8 @@ def _pick(library: list[dict], stage: str, *, situations: Iterable[str] = (), ev
         if chosen:
             return chosen
     if evidence is not None:
-        chosen = best([t for t in fitting if _addresses(t, evidence.topic.trait, evidence.brand)])
+        addressing = [t for t in fitting if _addresses(t, evidence.topic.trait, evidence.brand)]
+        chosen = best([t for t in addressing if t.get("situation") in situations]) or best(addressing)
         if chosen:
             return chosen
     for situation in situations:
