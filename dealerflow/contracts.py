@@ -27,7 +27,11 @@ LEAD_CHANGED = "lead_changed"        # leads: anything else that changed a lead,
 CUSTOMER_MATCHED = "customer_matched"  # customers: a lead's customer was found or created
 CUSTOMERS_MERGED = "customers_merged"  # customers: one customer was merged into another
 CUSTOMER_ERASED = "customer_erased"    # customers: a customer's personal data was erased
-FOLLOWUP_SCHEDULED = "followup_scheduled"  # followups: a task was created
+FOLLOWUP_SCHEDULED = "followup_scheduled"  # followups: a task was created or rescheduled
+FOLLOWUP_REMINDER = "followup_reminder"    # followups: a task is due soon (its owner is reminded, once)
+FOLLOWUP_OVERDUE = "followup_overdue"      # followups: a task was missed; the store's managers are told
+FOLLOWUP_DONE = "followup_done"            # followups: a task was completed or closed
+FOLLOWUP_RECORDED = "followup_recorded"    # followups: a follow-up was done (a call, a WeChat, a visit)
 
 
 @functools.cache
@@ -284,6 +288,42 @@ class FollowupScheduled(Event):
     consultant_id = fields.String(required=True)
     kind = fields.String(required=True)
     due_at = fields.AwareDateTime(required=True)
+    store_code = fields.String(allow_none=True, load_default=None)
+    source = fields.String(load_default="sla")  # sla, cadence, manual, after_sales
+    actor_id = fields.String(allow_none=True, load_default=None)
+
+
+class FollowupReminder(FollowupScheduled):
+    """A task's reminder, or (``FOLLOWUP_OVERDUE``) its escalation: ``tell``
+    who must hear of it (the owner; for an overdue task also the managers)."""
+    customer_name = fields.String(allow_none=True, load_default=None)
+    tell = fields.List(fields.String(), load_default=list)
+
+
+class FollowupDone(Event):
+    task_id = fields.String(required=True)
+    lead_id = fields.String(required=True)
+    store_code = fields.String(required=True)
+    consultant_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    status = fields.String(required=True)  # done, or cancelled (the lead was won or lost)
+    outcome = fields.String(allow_none=True, load_default=None)
+    actor_id = fields.String(allow_none=True, load_default=None)
+
+
+class FollowupRecorded(Event):
+    """A follow-up done. ``first``: the lead's first, which stops its response
+    clock (the leads service); the notes feed the customer's traits."""
+    record_id = fields.String(required=True)
+    lead_id = fields.String(required=True)
+    store_code = fields.String(required=True)
+    consultant_id = fields.String(required=True)
+    channel = fields.String(required=True)
+    direction = fields.String(required=True)
+    outcome = fields.String(required=True)
+    notes = fields.String(allow_none=True, load_default=None)
+    first = fields.Boolean(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
 
 
 SCHEMAS = {
@@ -296,4 +336,8 @@ SCHEMAS = {
     CUSTOMERS_MERGED: CustomersMerged,
     CUSTOMER_ERASED: CustomerErased,
     FOLLOWUP_SCHEDULED: FollowupScheduled,
+    FOLLOWUP_REMINDER: FollowupReminder,
+    FOLLOWUP_OVERDUE: FollowupReminder,
+    FOLLOWUP_DONE: FollowupDone,
+    FOLLOWUP_RECORDED: FollowupRecorded,
 }

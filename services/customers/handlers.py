@@ -172,3 +172,19 @@ def lead_changed(session, changed: dict) -> None:
              lead_id=changed["lead_id"], actor_id=changed["actor_id"], at=changed["occurred_at"],
              entry_id=changed["event_id"])
     session.commit()
+
+
+def followup_recorded(session, recorded: dict) -> None:
+    """A follow-up done lands on the customer's timeline, and what the
+    consultant noted feeds the customer's traits."""
+    if not first_delivery(session, ProcessedMessage, recorded["event_id"], "followup_recorded"):
+        return
+    link = customer_of_lead(session, recorded["lead_id"])
+    customer = session.get(Customer, link.customer_id)
+    if customer.erased_at is None:
+        note(session, customer.id, "followup", {key: recorded[key] for key in ("channel", "direction", "outcome")},
+             lead_id=recorded["lead_id"], actor_id=recorded["consultant_id"], at=recorded["recorded_at"],
+             entry_id=recorded["event_id"])
+        learn_from_text(session, customer.id, recorded["notes"], source="consultant_note",
+                        at=recorded["recorded_at"], ref=recorded["lead_id"])
+    session.commit()

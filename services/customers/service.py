@@ -8,9 +8,11 @@ from nameko.timer import timer
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import (
+    FOLLOWUP_RECORDED,
     LEAD_ASSIGNED,
     LEAD_CHANGED,
     LEAD_RECEIVED,
+    FollowupRecorded,
     LeadAssigned,
     LeadChanged,
     LeadReceived,
@@ -76,6 +78,10 @@ class CustomersService(Reliable):
     @event_handler("leads", LEAD_CHANGED)
     def handle_lead_changed(self, payload):
         handlers.lead_changed(self.db, schema(LeadChanged).load(payload))
+
+    @event_handler("followups", FOLLOWUP_RECORDED)
+    def handle_followup_recorded(self, payload):
+        handlers.followup_recorded(self.db, schema(FollowupRecorded).load(payload))
 
     @timer(interval=1)
     def advance_imports(self):

@@ -1,14 +1,24 @@
-"""Use cases of the followups service."""
+"""What the followups service does with other services' events: its copies
+of the stores' calendars, the stores' managers and each lead's grade and
+stage, and the tasks that follow from a lead's assignment and changes
+(``tasks.py``). Each handler is idempotent (``first_delivery``)."""
 import logging
-import uuid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from dealerflow.actor import Actor
-from dealerflow.contracts import FOLLOWUP_SCHEDULED
 from dealerflow.db import utcnow
-from dealerflow.outbox import first_delivery, record, save_copy
-from services.followups.models import OutboxMessage, ProcessedMessage, StoreCalendar, Task
+from dealerflow.outbox import first_delivery, forget_sent, save_copy
+from services.followups import tasks
+from services.followups.models import (
+    FollowupRecord,
+    LeadState,
+    OutboxMessage,
+    ProcessedMessage,
+    StoreCalendar,
+    StoreManager,
+    Task,
+)
 from services.followups.scoping import visible_tasks
 
 log = logging.getLogger(__name__)
@@ -18,36 +28,82 @@ def save_store_calendar(session, store: dict) -> None:
     if not first_delivery(session, ProcessedMessage, store["event_id"], "save_store_calendar"):
         return
     save_copy(session, StoreCalendar, {"store_code": store["code"]}, store["revision"],
-              timezone=store["timezone"], response_minutes=store["response_minutes"])
+              timezone=store["timezone"], response_minutes=store["response_minutes"],
+              business_hours=store["business_hours"], holidays=store["holidays"])
     session.commit()
+
+
+def save_managers(session, user: dict) -> None:
+    """Keep who manages which store (they hear of missed tasks)."""
+    if not first_delivery(session, ProcessedMessage, user["event_id"], "save_managers"):
+        return
+    known = session.scalar(select(StoreManager.revision).where(StoreManager.user_id == user["user_id"]).limit(1))
+    if known is None or known < user["revision"]:
+        session.execute(delete(StoreManager).where(StoreManager.user_id == user["user_id"]))
+        if user["role"] == "manager" and user["active"]:
+            session.add_all(StoreManager(user_id=user["user_id"], store_code=store, revision=user["revision"])
+                            for store in user["stores"])
+    session.commit()
+
+
+def lead_state(session, event: dict, **values) -> LeadState:
+    """The copy of the lead the event is about, brought up to date."""
+    lead = session.get(LeadState, event["lead_id"], with_for_update=True)
+    if lead is None:
+        lead = LeadState(lead_id=event["lead_id"], grade="N", stage="initial_contact", status="assigned",
+                         recorded=0)
+        session.add(lead)
+    for name, value in dict(values, store_code=event["store_code"]).items():
+        if value is not None:
+            setattr(lead, name, value)
+    return lead
 
 
 def schedule_first_contact(session, assigned: dict) -> Task | None:
-    """The task to call a newly assigned lead by the deadline the leads
-    service set (it owns the response-time SLA)."""
+    """A lead got its owner: its open tasks are theirs, and the task to
+    call it is due by the deadline the leads service set (it owns the
+    response SLA); none once the lead was contacted or a manager has it."""
     if not first_delivery(session, ProcessedMessage, assigned["event_id"], "schedule_first_contact"):
         return None
-    existing = session.scalar(select(Task).where(Task.lead_id == assigned["lead_id"],
-                                                 Task.kind == "first_contact"))
-    if existing is not None:  # re-assigned: the task is the new owner's, due by their clock
-        existing.consultant_id = assigned["consultant_id"]
-        existing.due_at = assigned["first_contact_due_at"] or existing.due_at
-        session.commit()
-        return existing
-    if assigned["first_contact_due_at"] is None:  # contacted already, or a manager's to decide
-        session.commit()
-        return None
-    task = Task(id=str(uuid.uuid4()), lead_id=assigned["lead_id"],
-                consultant_id=assigned["consultant_id"], store_code=assigned["store_code"],
-                kind="first_contact", status="open", created_at=utcnow(),
-                due_at=assigned["first_contact_due_at"])
-    session.add(task)
-    record(session, OutboxMessage, FOLLOWUP_SCHEDULED, task_id=task.id, lead_id=task.lead_id,
-           consultant_id=task.consultant_id, kind=task.kind, due_at=task.due_at)
+    lead = lead_state(session, assigned, consultant_id=assigned["consultant_id"], grade=assigned["grade"],
+                      customer_name=assigned["customer_name"])
+    session.flush()
+    first = None
+    for task in tasks.open_tasks(session, lead.lead_id):
+        task.consultant_id = lead.consultant_id
+        if task.kind == "first_contact" and assigned["first_contact_due_at"]:
+            task.due_at = assigned["first_contact_due_at"]  # the new owner's clock
+            tasks.arm(task, tasks.policy_of(session, lead.store_code), utcnow())
+            first = task
+    if first is None and assigned["first_contact_due_at"] is not None and not session.scalar(
+            select(Task.id).where(Task.lead_id == lead.lead_id, Task.kind == "first_contact").limit(1)):
+        first = tasks.add_task(session, lead, "first_contact", assigned["first_contact_due_at"], "sla")
     session.commit()
-    log.info("lead %s: first contact due %s by %s", task.lead_id, task.due_at.isoformat(),
-             task.consultant_id)
-    return task
+    return first
+
+
+def follow_lead_change(session, changed: dict) -> None:
+    if not first_delivery(session, ProcessedMessage, changed["event_id"], "follow_lead_change"):
+        return
+    lead = lead_state(session, changed, consultant_id=changed["consultant_id"], grade=changed["grade"],
+                      stage=changed["stage"], status=changed["status"], customer_name=changed["customer_name"])
+    session.flush()
+    tasks.follow_lead_change(session, lead, changed)
+    session.commit()
+
+
+def forget_customer(session, erased: dict) -> None:
+    """The customer's words in these leads' records go; the records' facts stay."""
+    if not first_delivery(session, ProcessedMessage, erased["event_id"], "forget_customer"):
+        return
+    for chunk in range(0, len(erased["lead_ids"]), 500):
+        leads = erased["lead_ids"][chunk:chunk + 500]
+        session.execute(update(FollowupRecord).where(FollowupRecord.lead_id.in_(leads))
+                        .values(notes=None, next_step=None))
+        session.execute(update(Task).where(Task.lead_id.in_(leads)).values(note=None))
+        session.execute(update(LeadState).where(LeadState.lead_id.in_(leads)).values(customer_name=None))
+    forget_sent(session, OutboxMessage, erased["lead_ids"])
+    session.commit()
 
 
 def list_tasks(session, actor: Actor, lead_id: str | None = None, limit: int = 200) -> list[Task]:

@@ -1,5 +1,9 @@
-"""The followups service's tables: tasks, and its copy of the stores' calendars."""
-from sqlalchemy import String, UniqueConstraint
+"""The followups service's tables: tasks (what must be done by when, with
+their reminder and escalation), follow-up records (what was done), each
+store's cadence policy, and its copies of the stores' calendars, the
+roster's managers and each lead's grade and stage (from the gateway's and
+the leads service's events)."""
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealerflow.db import UTCDateTime
@@ -9,25 +13,98 @@ Base, OutboxMessage, ProcessedMessage = service_tables()
 
 
 class StoreCalendar(Base):
-    """A store's time zone and first-response deadline, from ``store_saved``."""
+    """A store's time zone, hours and holidays, from ``store_saved``."""
     __tablename__ = "store_calendars"
 
     store_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
     response_minutes: Mapped[int]
     revision: Mapped[int]
+    business_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    holidays: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class StoreManager(Base):
+    """An active manager of a store, from ``user_saved``: who hears of overdue tasks."""
+    __tablename__ = "store_managers"
+
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_code: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    revision: Mapped[int]
+
+
+class LeadState(Base):
+    """What the cadence needs of a lead, from the leads service's events."""
+    __tablename__ = "lead_states"
+
+    lead_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_code: Mapped[str] = mapped_column(String(32))
+    consultant_id: Mapped[str | None] = mapped_column(String(36))
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    grade: Mapped[str] = mapped_column(String(1))
+    stage: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    recorded: Mapped[int] = mapped_column(default=0)  # follow-up records so far
+
+
+class CadencePolicy(Base):
+    """A store's follow-up cadence (``cadence.py``'s plan) and its reminder
+    and escalation times; store "*" is the group's default."""
+    __tablename__ = "cadence_policies"
+
+    store_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan: Mapped[dict] = mapped_column(JSON)
+    remind_minutes: Mapped[int]      # before a task is due
+    escalate_minutes: Mapped[int]    # after a task is due and still open: the manager is told
+    revision: Mapped[int]
+    updated_at: Mapped[object] = mapped_column(UTCDateTime)
 
 
 class Task(Base):
-    """Something a consultant must do by a time."""
+    """Something a consultant must do by a time. ``remind_at`` and
+    ``escalate_at`` are the moments the timer acts on; ``reminded_at`` and
+    ``escalated_at`` say it did (once)."""
     __tablename__ = "tasks"
-    __table_args__ = (UniqueConstraint("lead_id", "kind"),)
+    __table_args__ = (
+        Index("ix_tasks_lead_id_status", "lead_id", "status"),
+        # the timer's two questions: which reminders are due, which open tasks are overdue
+        Index("ix_tasks_remind_at", "remind_at"),
+        Index("ix_tasks_escalate_at", "escalate_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     lead_id: Mapped[str] = mapped_column(String(36))
     consultant_id: Mapped[str] = mapped_column(String(36), index=True)
     store_code: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))   # open, done, cancelled
+    source: Mapped[str] = mapped_column(String(20), default="sla")  # sla, cadence, manual, after_sales
     due_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    remind_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    escalate_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str | None] = mapped_column(String(36))  # None: the system
+
+
+class FollowupRecord(Base):
+    """A follow-up done: a call, a WeChat, a visit; what came of it."""
+    __tablename__ = "followup_records"
+    __table_args__ = (Index("ix_followup_records_lead_id_created_at", "lead_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    lead_id: Mapped[str] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    consultant_id: Mapped[str] = mapped_column(String(36), index=True)
+    store_code: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    next_step: Mapped[str | None] = mapped_column(Text)
+    script_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[object] = mapped_column(UTCDateTime)

@@ -27,6 +27,7 @@ from services.gateway.resources import (
     admin,
     auth,
     customers,
+    followups,
     health,
     lead_actions,
     leads,
@@ -82,7 +83,8 @@ def create_app(gateway: Gateway) -> falcon.App:
     app = falcon.App(middleware=[RequestId(), StorableQuery(),
                                  authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads, lead_actions, customers, auth, me, admin, routing, stream, web, openapi):
+    for area in (health, leads, lead_actions, customers, followups, auth, me, admin, routing, stream, web,
+                 openapi):
         area.add_routes(app, gateway)
     return app
 

@@ -68,6 +68,7 @@ class CustomersClient(ServiceClient):
 
 class FollowupsClient(ServiceClient):
     service = "followups"
+    METHODS = ("create_task", "complete_task", "reschedule_task", "add_record", "list_records")
 
     def list_tasks(self, actor: Actor, lead_id: str | None = None) -> list[dict]:
         return self.call("list_tasks", actor.dump(), lead_id)

@@ -53,6 +53,8 @@ REMOTE_ERRORS = {
     "InvalidQuery": Invalid,
     "InvalidChange": InvalidInput,
     "LeadConflict": Conflict,
+    "TaskNotFound": NotFound,
+    "InvalidFollowup": InvalidInput,
     "CustomerNotFound": NotFound,
     "InvalidCustomer": InvalidInput,
     "NotAllowed": Forbidden,

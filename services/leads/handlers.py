@@ -139,6 +139,18 @@ def link_customer(session, matched: dict) -> None:
     session.commit()
 
 
+def record_first_contact(session, recorded: dict) -> None:
+    """The lead's first follow-up record stops its response clock."""
+    if not recorded["first"] or not first_delivery(session, ProcessedMessage, recorded["event_id"],
+                                                   "record_first_contact"):
+        return
+    lead = session.get(Lead, recorded["lead_id"], with_for_update=True)
+    if lead is None:
+        raise LeadNotFound(recorded["lead_id"])  # retried: not possible unless its commit lags
+    changes.first_contact(session, lead, recorded["consultant_id"], "followup_record", at=recorded["recorded_at"])
+    session.commit()
+
+
 def repoint_customer(session, merged: dict) -> None:
     """The merged customer's leads are the kept customer's now."""
     if not first_delivery(session, ProcessedMessage, merged["event_id"], "repoint_customer"):
@@ -148,16 +160,29 @@ def repoint_customer(session, merged: dict) -> None:
     session.commit()
 
 
+ERASED = "(erased on the customer's request)"
+
+
 def forget_customer(session, erased: dict) -> None:
     """The customer asked to be forgotten: their part of these leads goes
-    (who they are, what they wrote, the raw body); what the counts need
-    (store, source, channel, status, times, consultant) stays."""
+    (who they are, what they wrote, the raw body, what staff wrote about
+    them); what the counts need (store, source, channel, status, stage,
+    grade, times, consultant, the deal's value) stays."""
     if not first_delivery(session, ProcessedMessage, erased["event_id"], "forget_customer"):
         return
     for chunk in range(0, len(erased["lead_ids"]), 500):
-        session.execute(update(Lead).where(Lead.id.in_(erased["lead_ids"][chunk:chunk + 500])).values(
+        leads = erased["lead_ids"][chunk:chunk + 500]
+        session.execute(update(Lead).where(Lead.id.in_(leads)).values(
             customer={}, customer_name=None, customer_phone=None, customer_phone_e164=None,
-            customer_phone_extension=None, comments=None, raw=None, trade_in=None))
+            customer_phone_extension=None, customer_email=None, comments=None, raw=None, trade_in=None,
+            lost_note=None, vehicle=None))
+        # what staff wrote about them: the discussion, why things changed, what the inquiries said
+        session.execute(update(LeadComment).where(LeadComment.lead_id.in_(leads)).values(body=ERASED))
+        session.execute(update(LeadEvent).where(LeadEvent.lead_id.in_(leads)).values(reason=None))
+        session.execute(update(LeadEvent).where(LeadEvent.lead_id.in_(leads),
+                                                LeadEvent.change.in_(("inquiry", "comment", "won")))
+                        .values(details={}))
+        session.execute(update(Assignment).where(Assignment.lead_id.in_(leads)).values(note=None))
     forget_sent(session, OutboxMessage, erased["lead_ids"])
     session.commit()
 

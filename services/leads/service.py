@@ -9,12 +9,14 @@ from dealerflow.contracts import (
     CUSTOMER_ERASED,
     CUSTOMER_MATCHED,
     CUSTOMERS_MERGED,
+    FOLLOWUP_RECORDED,
     INTAKE_QUEUE,
     STORE_SAVED,
     USER_SAVED,
     CustomerErased,
     CustomerMatched,
     CustomersMerged,
+    FollowupRecorded,
     LeadQuery,
     LeadSubmitted,
     StoreSaved,
@@ -84,6 +86,10 @@ class LeadsService(Reliable):
     @event_handler("customers", CUSTOMER_MATCHED)
     def handle_customer_matched(self, payload):
         handlers.link_customer(self.db, schema(CustomerMatched).load(payload))
+
+    @event_handler("followups", FOLLOWUP_RECORDED)
+    def handle_followup_recorded(self, payload):
+        handlers.record_first_contact(self.db, schema(FollowupRecorded).load(payload))
 
     @event_handler("customers", CUSTOMERS_MERGED)
     def handle_customers_merged(self, payload):

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery
-from services.notifications.messages import change_message, new_lead_message
+from services.notifications.messages import change_message, new_lead_message, task_message
 from services.notifications.models import InboxMessage, ProcessedMessage
 from services.notifications.scoping import visible_messages
 
@@ -33,13 +33,21 @@ def notify_new_lead(session, assigned: dict) -> InboxMessage | None:
 
 
 def notify_change(session, changed: dict) -> list[InboxMessage]:
-    """Tell each user the change names (once per event)."""
-    if not first_delivery(session, ProcessedMessage, changed["event_id"], "notify_change"):
+    """Tell each user a lead's change names (once per event)."""
+    return tell(session, changed, changed["change"], *change_message(changed))
+
+
+def notify_task(session, event_type: str, task: dict) -> list[InboxMessage]:
+    """A task's reminder to its owner, or its escalation to them and the managers (once per event)."""
+    return tell(session, task, event_type.removeprefix("followup_"), *task_message(event_type, task))
+
+
+def tell(session, event: dict, kind: str, title: str, body: str) -> list[InboxMessage]:
+    """The same message in the inbox of each user the event names in ``tell``."""
+    if not first_delivery(session, ProcessedMessage, event["event_id"], "tell"):
         return []
-    title, body = change_message(changed)
-    messages = [InboxMessage(id=str(uuid.uuid4()), user_id=user_id, kind=changed["change"][:32], title=title,
-                             body=body, lead_id=changed["lead_id"], created_at=utcnow())
-                for user_id in changed["tell"]]
+    messages = [InboxMessage(id=str(uuid.uuid4()), user_id=user_id, kind=kind[:32], title=title, body=body,
+                             lead_id=event["lead_id"], created_at=utcnow()) for user_id in event["tell"]]
     session.add_all(messages)
     session.commit()
     return messages

@@ -57,3 +57,17 @@ def change_message(changed: dict) -> tuple[str, str]:
         if details.get(key):
             lines.append(f"{key.replace('_', ' ').capitalize()}: {details[key]}")
     return title, "\n".join(lines)
+
+
+TASKS = {  # event -> title
+    "followup_reminder": "Due soon: {kind} {who}",
+    "followup_overdue": "Missed: {kind} {who}",
+}
+
+
+def task_message(event_type: str, task: dict) -> tuple[str, str]:
+    """Title and body of a task's reminder or its escalation."""
+    who = task.get("customer_name") or "a customer"
+    kind = task["kind"].replace("_", " ")
+    title = fit(TASKS[event_type].format(kind=kind, who=who), TITLE_LENGTH)
+    return title, f"Due at {task['due_at']}"

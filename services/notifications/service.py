@@ -3,9 +3,12 @@
 from dealerflow.actor import Actor
 from dealerflow.contracts import (
     CUSTOMER_ERASED,
+    FOLLOWUP_OVERDUE,
+    FOLLOWUP_REMINDER,
     LEAD_ASSIGNED,
     LEAD_CHANGED,
     CustomerErased,
+    FollowupReminder,
     LeadAssigned,
     LeadChanged,
     schema,
@@ -31,6 +34,14 @@ class NotificationsService(Reliable):
     @event_handler("leads", LEAD_CHANGED)
     def handle_lead_changed(self, payload):
         handlers.notify_change(self.db, schema(LeadChanged).load(payload))
+
+    @event_handler("followups", FOLLOWUP_REMINDER)
+    def handle_followup_reminder(self, payload):
+        handlers.notify_task(self.db, FOLLOWUP_REMINDER, schema(FollowupReminder).load(payload))
+
+    @event_handler("followups", FOLLOWUP_OVERDUE)
+    def handle_followup_overdue(self, payload):
+        handlers.notify_task(self.db, FOLLOWUP_OVERDUE, schema(FollowupReminder).load(payload))
 
     @event_handler("customers", CUSTOMER_ERASED)
     def handle_customer_erased(self, payload):

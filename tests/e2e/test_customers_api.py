@@ -195,6 +195,20 @@ def test_erase_leaves_no_personal_data_anywhere_and_the_counts_stay(stack, heads
     lead = make_lead(customer={"name": name, "phone": mobile, "email": f"{mobile}@example.com"},
                      comments=f"call me on {mobile}, 想置换")
     customer_id = lead_customer(stack, lead)
+    # what staff wrote about them too: a comment, a follow-up's notes, and a second inquiry of theirs
+    lead_id = stack.scalar("customers", "SELECT lead_id FROM customer_leads WHERE customer_id = :id", id=customer_id)
+    assigned(stack, lead_id)
+    said = requests.post(f"{stack.url}/v1/leads/{lead_id}/comments", headers=manager, timeout=30,
+                         json={"body": f"{name} 的手机 {mobile} 打不通"})
+    assert said.status_code == 200, said.text
+    noted = requests.post(f"{stack.url}/v1/followups/records", headers=manager, timeout=30, json={
+        "lead_id": lead_id, "channel": "call", "outcome": "reached", "notes": f"{name} 说换号了，还是 {mobile}"})
+    assert noted.status_code == 201, noted.text
+    again = stack.post_lead(make_lead(customer={"name": name, "phone": mobile}, comments=f"我是{name}"))
+    eventually(lambda: stack.scalar("leads", "SELECT status FROM leads WHERE id = :id",
+                                    id=again.json()["id"]) == "joined")
+    eventually(lambda: stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE customer_id = :id",
+                                    id=customer_id) == 2, message="the inquiry is the customer's too")
     leads_before = stack.scalar("leads", "SELECT count(*) FROM leads")
     exported = get(stack, f"/v1/customers/{customer_id}/export", manager)
     assert exported.status_code == 200 and exported.json()["name"] == name
@@ -212,7 +226,7 @@ def test_erase_leaves_no_personal_data_anywhere_and_the_counts_stay(stack, heads
         assert holding() == []
     assert stack.scalar("leads", "SELECT count(*) FROM leads") == leads_before
     assert stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE customer_id = :id",
-                        id=customer_id) == 1
+                        id=customer_id) == 2
 
 
 def test_the_command_line_import_reports_then_imports(stack, heads, tmp_path):

@@ -47,7 +47,19 @@ SAMPLES = {
     contracts.CUSTOMERS_MERGED: dict(kept_id="c-1", merged_id="c-2", lead_ids=["l-1", "l-2"]),
     contracts.CUSTOMER_ERASED: dict(customer_id="c-1", lead_ids=["l-1"]),
     contracts.FOLLOWUP_SCHEDULED: dict(task_id="t-1", lead_id="l-1", consultant_id="u-1",
-                                       kind="first_contact", due_at=NOW),
+                                       kind="first_contact", due_at=NOW, store_code="SH-PUDONG", source="sla",
+                                       actor_id=None),
+    contracts.FOLLOWUP_REMINDER: dict(task_id="t-1", lead_id="l-1", consultant_id="u-1", kind="call", due_at=NOW,
+                                      store_code="SH-PUDONG", source="cadence", actor_id=None,
+                                      customer_name="王磊", tell=["u-1"]),
+    contracts.FOLLOWUP_OVERDUE: dict(task_id="t-1", lead_id="l-1", consultant_id="u-1", kind="call", due_at=NOW,
+                                     store_code="SH-PUDONG", source="cadence", actor_id=None,
+                                     customer_name="王磊", tell=["u-1", "m-1"]),
+    contracts.FOLLOWUP_DONE: dict(task_id="t-1", lead_id="l-1", store_code="SH-PUDONG", consultant_id="u-1",
+                                  kind="call", status="done", outcome="reached", actor_id="u-1"),
+    contracts.FOLLOWUP_RECORDED: dict(record_id="r-1", lead_id="l-1", store_code="SH-PUDONG", consultant_id="u-1",
+                                      channel="call", direction="outbound", outcome="reached",
+                                      notes="关心续航", first=True, recorded_at=NOW),
 }
 
 

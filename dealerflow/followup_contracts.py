@@ -1,0 +1,74 @@
+"""What staff send the followups service and what it answers (through
+the gateway, which documents its API with these schemas)."""
+from marshmallow import Schema, fields, validate
+
+from dealerflow.contracts import Tolerant
+
+KINDS = ("call", "wechat", "sms", "invitation", "test_drive", "quote", "delivery", "care_visit")
+NOTE = validate.Length(max=4000)
+
+
+class TaskOut(Schema):
+    id = fields.String()
+    lead_id = fields.String()
+    consultant_id = fields.String()
+    store_code = fields.String()
+    kind = fields.String(metadata={"description": "first_contact, or one of the kinds a task is made with"})
+    status = fields.String(metadata={"description": "open, done, cancelled"})
+    source = fields.String(metadata={"description": "sla, cadence, manual, after_sales"})
+    due_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime()
+    note = fields.String(allow_none=True)
+    remind_at = fields.AwareDateTime(allow_none=True)
+    escalate_at = fields.AwareDateTime(allow_none=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+
+
+class TaskIn(Tolerant):
+    lead_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    due_at = fields.AwareDateTime(required=True)
+    note = fields.String(allow_none=True, validate=NOTE)
+
+
+class CompletionIn(Tolerant):
+    outcome = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    next_due_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when to follow up next; none: the store's cadence decides"})
+    next_kind = fields.String(allow_none=True, validate=validate.OneOf(KINDS))
+    note = fields.String(allow_none=True, validate=NOTE)
+
+
+class RescheduleIn(Tolerant):
+    due_at = fields.AwareDateTime(required=True)
+
+
+class RecordIn(Tolerant):
+    lead_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    task_id = fields.String(allow_none=True, validate=validate.Length(max=36))
+    channel = fields.String(required=True, validate=validate.OneOf(
+        ("call", "wechat", "sms", "visit", "email")))
+    direction = fields.String(load_default="outbound", validate=validate.OneOf(("outbound", "inbound")))
+    outcome = fields.String(required=True, validate=validate.OneOf(
+        ("reached", "no_answer", "busy", "wrong_number", "call_back", "appointment", "visited", "test_drive",
+         "quote_sent", "refused")))
+    notes = fields.String(allow_none=True, validate=NOTE)
+    next_step = fields.String(allow_none=True, validate=validate.Length(max=500))
+    next_due_at = fields.AwareDateTime(allow_none=True)
+    next_kind = fields.String(allow_none=True, validate=validate.OneOf(KINDS))
+    script_id = fields.String(allow_none=True, validate=validate.Length(max=64))
+
+
+class RecordOut(Schema):
+    id = fields.String()
+    lead_id = fields.String()
+    task_id = fields.String(allow_none=True)
+    consultant_id = fields.String()
+    channel = fields.String()
+    direction = fields.String()
+    outcome = fields.String()
+    notes = fields.String(allow_none=True)
+    next_step = fields.String(allow_none=True)
+    script_id = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()

@@ -1,0 +1,11 @@
+"""Errors the followups service's RPC callers may see (part of its contract)."""
+from dealerflow.contracts import ServiceError
+
+
+class TaskNotFound(ServiceError):
+    """No such task or lead, or not one the caller may see."""
+
+
+class InvalidFollowup(ServiceError):
+    """Input that does not meet the schema, or a change the task cannot go
+    through now; ``errors`` names each field."""
