@@ -25,7 +25,7 @@ PER_TEAM = 10      # consultants: 5 stores x 4 teams x 10 = 200
 HOLIDAYS = ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05", "2026-10-06",
             "2026-10-07", "2027-01-01", "2027-02-16", "2027-02-17", "2027-02-18"]
 SOURCES = ("autohome", "autohome-app", "dongchedi", "yiche", "website", "wechat", "douyin", "auto_show")
-CHANNELS = ("website", "listing", "walk_in", "phone", "referral", "event")
+CHANNELS = ("website", "third_party", "walk_in", "phone", "referral", "auto_show")
 CARS = (("BYD", "Han EV"), ("BYD", "Seal"), ("BYD", "Song Plus DM-i"), ("Tesla", "Model Y"),
         ("Tesla", "Model 3"), ("NIO", "ET5"), ("Li Auto", "L7"), ("Geely", "Galaxy E5"), ("XPeng", "G6"))
 CITIES = ("上海", "北京", "深圳", "杭州", "苏州", "嘉兴", "Shanghai", "Beijing", None)

@@ -39,6 +39,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from dealerflow.contracts import CHANNELS
 from dealerflow.hours import DAYS, Calendar, calendar_for, on_leave
 
 STRATEGIES = ("round_robin", "least_loaded", "weighted", "sticky")
@@ -127,6 +128,11 @@ def _target(target) -> dict:
             "team_id": team_id}
 
 
+# conditions whose values come from a closed list: (the list, how a value is folded, what one is)
+CLOSED_LISTS = {"grades": (GRADES, str.upper, "a grade"), "days": (DAYS, str.lower, "a day"),
+                "channels": (CHANNELS, str.lower, "a channel")}
+
+
 def _conditions(conditions) -> dict:
     if not isinstance(conditions, dict):
         raise RuleError("conditions must be an object", "conditions")
@@ -148,16 +154,12 @@ def _conditions(conditions) -> dict:
             clean[key] = _window(value, where)
         else:
             words = _words(value, where)
-            if key == "grades":
-                words = [word.upper() for word in words]
-                bad = [word for word in words if word not in GRADES]
+            if key in CLOSED_LISTS:
+                known, fold, what = CLOSED_LISTS[key]
+                words = [fold(word) for word in words]
+                bad = [word for word in words if word not in known]
                 if bad:
-                    raise RuleError(f"{bad[0]!r} is not a grade (grades are {' '.join(GRADES)})", where)
-            elif key == "days":
-                words = [word.lower() for word in words]
-                bad = [word for word in words if word not in DAYS]
-                if bad:
-                    raise RuleError(f"{bad[0]!r} is not a day ({', '.join(DAYS)})", where)
+                    raise RuleError(f"{bad[0]!r} is not {what} ({', '.join(known)})", where)
             clean[key] = list(dict.fromkeys(words))
     return clean
 

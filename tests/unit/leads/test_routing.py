@@ -431,3 +431,11 @@ def test_weighted_gives_in_proportion_to_capacity(capacities, days):
         chosen.assigned_today += 1
         last = chosen.user_id
     assert [c.assigned_today for c in team] == [days * w for w in weights]
+
+
+def test_a_channel_condition_names_real_channels():
+    with pytest.raises(RuleError, match="'fax' is not a channel"):
+        validate_rule({"name": "x", "priority": 1, "target": {"kind": "pool"}, "conditions": {"channels": ["fax"]}})
+    rule = validate_rule({"name": "x", "priority": 1, "target": {"kind": "pool"},
+                          "conditions": {"channels": ["Walk_In"]}})
+    assert rule["conditions"]["channels"] == ["walk_in"]
