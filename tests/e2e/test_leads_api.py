@@ -128,6 +128,11 @@ def test_a_mentioned_colleague_sees_the_lead_and_hears_of_it(stack):
     lead_id, username = new_lead(stack)
     colleague = "consultant.sh2" if username != "consultant.sh2" else "consultant.sh3"
     colleague_id = stack.scalar("gateway", "SELECT id FROM users WHERE username = :u", u=colleague)
+    mine = requests.get(f"{stack.url}/v1/me/colleagues?store_code={STORE}", headers=sign_in(stack, username),
+                        timeout=30)
+    assert colleague_id in [person["id"] for person in mine.json()["items"]]  # whom a consultant can mention
+    assert requests.get(f"{stack.url}/v1/me/colleagues?store_code=BJ-CHAOYANG", headers=sign_in(stack, username),
+                        timeout=30).status_code == 422
     headers = sign_in(stack, colleague)
     assert requests.get(f"{stack.url}/v1/leads/{lead_id}", headers=headers, timeout=30).status_code == 404
     said = post(stack, sign_in(stack, username), f"/v1/leads/{lead_id}/comments",

@@ -309,9 +309,9 @@ export function rebuildScoringModel() {
   return write("POST", "/v1/admin/scoring-model");
 }
 
-/** The active staff of a store (managers and group admins may list them). */
+/** The active consultants and managers of one of my stores: `{items: [{id, display_name, role}]}`. */
 export function storeStaff(storeCode) {
-  return get("/v1/admin/users", { store: storeCode, active: "true", limit: 200 });
+  return get("/v1/me/colleagues", { store_code: storeCode });
 }
 
 /** The store's teams (for a routing rule's target). */

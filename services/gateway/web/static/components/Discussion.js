@@ -1,13 +1,13 @@
 // The lead's discussion: the thread (mentions shown as names) and a
-// composer with an @ picker of colleagues of the lead's store. Managers
-// pick from the store's staff; a consultant, who may not list users, from
-// the people the lead names (its owners, whoever acted or wrote on it).
+// composer with an @ picker of colleagues of the lead's store
+// (/v1/me/colleagues; while that cannot be read, the people the lead
+// names: its owners, whoever acted or wrote on it).
 // Emits `changed(lead)`.
 import { computed, ref } from "vue";
 import { useI18n } from "vue-i18n";
 import * as api from "../api.js";
 import { dateTime } from "../format.js";
-import { actionProblem, isManager } from "./leads.js";
+import { actionProblem } from "./leads.js";
 import { colleagues } from "./LeadAssign.js";
 
 /** Everyone the lead itself names: its consultants, actors, authors and those mentioned. */
@@ -45,7 +45,7 @@ export default {
 
     async function openPicker() {
       picking.value = !picking.value;
-      if (picking.value && staff.value === null && isManager()) {
+      if (picking.value && staff.value === null) {
         try {
           staff.value = (await colleagues(props.lead.store_code))
             .map((user) => ({ id: user.id, display_name: user.display_name }));

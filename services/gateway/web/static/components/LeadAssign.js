@@ -8,10 +8,10 @@ import { actionProblem } from "./leads.js";
 
 export const ROUTE_AGAIN = "";
 
-/** The active consultants and managers of a store, by name (managers and group admins may list them). */
+/** The active consultants and managers of a store, by name. */
 export async function colleagues(storeCode) {
   const page = await api.storeStaff(storeCode);
-  return page.items.filter((user) => user.active !== false && user.role !== "group_admin")
+  return page.items.filter((user) => user.role !== "group_admin")
     .sort((a, b) => (a.display_name || "").localeCompare(b.display_name || ""));
 }
 
