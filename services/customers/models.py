@@ -177,7 +177,8 @@ class Import(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     skip_rejected: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # dropped once imported
+    # dropped once imported; loaded only when read (not by every progress poll or batch commit)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     leased_by: Mapped[str | None] = mapped_column(String(64))     # the worker on it (see imports.py)
     lease_until: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime)

@@ -121,8 +121,13 @@ def add_contacts(session, customer_id: str, phones=(), emails=()) -> None:
 
 def terms_of(customer: Customer) -> set[tuple[str, str]]:
     """The tags and preferences of a customer, as searchable terms."""
-    preferences = customer.preferences or {}
-    terms = {("tag", tag) for tag in customer.tags or ()}
+    return terms_from(customer.tags, customer.preferences)
+
+
+def terms_from(tags: list | None, preferences: dict | None) -> set[tuple[str, str]]:
+    """Tags and preferences as searchable terms (of a customer not made yet too: an import's rows)."""
+    preferences = preferences or {}
+    terms = {("tag", tag) for tag in tags or ()}
     terms |= {("brand", value) for value in preferences.get("brands") or ()}
     terms |= {("model", value) for value in preferences.get("models") or ()}
     terms |= {("fuel_type", value) for value in preferences.get("fuel_types") or ()}
@@ -138,8 +143,14 @@ def index_terms(session, customer: Customer, new: bool = False) -> None:
 
 
 def set_name(customer: Customer, name: str | None) -> None:
-    customer.name = name.strip() if name and name.strip() else None
-    customer.name_key, customer.initials = contacts.name_key(customer.name), contacts.initials(customer.name)
+    for key, value in name_columns(name).items():
+        setattr(customer, key, value)
+
+
+def name_columns(name: str | None) -> dict:
+    """A customer's name and how it is searched: ``name``, ``name_key``, ``initials``."""
+    name = name.strip() if name and name.strip() else None
+    return {"name": name, "name_key": contacts.name_key(name), "initials": contacts.initials(name)}
 
 
 def new_customer(**values) -> Customer:

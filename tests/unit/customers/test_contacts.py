@@ -97,3 +97,12 @@ def test_a_mobile_typed_any_common_way_is_one_phone(mobile, shape):
 def test_any_text_reads_as_a_phone_or_none(text):
     phone = read(text)
     assert phone is None or (phone.e164.startswith("+") and phone.e164[1:].isdigit())
+
+
+@pytest.mark.parametrize("typed", ["13800138000", "021-5888 8888", "010 6552 9988", "0571 8888 6666", "0755-2345 6789",
+                                   "+49 171 1234567", "+44 20 7946 0958", "+1 212 555 0100", "+39 06 6982 1234"])
+def test_the_national_number_is_what_phonenumbers_reads(typed):
+    import phonenumbers
+    phone = read(typed)
+    assert phone.national == str(phonenumbers.parse(phone.e164).national_number)
+    assert phone.reversed == phone.e164[:0:-1]
