@@ -72,3 +72,37 @@ class RecordOut(Schema):
     next_step = fields.String(allow_none=True)
     script_id = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
+
+
+class CadenceIn(Tolerant):
+    plan = fields.Dict(metadata={"description": 'by grade and stage: {"grades": {"H": {"every_days": 1, "kind": '
+                                                '"call", "at": "10:00"}}, "stages": {...}, "at": "10:00", '
+                                                '"business_days": true}; what is left out is the default'})
+    remind_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60),
+                                    metadata={"description": "the reminder, this long before a task is due"})
+    escalate_minutes = fields.Integer(validate=validate.Range(min=5, max=7 * 24 * 60),
+                                      metadata={"description": "a task still open this long after it was due "
+                                                               "is escalated to the store's managers"})
+
+
+class CadenceOut(CadenceIn):
+    inherited = fields.Boolean(metadata={"description": "the group's (or the defaults), not the store's own"})
+    revision = fields.Integer()
+
+
+class ScriptOut(Schema):
+    id = fields.String()
+    situation = fields.String()
+    title = fields.String(allow_none=True)
+    text = fields.String(metadata={"description": "filled for the lead; what could not be filled shows as 【name】"})
+    missing = fields.List(fields.String(), metadata={"description": "placeholders left for the consultant"})
+    addresses = fields.List(fields.String(), metadata={"description": "the customer traits it answers"})
+
+
+class HintOut(Schema):
+    action = fields.String(metadata={"description": "call, wechat, sms, invitation, test_drive or quote"})
+    in_days = fields.Integer(metadata={"description": "0: today"})
+    script_id = fields.String(allow_none=True)
+    why = fields.List(fields.String())
+    values = fields.Dict()
+    alternatives = fields.List(fields.String())

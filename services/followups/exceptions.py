@@ -9,3 +9,7 @@ class TaskNotFound(ServiceError):
 class InvalidFollowup(ServiceError):
     """Input that does not meet the schema, or a change the task cannot go
     through now; ``errors`` names each field."""
+
+
+class NotAllowed(ServiceError):
+    """The caller's role may not do this (set a store's cadence)."""

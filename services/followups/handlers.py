@@ -66,7 +66,7 @@ def schedule_first_contact(session, assigned: dict) -> Task | None:
     if not first_delivery(session, ProcessedMessage, assigned["event_id"], "schedule_first_contact"):
         return None
     lead = lead_state(session, assigned, consultant_id=assigned["consultant_id"], grade=assigned["grade"],
-                      customer_name=assigned["customer_name"])
+                      customer_name=assigned["customer_name"], interest=assigned["interest"])
     session.flush()
     first = None
     for task in tasks.open_tasks(session, lead.lead_id):
@@ -101,14 +101,18 @@ def forget_customer(session, erased: dict) -> None:
         session.execute(update(FollowupRecord).where(FollowupRecord.lead_id.in_(leads))
                         .values(notes=None, next_step=None))
         session.execute(update(Task).where(Task.lead_id.in_(leads)).values(note=None))
-        session.execute(update(LeadState).where(LeadState.lead_id.in_(leads)).values(customer_name=None))
+        session.execute(update(LeadState).where(LeadState.lead_id.in_(leads)).values(customer_name=None,
+                                                                                     interest=None))
     forget_sent(session, OutboxMessage, erased["lead_ids"])
     session.commit()
 
 
-def list_tasks(session, actor: Actor, lead_id: str | None = None, limit: int = 200) -> list[Task]:
-    """The actor's tasks (of one lead, if given), soonest due first."""
+def list_tasks(session, actor: Actor, lead_id: str | None = None, limit: int = 200,
+               status: str | None = None) -> list[Task]:
+    """The actor's tasks (of one lead, of one status, if given), soonest due first."""
     query = select(Task).where(visible_tasks(actor))
     if lead_id is not None:
         query = query.where(Task.lead_id == lead_id)
+    if status is not None:
+        query = query.where(Task.status == status)
     return session.scalars(query.order_by(Task.due_at).limit(limit)).all()

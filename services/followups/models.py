@@ -45,6 +45,7 @@ class LeadState(Base):
     stage: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     recorded: Mapped[int] = mapped_column(default=0)  # follow-up records so far
+    interest: Mapped[dict | None] = mapped_column(JSON)  # brand, model, trim, budget: for the scripts
 
 
 class CadencePolicy(Base):

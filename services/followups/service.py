@@ -18,14 +18,25 @@ from dealerflow.contracts import (
     schema,
 )
 from dealerflow.db import Database
-from dealerflow.followup_contracts import CompletionIn, RecordIn, RecordOut, RescheduleIn, TaskIn, TaskOut
+from dealerflow.followup_contracts import (
+    CadenceIn,
+    CadenceOut,
+    CompletionIn,
+    HintOut,
+    RecordIn,
+    RecordOut,
+    RescheduleIn,
+    ScriptOut,
+    TaskIn,
+    TaskOut,
+)
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
-from services.followups import handlers, records, tasks
-from services.followups.exceptions import InvalidFollowup, TaskNotFound
+from services.followups import guidance, handlers, records, tasks
+from services.followups.exceptions import InvalidFollowup, NotAllowed, TaskNotFound
 from services.followups.models import OutboxMessage, ProcessedMessage
 
-PUBLIC = (TaskNotFound, InvalidFollowup)
+PUBLIC = (TaskNotFound, InvalidFollowup, NotAllowed)
 
 
 def load(schema_cls, data) -> dict:
@@ -67,8 +78,9 @@ class FollowupsService(Reliable):
         tasks.fire_due(self.db)
 
     @rpc
-    def list_tasks(self, actor, lead_id=None):
-        return schema(TaskOut, many=True).dump(handlers.list_tasks(self.db, Actor.load(actor), lead_id))
+    def list_tasks(self, actor, lead_id=None, status=None):
+        return schema(TaskOut, many=True).dump(handlers.list_tasks(self.db, Actor.load(actor), lead_id,
+                                                                   status=status))
 
     @rpc(expected_exceptions=PUBLIC)
     def create_task(self, actor, data):
@@ -95,3 +107,21 @@ class FollowupsService(Reliable):
     @rpc(expected_exceptions=PUBLIC)
     def list_records(self, actor, lead_id):
         return schema(RecordOut, many=True).dump(records.of_lead(self.db, Actor.load(actor), lead_id))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def scripts_for(self, actor, lead_id, language, values):
+        return schema(ScriptOut, many=True).dump(guidance.scripts_for(self.db, Actor.load(actor), lead_id,
+                                                                      language, values or {}))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def hint_for(self, actor, lead_id, language):
+        return schema(HintOut).dump(guidance.hint_for(self.db, Actor.load(actor), lead_id, language))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def get_cadence(self, actor, store_code):
+        return schema(CadenceOut).dump(tasks.get_policy(self.db, Actor.load(actor), store_code))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def save_cadence(self, actor, store_code, data):
+        return schema(CadenceOut).dump(tasks.save_policy(self.db, Actor.load(actor), store_code,
+                                                         load(CadenceIn, data)))

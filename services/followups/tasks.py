@@ -30,7 +30,7 @@ from dealerflow.db import utcnow
 from dealerflow.hours import Calendar, calendar_for
 from dealerflow.outbox import record
 from services.followups import cadence
-from services.followups.exceptions import InvalidFollowup, TaskNotFound
+from services.followups.exceptions import InvalidFollowup, NotAllowed, TaskNotFound
 from services.followups.models import (
     CadencePolicy,
     LeadState,
@@ -57,6 +57,44 @@ def policy_of(session, store_code: str):
         return SimpleNamespace(plan=cadence.DEFAULT_PLAN, inherited=True, revision=0, **DEFAULTS)
     return SimpleNamespace(plan=row.plan, remind_minutes=row.remind_minutes, inherited=store_code not in rows,
                            escalate_minutes=row.escalate_minutes, revision=row.revision)
+
+
+def may_set(actor: Actor, store_code: str) -> None:
+    if not actor.is_user or actor.role == "consultant":
+        raise NotAllowed("Only managers set a store's cadence.")
+    if store_code == GROUP and actor.role != "group_admin":
+        raise NotAllowed("Only a group admin sets the group's cadence.")
+    if store_code != GROUP and store_code not in actor.stores:
+        raise TaskNotFound(f"No store {store_code} of yours.")
+
+
+def get_policy(session, actor: Actor, store_code: str):
+    if store_code != GROUP and store_code not in actor.stores:
+        raise TaskNotFound(f"No store {store_code} of yours.")
+    return policy_of(session, store_code)
+
+
+def save_policy(session, actor: Actor, store_code: str, data: dict):
+    """Change the store's (or the group's) cadence; fields not given keep what applies now."""
+    may_set(actor, store_code)
+    current = policy_of(session, store_code)
+    try:
+        plan = cadence.validate_plan(data["plan"]) if "plan" in data else current.plan
+    except cadence.PlanError as exc:
+        raise InvalidFollowup(str(exc), {f"plan.{exc.field}" if exc.field else "plan": [str(exc)]})
+    row = session.get(CadencePolicy, store_code, with_for_update=True)
+    if row is None:
+        row = CadencePolicy(store_code=store_code, revision=0, plan=current.plan,
+                            remind_minutes=current.remind_minutes, escalate_minutes=current.escalate_minutes)
+        session.add(row)
+    row.plan = plan
+    for name in DEFAULTS:
+        if data.get(name) is not None:
+            setattr(row, name, data[name])
+    row.revision += 1
+    row.updated_at = utcnow()
+    session.commit()
+    return policy_of(session, store_code)
 
 
 def calendar_of(session, store_code: str) -> Calendar:

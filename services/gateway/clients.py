@@ -68,10 +68,11 @@ class CustomersClient(ServiceClient):
 
 class FollowupsClient(ServiceClient):
     service = "followups"
-    METHODS = ("create_task", "complete_task", "reschedule_task", "add_record", "list_records")
+    METHODS = ("create_task", "complete_task", "reschedule_task", "add_record", "list_records", "scripts_for",
+               "hint_for", "get_cadence", "save_cadence")
 
-    def list_tasks(self, actor: Actor, lead_id: str | None = None) -> list[dict]:
-        return self.call("list_tasks", actor.dump(), lead_id)
+    def list_tasks(self, actor: Actor, lead_id: str | None = None, status: str | None = None) -> list[dict]:
+        return self.call("list_tasks", actor.dump(), lead_id, status)
 
 
 class NotificationsClient(ServiceClient):

@@ -1,27 +1,48 @@
 """``/v1/followups``: a consultant's tasks (what is due, by when), what
-they do with them (complete, reschedule), tasks made by hand, and
-follow-up records (``/v1/followups/records``). The followups service
-checks the actor: a consultant acts on their own leads' tasks, a manager
-on their stores'."""
+they do with them (complete, reschedule), tasks made by hand, follow-up
+records (``/v1/followups/records``), the next-step hint
+(``/v1/followups/hint``), the scripts for a lead (``/v1/scripts``) and
+each store's cadence (``/v1/admin/cadences/{store}``). The followups
+service checks the actor: a consultant acts on their own leads' tasks, a
+manager on their stores'."""
 import falcon
+from sqlalchemy import select
 
 from dealerflow.followup_contracts import (  # noqa: F401 (named in the docstrings' OpenAPI)
+    CadenceIn,
+    CadenceOut,
     CompletionIn,
+    HintOut,
     RecordIn,
     RecordOut,
     RescheduleIn,
+    ScriptOut,
     TaskIn,
     TaskOut,
 )
 from services.gateway.authn import staff
 from services.gateway.errors import InvalidInput
+from services.gateway.models import Store, User
 from services.gateway.resources.auth import load_json
 from services.gateway.resources.lead_actions import Passthrough
 
 
 class Resource:
-    def __init__(self, clients):
-        self.clients = clients
+    def __init__(self, clients, sessions=None):
+        self.clients, self.sessions = clients, sessions
+
+
+def lead_param(req) -> str:
+    lead_id = req.get_param("lead_id")
+    if not lead_id:
+        raise InvalidInput("Which lead? Give lead_id.", errors={"lead_id": ["required"]})
+    return lead_id
+
+
+def language(req) -> str:
+    """The caller's language for scripts and hints: ``lang``, else Accept-Language, else zh."""
+    wanted = (req.get_param("lang") or req.get_header("Accept-Language") or "zh").lower()
+    return "en" if wanted.startswith("en") else "zh"
 
 
 class Tasks(Resource):
@@ -33,13 +54,18 @@ class Tasks(Resource):
         security: [{bearer: []}]
         parameters:
           - {in: query, name: lead_id, schema: {type: string}}
+          - {in: query, name: status, schema: {type: string, enum: [open, done, cancelled]}}
         responses:
           200:
             description: The tasks
             content: {application/json: {schema: {type: array, items: TaskOut}}}
           401: {description: Not signed in}
+          422: {description: An unknown status}
         """
-        resp.media = self.clients.followups.list_tasks(staff(req), req.get_param("lead_id"))
+        status = req.get_param("status")
+        if status not in (None, "open", "done", "cancelled"):
+            raise InvalidInput("status is open, done or cancelled.", errors={"status": ["unknown"]})
+        resp.media = self.clients.followups.list_tasks(staff(req), req.get_param("lead_id"), status)
 
     def on_post(self, req, resp):
         """Make a task by hand.
@@ -110,10 +136,7 @@ class Records(Resource):
           404: {description: No such lead of the caller's}
           422: {description: No lead_id}
         """
-        lead_id = req.get_param("lead_id")
-        if not lead_id:
-            raise InvalidInput("Which lead's records? Give lead_id.", errors={"lead_id": ["required"]})
-        resp.media = self.clients.followups.list_records(staff(req), lead_id)
+        resp.media = self.clients.followups.list_records(staff(req), lead_param(req))
 
     def on_post(self, req, resp):
         """Log a follow-up.
@@ -136,7 +159,97 @@ class Records(Resource):
         resp.media = self.clients.followups.add_record(staff(req), load_json(req, Passthrough))
 
 
+class Hint(Resource):
+    def on_get(self, req, resp):
+        """What to do next on a lead.
+        ---
+        summary: The next step for a lead (action, when, the script that fits) and why, from its stage, grade, last outcomes and notes
+        tags: [followups]
+        security: [{bearer: []}]
+        parameters:
+          - {in: query, name: lead_id, required: true, schema: {type: string}}
+          - {in: query, name: lang, schema: {type: string, enum: [zh, en]}}
+        responses:
+          200:
+            description: The hint
+            content: {application/json: {schema: HintOut}}
+          401: {description: Not signed in}
+          404: {description: No such lead of the caller's}
+        """
+        resp.media = self.clients.followups.hint_for(staff(req), lead_param(req), language(req))
+
+
+class Scripts(Resource):
+    def on_get(self, req, resp):
+        """Scripts (话术) for a lead.
+        ---
+        summary: The script templates that fit the lead's stage, filled from the customer, the lead, the consultant and the store
+        tags: [followups]
+        security: [{bearer: []}]
+        parameters:
+          - {in: query, name: lead_id, required: true, schema: {type: string}}
+          - {in: query, name: lang, schema: {type: string, enum: [zh, en]}}
+        responses:
+          200:
+            description: The scripts, filled
+            content: {application/json: {schema: {type: array, items: ScriptOut}}}
+          401: {description: Not signed in}
+          404: {description: No such lead of the caller's}
+        """
+        actor = staff(req)
+        with self.sessions() as session:
+            me = session.get(User, actor.user_id)
+            stores = dict(session.execute(select(Store.code, Store.name).where(Store.code.in_(actor.stores))).all())
+        values = {"consultant_name": me.display_name if me else None,
+                  "store_name": stores[actor.stores[0]] if len(actor.stores) == 1 else None}
+        resp.media = self.clients.followups.scripts_for(actor, lead_param(req), language(req), values)
+
+
+class Cadence(Resource):
+    def on_get(self, req, resp, store_code):
+        """A store's follow-up cadence.
+        ---
+        summary: 'The cadence that applies to a store (its own, else the group''s: store "*"), with its reminder and escalation times'
+        tags: [followups]
+        security: [{bearer: []}]
+        parameters:
+          - {in: path, name: store_code, required: true, schema: {type: string}}
+        responses:
+          200:
+            description: The cadence
+            content: {application/json: {schema: CadenceOut}}
+          401: {description: Not signed in}
+          404: {description: Not one of the caller's stores}
+        """
+        resp.media = self.clients.followups.get_cadence(staff(req), store_code)
+
+    def on_put(self, req, resp, store_code):
+        """Change a store's follow-up cadence.
+        ---
+        summary: Change a store's cadence (the fields given); store "*" is the group's default (group admins)
+        tags: [followups]
+        security: [{bearer: []}]
+        parameters:
+          - {in: path, name: store_code, required: true, schema: {type: string}}
+        requestBody:
+          required: true
+          content: {application/json: {schema: CadenceIn}}
+        responses:
+          200:
+            description: The cadence
+            content: {application/json: {schema: CadenceOut}}
+          401: {description: Not signed in}
+          403: {description: Not a manager of the store (or the group's, by a manager)}
+          404: {description: Not one of the caller's stores}
+          422: {description: Invalid; errors names the field (plan.grades.H.every_days)}
+        """
+        resp.media = self.clients.followups.save_cadence(staff(req), store_code, load_json(req, Passthrough))
+
+
 def add_routes(app, gateway) -> None:
     app.add_route("/v1/followups", Tasks(gateway.clients))
     app.add_route("/v1/followups/records", Records(gateway.clients))
+    app.add_route("/v1/followups/hint", Hint(gateway.clients))
     app.add_route("/v1/followups/{task_id}/{step}", TaskStep(gateway.clients))
+    app.add_route("/v1/scripts", Scripts(gateway.clients, gateway.sessions))
+    app.add_route("/v1/admin/cadences/{store_code}", Cadence(gateway.clients))

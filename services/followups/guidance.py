@@ -1,0 +1,61 @@
+"""What to say and what to do next on a lead: the script library rendered
+for the lead (``scripts.py``), and the next-step hint (``hints.py``) from
+what the followups service knows of the lead (its stage and grade, the
+latest record's notes and outcome, unanswered attempts in a row).
+
+Values the service does not hold (the consultant's and the store's names)
+come from the caller; the customer's derived traits are not read here yet
+(the notes are), so a hint rests on what was written on this lead.
+Store overrides of the library are for a later change: every store uses
+the group's library (``DEALERFLOW_SCRIPTS`` replaces or extends it).
+"""
+from sqlalchemy import select
+
+from dealerflow.actor import Actor
+from services.followups import hints, scripts
+from services.followups.models import FollowupRecord
+from services.followups.records import lead_of
+
+PLAIN = ("consultant_name", "store_name")  # what the caller may fill in
+HINT_OUTCOMES = {"test_drive": "test_drive_done", "busy": "no_answer"}  # a record's outcome as hints read it
+
+
+def values_of(lead, given: dict, language: str) -> dict:
+    interest = lead.interest or {}
+    values = {name: given.get(name) for name in PLAIN if given.get(name)}
+    values.update(customer_name=lead.customer_name,
+                  customer_title=scripts.customer_title(lead.customer_name, None, language),
+                  brand=interest.get("brand"), model=interest.get("model"), trim=interest.get("trim"),
+                  price=scripts.format_price(interest.get("budget_max"), interest.get("currency") or "CNY",
+                                             language)
+                  if isinstance(interest.get("budget_max"), int) else None)
+    return {name: value for name, value in values.items() if value}
+
+
+def scripts_for(session, actor: Actor, lead_id: str, language: str, given: dict) -> list[dict]:
+    """The templates that fit the lead's stage, rendered in ``language``
+    (the other when a template lacks it), each with what is left to fill."""
+    lead = lead_of(session, actor, lead_id)
+    values = values_of(lead, given, language)
+    rendered = []
+    for template in scripts.library():
+        if not scripts.fits(template, lead.stage):
+            continue
+        text = template["texts"].get(language) or next(iter(template["texts"].values()))
+        filled, missing = scripts.render(text, values)
+        rendered.append({"id": template["id"], "situation": template["situation"],
+                         "title": template.get("title"), "text": filled, "missing": missing,
+                         "addresses": template.get("addresses", [])})
+    return rendered
+
+
+def hint_for(session, actor: Actor, lead_id: str, language: str) -> dict:
+    """The next step for the lead, and why."""
+    lead = lead_of(session, actor, lead_id)
+    recent = session.scalars(select(FollowupRecord).where(FollowupRecord.lead_id == lead_id)
+                             .order_by(FollowupRecord.created_at.desc()).limit(10)).all()
+    outcomes = [HINT_OUTCOMES.get(note.outcome, note.outcome) for note in recent]
+    unanswered = next((n for n, outcome in enumerate(outcomes) if outcome != "no_answer"), len(outcomes))
+    return hints.next_step(lead.stage if lead.status != "won" else "after_sales", lead.grade, [],
+                           recent[0].notes if recent else None, outcomes[0] if outcomes else None,
+                           no_answers=unanswered, language=language)

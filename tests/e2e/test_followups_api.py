@@ -1,0 +1,96 @@
+"""Follow-ups through HTTP and across services: a consultant's first call
+stops the lead's response clock, completes the first-contact task and
+schedules the next by the cadence, lands on the customer's timeline and
+teaches the customer's traits; hints and scripts for the lead; a store's
+cadence set by its manager; reminders and a missed task reaching the
+inboxes of the consultant and the manager."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from tests.conftest import make_lead
+from tests.e2e.test_leads_api import inbox_kinds, new_lead, post
+from tests.e2e.test_staff_api import sign_in
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+STORE = "SH-PUDONG"
+
+
+def get(stack, headers, path):
+    return requests.get(f"{stack.url}{path}", headers=headers, timeout=30)
+
+
+def open_tasks(stack, headers, lead_id):
+    return get(stack, headers, f"/v1/followups?lead_id={lead_id}&status=open").json()
+
+
+def test_a_first_call_stops_the_clock_and_the_cadence_takes_over(stack):
+    lead_id, username = new_lead(stack)
+    consultant = sign_in(stack, username)
+    [first] = eventually(lambda: open_tasks(stack, consultant, lead_id))
+    # due in 15 minutes: the new-lead message is its reminder; missed, the manager hears of it
+    assert first["kind"] == "first_contact" and first["remind_at"] is None and first["escalate_at"]
+    hint = get(stack, consultant, f"/v1/followups/hint?lead_id={lead_id}&lang=zh")
+    assert hint.status_code == 200 and hint.json()["action"] in ("call", "wechat", "sms", "invitation")
+    scripts = get(stack, consultant, f"/v1/scripts?lead_id={lead_id}&lang=zh").json()
+    assert scripts and any("王" in script["text"] for script in scripts)
+    noted = post(stack, consultant, "/v1/followups/records", {
+        "lead_id": lead_id, "channel": "call", "outcome": "reached",
+        "notes": "客户想贷款，关心续航", "script_id": scripts[0]["id"]})
+    assert noted.status_code == 201, noted.text
+    assert noted.json()["task_id"] == first["id"]
+    lead = eventually(lambda: (detail := get(stack, consultant, f"/v1/leads/{lead_id}").json())["first_contact_at"]
+                      and detail, message="the first record stopped the response clock")
+    assert lead["status"] == "contacted"
+    [following] = eventually(lambda: [task for task in open_tasks(stack, consultant, lead_id)
+                                      if task["source"] == "cadence"])
+    assert following["kind"] == "call"
+    customer_id = stack.scalar("customers", "SELECT customer_id FROM customer_leads WHERE lead_id = :id", id=lead_id)
+    eventually(lambda: "followup" in [entry["kind"] for entry in get(
+        stack, consultant, f"/v1/customers/{customer_id}/timeline").json()["items"]])
+    traits = eventually(lambda: [trait for trait in get(stack, consultant, f"/v1/customers/{customer_id}").json()
+                                 ["traits"] if any(e.get("source") == "consultant_note"
+                                                   for e in trait.get("evidence", []))])
+    assert traits, "the note taught the customer's traits"
+    done = post(stack, consultant, f"/v1/followups/{following['id']}/complete",
+                {"outcome": "reached", "next_due_at": (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(),
+                 "next_kind": "wechat"})
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    [manual] = open_tasks(stack, consultant, lead_id)
+    assert (manual["kind"], manual["source"]) == ("wechat", "manual")
+    assert post(stack, consultant, f"/v1/followups/{manual['id']}/snooze", {}).status_code == 422
+    late = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()
+    moved = post(stack, consultant, f"/v1/followups/{manual['id']}/reschedule", {"due_at": late})
+    assert moved.status_code == 200 and moved.json()["due_at"][:16] == late[:16]
+
+
+def test_a_store_cadence_is_its_managers_and_refused_when_wrong(stack):
+    manager, consultant = sign_in(stack, "manager.sh"), sign_in(stack, "consultant.sh1")
+    cadence = get(stack, manager, f"/v1/admin/cadences/{STORE}").json()
+    assert cadence["inherited"] is True and cadence["remind_minutes"] == 15
+    changed = requests.put(f"{stack.url}/v1/admin/cadences/{STORE}", headers=manager, timeout=30,
+                           json={"plan": {"grades": {"B": {"every_days": 5}}}, "remind_minutes": 30})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["remind_minutes"] == 30 and changed.json()["plan"]["grades"]["B"]["every_days"] == 5
+    wrong = requests.put(f"{stack.url}/v1/admin/cadences/{STORE}", headers=manager, timeout=30,
+                         json={"plan": {"grades": {"H": {"every_days": 0}}}})
+    assert wrong.status_code == 422 and "plan.grades.H.every_days" in wrong.json()["errors"]
+    assert requests.put(f"{stack.url}/v1/admin/cadences/{STORE}", headers=consultant, timeout=30,
+                        json={"remind_minutes": 5}).status_code == 403
+
+
+def test_a_reminder_and_a_missed_task_reach_the_consultant_and_the_manager(stack):
+    lead_id, username = new_lead(stack, customer=dict(make_lead()["customer"], name="赵云"))
+    consultant = sign_in(stack, username)
+    [task] = eventually(lambda: open_tasks(stack, consultant, lead_id))
+    assert stack.execute("followups", "UPDATE tasks SET remind_at = :past, escalate_at = :past WHERE id = :id",
+                         id=task["id"], past="2026-01-01 00:00:00.000000") == 1
+    eventually(lambda: any(title.startswith("Due soon: first contact 赵云")
+                           for title in inbox_kinds(stack, username, lead_id)))
+    eventually(lambda: any(title.startswith("Missed: first contact 赵云")
+                           for title in inbox_kinds(stack, "manager.sh", lead_id)))
+    assert stack.scalar("notifications", "SELECT count(*) FROM inbox_messages WHERE lead_id = :id "
+                                         "AND kind = 'reminder'", id=lead_id) == 1
