@@ -106,7 +106,7 @@ def password_of(args) -> str:
 def cmd_seed_demo(args):
     password = args.password or os.environ.get("DEALERFLOW_DEMO_PASSWORD", "dealerflow-demo")
     session = gateway_session()
-    created = demo.seed_demo(session, password)
+    created = demo.seed_demo(session, password, args.capacity)
     commit_and_announce(session)
     print("created: " + ", ".join(created) if created else "demo group already there")
     key_file = config.var_dir() / "demo-api-key"
@@ -351,6 +351,9 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("seed-demo", help="create the demo dealer group (idempotent)")
     s.add_argument("--password", help="demo password (default: $DEALERFLOW_DEMO_PASSWORD or dealerflow-demo)")
+    s.add_argument("--capacity", type=int, default=demo.DEMO_CAPACITY, choices=range(1, 1001), metavar="1..1000",
+                   help=f"new leads a demo consultant takes a day (default {demo.DEMO_CAPACITY}; routing pools "
+                        "the rest)")
     s.set_defaults(func=cmd_seed_demo)
 
     s = sub.add_parser("create-store", help="create a store")

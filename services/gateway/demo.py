@@ -24,18 +24,22 @@ DEMO_USERS = (
     ("consultant.bj2", "Chaoyang Consultant 2", "consultant", ["BJ-CHAOYANG"]),
     ("consultant.bj3", "Chaoyang Consultant 3", "consultant", ["BJ-CHAOYANG"]),
 )
-CONSULTANT_ROUTING = {"shift": ALL_HOURS, "daily_capacity": 100, "languages": ["zh", "en"]}
+CONSULTANT_ROUTING = {"shift": ALL_HOURS, "languages": ["zh", "en"]}
+DEMO_CAPACITY = 100  # new leads a demo consultant takes a day; routing pools the rest
 
 
-def demo_fields(role: str, team: Team | None) -> dict:
+def demo_fields(role: str, team: Team | None, capacity: int = DEMO_CAPACITY) -> dict:
     """A demo user's team and, for a consultant, routing fields."""
     if team is None:
         return {}
-    return {"team_id": team.id, **(CONSULTANT_ROUTING if role == "consultant" else {})}
+    return {"team_id": team.id, **(dict(CONSULTANT_ROUTING, daily_capacity=capacity) if role == "consultant"
+                                   else {})}
 
 
-def seed_demo(session, password: str) -> list[str]:
-    """Create what of the demo group is missing; returns what was created."""
+def seed_demo(session, password: str, capacity: int = DEMO_CAPACITY) -> list[str]:
+    """Create what of the demo group is missing; returns what was created.
+    ``capacity``: each new demo consultant's daily capacity (a load test
+    sends thousands of leads a day)."""
     created = []
     for code, name, timezone in DEMO_STORES:
         if session.get(Store, code) is None:
@@ -50,7 +54,7 @@ def seed_demo(session, password: str) -> list[str]:
             created.append(f"team {name}")
     session.flush()
     for username, display_name, role, stores in DEMO_USERS:
-        fields = demo_fields(role, teams.get(stores[0]) if stores else None)
+        fields = demo_fields(role, teams.get(stores[0]) if stores else None, capacity)
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             create_user(session, username, password, role, stores, display_name, by=BY, **fields)

@@ -92,7 +92,8 @@ class Stack:
             for service in SERVICES:
                 postgres(f"CREATE DATABASE dftest_{self.tag}_{service}")
         self.cli("migrate")
-        self.api_key = self.cli("seed-demo").strip().splitlines()[-1]
+        # consultants who take every lead a test sends in a day (the demo's 100 would pool the rest)
+        self.api_key = self.cli("seed-demo", "--capacity", "1000").strip().splitlines()[-1]
         self.sh_key = self.cli("create-api-key", "--store", "SH-PUDONG", "--platform", "autohome",
                                "--rate-limit", "0").strip().splitlines()[-1]
         self.bj_key = self.cli("create-api-key", "--store", "BJ-CHAOYANG", "--platform", "autohome",
