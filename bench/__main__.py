@@ -8,7 +8,8 @@ gateway and the bare nameko pipeline; then what staff wait for: a lead's
 assignment on a manager's live stream (at 50 and at 100 leads/s) and (PostgreSQL) the first page of a
 store's hundred thousand leads; then customers: (PostgreSQL) searches among a
 million of them, and the import of a 100,000-row spreadsheet (``--only
-customers`` measures just these). Before the backends: one routing
+customers`` measures just these); and reminders: 100,000 due within five
+minutes with two followups replicas. Before the backends: one routing
 decision in memory, with 50 rules and 200 consultants. Writes bench/results/<UTC time>.json
 and bench/results/latest.json and prints a summary with the targets.
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import ceilings, customers, routing, staff, system  # noqa: E402
+from bench import ceilings, customers, reminders, routing, staff, system  # noqa: E402
 from bench.common import BENCH_CONSULTANTS, say, staff_the_store  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
@@ -55,6 +56,9 @@ def parse_args(argv) -> argparse.Namespace:
     add("--push-seconds", type=float, default=10)
     add("--assign-rate", type=float, default=100,
         help="leads/s while the 202-to-assignment latency is timed (0: not timed)")
+    add("--reminders", type=int, default=100_000,
+        help="tasks whose reminders fall due within --reminder-window, two followups replicas (0: none)")
+    add("--reminder-window", type=float, default=300, help="seconds the reminders are spread over")
     add("--routing-decisions", type=int, default=20_000,
         help="in-memory routing decisions timed (50 rules, 200 consultants; 0: none)")
     add("--staff-leads", type=int, default=100_000,
@@ -67,8 +71,8 @@ def parse_args(argv) -> argparse.Namespace:
     add("--search-customers", type=int, default=1_000_000,
         help="customers in the database when search is timed (PostgreSQL only; 0: no search)")
     add("--search-requests", type=int, default=300, help="timed customer searches per kind")
-    add("--only", choices=("all", "customers"), default="all",
-        help="customers: only the customer import and search (no lead phases)")
+    add("--only", choices=("all", "customers", "reminders"), default="all",
+        help="customers: only the customer import and search; reminders: only the reminders (no lead phases)")
     add("--connections", type=int, default=64, help="client keep-alive connections")
     add("--process-timeout", type=float, default=180,
         help="longest wait, in s, for the leads of one phase to be fully processed")
@@ -86,8 +90,9 @@ def bench_backend(backend: str, options) -> dict:
         stack.start()
         say(f"{backend}: stack ready on {stack.url}; {BENCH_CONSULTANTS} more consultants in the store")
         staff_the_store(stack)
-        if options.only == "customers":
-            result = {"customers": customer_figures(stack, backend, options)}
+        if options.only != "all":
+            result = ({"customers": customer_figures(stack, backend, options)} if options.only == "customers"
+                      else {"reminders": reminders.reminder_figures(stack, options)})
             say(f"{backend}: stopping the stack")
             result["targets"] = targets(result)
             return result
@@ -104,6 +109,9 @@ def bench_backend(backend: str, options) -> dict:
             result["assignment"] = staff.live_push(stack, argparse.Namespace(
                 **dict(vars(options), push_rate=options.assign_rate)))
             say(f"{backend}: assignment: {describe_push(result['assignment'])}")
+        if options.reminders:
+            say(f"{backend}: reminders: {options.reminders:,} due within {options.reminder_window:g} s")
+            result["reminders"] = reminders.reminder_figures(stack, options)
         if backend == "postgresql":  # production's database: a store this size runs there
             say(f"{backend}: staff list with {options.staff_leads} leads in {staff.STORE}")
             result["staff_list"] = staff.lead_list(stack, options)
@@ -136,8 +144,8 @@ def customer_figures(stack, backend: str, options) -> dict:
 
 def targets(result: dict) -> dict:
     """The targets, each with what was measured and PASS or MISS."""
-    if "intake" not in result:  # --only customers
-        return customer_targets(result)
+    if "intake" not in result:  # --only customers, --only reminders
+        return {**customer_targets(result), **reminder_targets(result)}
     fast = [r for r in result["intake"] if r["accepted_per_s"] >= 800 and r["latency_ms"]["p99"] < 30]
     best = max(fast or result["intake"], key=lambda r: r["accepted_per_s"])
     at_50 = [r for r in result["steady"] if r["offered_per_s"] == 50]
@@ -155,6 +163,7 @@ def targets(result: dict) -> dict:
             "result": "PASS" if p99_50 is not None and p99_50 < 100 else "MISS"},
         **staff_targets(result),
         **customer_targets(result),
+        **reminder_targets(result),
     }
 
 
@@ -181,6 +190,21 @@ def customer_targets(result: dict) -> dict:
             "result": "PASS" if (found["customers"] >= 1_000_000 and p99
                                  and all(v is not None and v < 30 for v in p99.values())) else "MISS"}
     return marks
+
+
+def reminder_targets(result: dict) -> dict:
+    """Every reminder fired once, on time, with two replicas (when measured)."""
+    if "reminders" not in result:
+        return {}
+    fired = result["reminders"]
+    p99 = fired["lateness_ms"]["p99"]
+    once = fired["events"] == fired["distinct_tasks"] == fired["tasks"]
+    return {f"{fired['tasks']:,} reminders due within {fired['window_s']:g} s, two replicas: each once, "
+            "lateness p99 < 1 s": {
+                "measured": f"{fired['events']:,} events for {fired['distinct_tasks']:,} of {fired['tasks']:,} "
+                            f"tasks, lateness p99 {p99} ms",
+                "result": "PASS" if once and fired["tasks"] >= 100_000 and p99 is not None and p99 < 1000
+                else "MISS"}}
 
 
 def staff_targets(result: dict) -> dict:
@@ -230,7 +254,7 @@ def print_summary(report: dict) -> None:
               f"{routed['p50_ms']}/{routed['p99_ms']} ms, CPU p99 {routed['cpu_p99_ms']} ms")
     for backend, r in report["backends"].items():
         print(f"\n--- {backend}")
-        if "intake" not in r:  # --only customers
+        if "intake" not in r:  # --only customers, --only reminders
             print_customers(r.get("customers", {}))
             for name, target in r["targets"].items():
                 print(f"  {target['result']}  {name}: {target['measured']}")
