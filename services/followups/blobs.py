@@ -276,8 +276,10 @@ class S3Blobs:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put(self, key: str, content: bytes, media_type: str) -> None:
+        # One PUT, never a multipart upload (minio's choice above 5 MiB): an
+        # attachment is at most 25 MiB, and a single PUT lands whole or not at all.
         self.client.put_object(self.bucket, self.name(key), io.BytesIO(content), len(content),
-                               content_type=media_type)
+                               content_type=media_type, part_size=max(len(content), 5 * MiB))
 
     def get(self, key: str) -> bytes:
         from minio.error import S3Error

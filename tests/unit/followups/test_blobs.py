@@ -488,6 +488,14 @@ def test_s3_blobs_round_trip_over_http(s3):
     assert {method for method, _ in s3.requests} == {"PUT", "GET", "HEAD", "DELETE"}
 
 
+def test_s3_blobs_put_an_attachment_in_one_request(s3):
+    store = blob_store(s3_url(s3))
+    recording = wav_of_size(AUDIO_LIMIT)
+    store.put("9/long-call.wav", recording, "audio/wav")
+    assert s3.requests == [("PUT", "/dealer-files/followups/9/long-call.wav")]
+    assert store.get("9/long-call.wav") == recording
+
+
 def test_s3_blobs_ask_the_bucket_its_region_when_none_is_given(s3):
     store = blob_store(s3_url(s3, "dealer-files", region=""))
     store.put("1/a.png", png(), "image/png")
