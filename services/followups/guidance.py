@@ -3,9 +3,9 @@ for the lead (``scripts.py``), and the next-step hint (``hints.py``) from
 what the followups service knows of the lead (its stage and grade, the
 latest record's notes and outcome, unanswered attempts in a row).
 
-Values the service does not hold (the consultant's and the store's names)
-come from the caller; the customer's derived traits are not read here yet
-(the notes are), so a hint rests on what was written on this lead.
+Values the service does not hold (the consultant's and the store's names,
+the customer's derived traits) come from the caller: the gateway reads
+them from their owners.
 Store overrides of the library are for a later change: every store uses
 the group's library (``DEALERFLOW_SCRIPTS`` replaces or extends it).
 """
@@ -49,13 +49,14 @@ def scripts_for(session, actor: Actor, lead_id: str, language: str, given: dict)
     return rendered
 
 
-def hint_for(session, actor: Actor, lead_id: str, language: str) -> dict:
-    """The next step for the lead, and why."""
+def hint_for(session, actor: Actor, lead_id: str, language: str, traits: list[str]) -> dict:
+    """The next step for the lead, and why (``traits``: its customer's, as
+    the customers service derived them)."""
     lead = lead_of(session, actor, lead_id)
     recent = session.scalars(select(FollowupRecord).where(FollowupRecord.lead_id == lead_id)
                              .order_by(FollowupRecord.created_at.desc()).limit(10)).all()
     outcomes = [HINT_OUTCOMES.get(note.outcome, note.outcome) for note in recent]
     unanswered = next((n for n, outcome in enumerate(outcomes) if outcome != "no_answer"), len(outcomes))
-    return hints.next_step(lead.stage if lead.status != "won" else "after_sales", lead.grade, [],
+    return hints.next_step(lead.stage if lead.status != "won" else "after_sales", lead.grade, traits,
                            recent[0].notes if recent else None, outcomes[0] if outcomes else None,
                            no_answers=unanswered, language=language)

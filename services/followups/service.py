@@ -114,8 +114,9 @@ class FollowupsService(Reliable):
                                                                       language, values or {}))
 
     @rpc(expected_exceptions=PUBLIC)
-    def hint_for(self, actor, lead_id, language):
-        return schema(HintOut).dump(guidance.hint_for(self.db, Actor.load(actor), lead_id, language))
+    def hint_for(self, actor, lead_id, language, traits=()):
+        return schema(HintOut).dump(guidance.hint_for(self.db, Actor.load(actor), lead_id, language,
+                                                      list(traits or ())))
 
     @rpc(expected_exceptions=PUBLIC)
     def get_cadence(self, actor, store_code):

@@ -35,6 +35,7 @@ def test_a_first_call_stops_the_clock_and_the_cadence_takes_over(stack):
     assert first["kind"] == "first_contact" and first["remind_at"] is None and first["escalate_at"]
     hint = get(stack, consultant, f"/v1/followups/hint?lead_id={lead_id}&lang=zh")
     assert hint.status_code == 200 and hint.json()["action"] in ("call", "wechat", "sms", "invitation")
+    assert hint.json()["script_id"] and hint.json()["why"]
     scripts = get(stack, consultant, f"/v1/scripts?lead_id={lead_id}&lang=zh").json()
     assert scripts and any("王" in script["text"] for script in scripts)
     noted = post(stack, consultant, "/v1/followups/records", {
@@ -55,6 +56,8 @@ def test_a_first_call_stops_the_clock_and_the_cadence_takes_over(stack):
                                  ["traits"] if any(e.get("source") == "consultant_note"
                                                    for e in trait.get("evidence", []))])
     assert traits, "the note taught the customer's traits"
+    hinted = get(stack, consultant, f"/v1/followups/hint?lead_id={lead_id}&lang=en").json()
+    assert any("financ" in why.lower() or "range" in why.lower() or "续航" in why for why in hinted["why"]), hinted
     done = post(stack, consultant, f"/v1/followups/{following['id']}/complete",
                 {"outcome": "reached", "next_due_at": (datetime.now(timezone.utc) + timedelta(days=2)).isoformat(),
                  "next_kind": "wechat"})

@@ -21,7 +21,7 @@ from dealerflow.followup_contracts import (  # noqa: F401 (named in the docstrin
     TaskOut,
 )
 from services.gateway.authn import staff
-from services.gateway.errors import InvalidInput
+from services.gateway.errors import BUS_DOWN, InvalidInput, NotFound
 from services.gateway.models import Store, User
 from services.gateway.resources.auth import load_json
 from services.gateway.resources.lead_actions import Passthrough
@@ -163,7 +163,7 @@ class Hint(Resource):
     def on_get(self, req, resp):
         """What to do next on a lead.
         ---
-        summary: The next step for a lead (action, when, the script that fits) and why, from its stage, grade, last outcomes and notes
+        summary: The next step for a lead (action, when, the script that fits) and why, from its stage, grade, last outcomes, notes and its customer's traits
         tags: [followups]
         security: [{bearer: []}]
         parameters:
@@ -176,7 +176,18 @@ class Hint(Resource):
           401: {description: Not signed in}
           404: {description: No such lead of the caller's}
         """
-        resp.media = self.clients.followups.hint_for(staff(req), lead_param(req), language(req))
+        actor, lead_id = staff(req), lead_param(req)
+        resp.media = self.clients.followups.hint_for(actor, lead_id, language(req), self.traits(actor, lead_id))
+
+    def traits(self, actor, lead_id: str) -> list[str]:
+        """The lead's customer's traits not removed by a consultant (none while
+        the customer is unknown or the customers service is down: the notes still count)."""
+        try:
+            customer_id = self.clients.leads.get_lead_detail(lead_id, actor).get("customer_id")
+            customer = self.clients.customers.get_customer(actor, customer_id, "en") if customer_id else {}
+        except (NotFound, *BUS_DOWN):
+            return []
+        return [trait["trait"] for trait in customer.get("traits", []) if trait.get("status") != "removed"]
 
 
 class Scripts(Resource):
