@@ -32,6 +32,10 @@ FOLLOWUP_REMINDER = "followup_reminder"    # followups: a task is due soon (its 
 FOLLOWUP_OVERDUE = "followup_overdue"      # followups: a task was missed; the store's managers are told
 FOLLOWUP_DONE = "followup_done"            # followups: a task was completed or closed
 FOLLOWUP_RECORDED = "followup_recorded"    # followups: a follow-up was done (a call, a WeChat, a visit)
+TEST_DRIVE_BOOKED = "test_drive_booked"        # followups: a vehicle was booked for a lead's test drive
+TEST_DRIVE_SHOWN = "test_drive_shown"          # followups: the customer came (checked in)
+TEST_DRIVE_NO_SHOW = "test_drive_no_show"      # followups: the customer did not come in time
+TEST_DRIVE_CANCELLED = "test_drive_cancelled"  # followups: a booking was cancelled
 
 
 @functools.cache
@@ -326,6 +330,46 @@ class FollowupRecorded(Event):
     recorded_at = fields.AwareDateTime(required=True)
 
 
+class TestDriveBooked(Event):
+    """A test drive booked. ``ics`` is the confirmation's iCalendar text
+    (METHOD:REQUEST, in the store's time zone and the customer's language)
+    for the notifications service to send the customer."""
+    __test__ = False  # not a pytest class
+    booking_id = fields.String(required=True)
+    lead_id = fields.String(required=True)
+    store_code = fields.String(required=True)
+    vehicle_id = fields.String(required=True)
+    vehicle = fields.String(required=True)  # "BYD Han EV 创世版 (stock SH-001)"
+    consultant_id = fields.String(allow_none=True, load_default=None)
+    specialist_id = fields.String(allow_none=True, load_default=None)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    customer_name = fields.String(allow_none=True, load_default=None)
+    customer_email = fields.String(allow_none=True, load_default=None)
+    language = fields.String(load_default="zh")
+    ics = fields.String(required=True)
+    actor_id = fields.String(allow_none=True, load_default=None)  # who booked it
+    booked_at = fields.AwareDateTime(required=True)
+
+
+class TestDriveChanged(Event):
+    """A booking shown (``TEST_DRIVE_SHOWN``), not shown (``TEST_DRIVE_NO_SHOW``,
+    by the timer: no actor) or cancelled (``TEST_DRIVE_CANCELLED``, with its
+    reason): who did it and when."""
+    __test__ = False  # not a pytest class
+    booking_id = fields.String(required=True)
+    lead_id = fields.String(required=True)
+    store_code = fields.String(required=True)
+    vehicle_id = fields.String(required=True)
+    consultant_id = fields.String(allow_none=True, load_default=None)
+    specialist_id = fields.String(allow_none=True, load_default=None)
+    starts_at = fields.AwareDateTime(required=True)
+    status = fields.String(required=True)  # shown, no_show, cancelled
+    actor_id = fields.String(allow_none=True, load_default=None)
+    at = fields.AwareDateTime(required=True)
+    reason = fields.String(allow_none=True, load_default=None)
+
+
 SCHEMAS = {
     STORE_SAVED: StoreSaved,
     USER_SAVED: UserSaved,
@@ -340,4 +384,8 @@ SCHEMAS = {
     FOLLOWUP_OVERDUE: FollowupReminder,
     FOLLOWUP_DONE: FollowupDone,
     FOLLOWUP_RECORDED: FollowupRecorded,
+    TEST_DRIVE_BOOKED: TestDriveBooked,
+    TEST_DRIVE_SHOWN: TestDriveChanged,
+    TEST_DRIVE_NO_SHOW: TestDriveChanged,
+    TEST_DRIVE_CANCELLED: TestDriveChanged,
 }

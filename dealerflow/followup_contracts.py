@@ -106,3 +106,127 @@ class HintOut(Schema):
     why = fields.List(fields.String())
     values = fields.Dict()
     alternatives = fields.List(fields.String())
+
+
+# -- test drives ------------------------------------------------------------------
+
+FUEL_TYPES = ("ICE", "HEV", "PHEV", "EV")
+VEHICLE_STATUSES = ("available", "in_service", "retired")
+BOOKING_STATUSES = ("booked", "shown", "no_show", "cancelled")
+LICENCE = validate.Regexp(r"^[A-Za-z0-9-]{5,32}$", error="5 to 32 letters, digits or '-'")
+
+
+class VehicleIn(Tolerant):
+    store_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    vin = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$", error="17 letters and digits, without I, O or Q"))
+    stock_number = fields.String(allow_none=True, validate=validate.Length(min=1, max=32))
+    brand = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    model = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    trim = fields.String(allow_none=True, validate=validate.Length(max=100))
+    fuel_type = fields.String(required=True, validate=validate.OneOf(FUEL_TYPES))
+    status = fields.String(load_default="available", validate=validate.OneOf(VEHICLE_STATUSES))
+
+
+class VehicleChange(Tolerant):
+    trim = fields.String(allow_none=True, validate=validate.Length(max=100))
+    status = fields.String(validate=validate.OneOf(VEHICLE_STATUSES), metadata={
+        "description": "in_service or retired: no new bookings (those made stay; cancel them if need be)"})
+
+
+class VehicleOut(Schema):
+    id = fields.String()
+    store_code = fields.String()
+    vin = fields.String(allow_none=True)
+    stock_number = fields.String(allow_none=True)
+    brand = fields.String()
+    model = fields.String()
+    trim = fields.String(allow_none=True)
+    fuel_type = fields.String(metadata={"description": "ICE, HEV, PHEV or EV"})
+    status = fields.String(metadata={"description": "available, in_service, retired"})
+
+
+class TestDriveIn(Tolerant):
+    __test__ = False  # not a pytest class
+    lead_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    vehicle_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True, metadata={"description": "15 minutes to 3 hours after starts_at"})
+    specialist_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=36), metadata={
+        "description": "a test-drive specialist (any active staff of the store); none: the lead's consultant"})
+    customer_email = fields.Email(allow_none=True, validate=validate.Length(max=254), metadata={
+        "description": "where the invitation goes (ATTENDEE); personal data, erased with the customer"})
+    language = fields.String(load_default="zh", validate=validate.OneOf(("zh", "en")),
+                             metadata={"description": "the customer's: the invitation's text"})
+    licence_number = fields.String(allow_none=True, validate=LICENCE, metadata={
+        "description": "the customer's driving licence number (may be given at check-in instead); "
+                       "answered masked, erased with the customer"})
+    note = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class BookingContext(Tolerant):
+    """What the gateway adds to a booking from its own records (never the
+    caller's): the stores' names (the invitation's location), who books
+    (its organizer) and the stores of the specialist asked for (None: no
+    such active user)."""
+    store_names = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    organizer_name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    organizer_email = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=254))
+    specialist_stores = fields.List(fields.String(), allow_none=True, load_default=None)
+
+
+class CheckInIn(Tolerant):
+    licence_number = fields.String(allow_none=True, validate=LICENCE)
+
+
+class CancelIn(Tolerant):
+    reason = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class TestDriveOut(Schema):
+    __test__ = False  # not a pytest class
+    id = fields.String()
+    lead_id = fields.String()
+    store_code = fields.String()
+    vehicle_id = fields.String()
+    consultant_id = fields.String(allow_none=True)
+    specialist_id = fields.String(allow_none=True)
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    status = fields.String(metadata={"description": "booked, shown, no_show, cancelled"})
+    task_id = fields.String(allow_none=True, metadata={"description": "the consultant's test_drive task"})
+    language = fields.String()
+    licence_recorded = fields.Method("has_licence", metadata={"description": "a licence number is on record"})
+    licence_last4 = fields.Method("licence_tail", allow_none=True,
+                                  metadata={"description": "the licence number's last 4 characters"})
+    note = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    created_by = fields.String(allow_none=True)
+    checked_in_at = fields.AwareDateTime(allow_none=True)
+    checked_in_by = fields.String(allow_none=True)
+    no_show_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    cancelled_by = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+
+    def has_licence(self, booking) -> bool:
+        return bool(booking.licence_number)
+
+    def licence_tail(self, booking):
+        return booking.licence_number[-4:] if booking.licence_number else None
+
+
+class SlotOut(Schema):
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+
+
+class VehicleCalendarOut(Schema):
+    vehicle = fields.Nested(VehicleOut)
+    timezone = fields.String(metadata={"description": "the store's"})
+    slot_minutes = fields.Integer()
+    bookings = fields.List(fields.Nested(TestDriveOut), metadata={
+        "description": "not cancelled, in the range: those the caller may see (a consultant: their leads')"})
+    busy = fields.List(fields.Nested(SlotOut), metadata={"description": "every booking's time, not cancelled"})
+    free = fields.List(fields.Nested(SlotOut), metadata={
+        "description": "slots within the store's hours with no booking, from now on"})

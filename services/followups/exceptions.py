@@ -12,4 +12,13 @@ class InvalidFollowup(ServiceError):
 
 
 class NotAllowed(ServiceError):
-    """The caller's role may not do this (set a store's cadence)."""
+    """The caller's role may not do this (set a store's cadence, add a vehicle)."""
+
+
+class BookingConflict(ServiceError):
+    """The vehicle or the specialist is booked for an overlapping time
+    (``errors`` names ``vehicle_id`` or ``specialist_id``)."""
+
+
+class VehicleTaken(ServiceError):
+    """Another vehicle has this VIN, or this store's stock number."""

@@ -93,7 +93,9 @@ def follow_lead_change(session, changed: dict) -> None:
 
 
 def forget_customer(session, erased: dict) -> None:
-    """The customer's words in these leads' records go; the records' facts stay."""
+    """The customer's words in these leads' records go, and the licence
+    number and email of their test drives; the records' facts stay."""
+    from services.followups import test_drives  # only this handler needs it
     if not first_delivery(session, ProcessedMessage, erased["event_id"], "forget_customer"):
         return
     for chunk in range(0, len(erased["lead_ids"]), 500):
@@ -103,6 +105,7 @@ def forget_customer(session, erased: dict) -> None:
         session.execute(update(Task).where(Task.lead_id.in_(leads)).values(note=None))
         session.execute(update(LeadState).where(LeadState.lead_id.in_(leads)).values(customer_name=None,
                                                                                      interest=None))
+        test_drives.forget(session, leads)  # the driving licence number and the email of the bookings
     forget_sent(session, OutboxMessage, erased["lead_ids"])
     session.commit()
 

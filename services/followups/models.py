@@ -2,8 +2,8 @@
 their reminder and escalation), follow-up records (what was done), each
 store's cadence policy, and its copies of the stores' calendars, the
 roster's managers and each lead's grade and stage (from the gateway's and
-the leads service's events)."""
-from sqlalchemy import JSON, Index, String, Text
+the leads service's events); test-drive vehicles and their bookings."""
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealerflow.db import UTCDateTime
@@ -109,3 +109,66 @@ class FollowupRecord(Base):
     next_step: Mapped[str | None] = mapped_column(Text)
     script_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class Vehicle(Base):
+    """A test-drive vehicle of a store (``test_drives.py``): known by its VIN
+    or its stock number (at least one), bookable while ``available``."""
+    __tablename__ = "vehicles"
+    __table_args__ = (UniqueConstraint("store_code", "stock_number"), UniqueConstraint("vin"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_code: Mapped[str] = mapped_column(String(32), index=True)
+    vin: Mapped[str | None] = mapped_column(String(17))
+    stock_number: Mapped[str | None] = mapped_column(String(32))
+    brand: Mapped[str] = mapped_column(String(60))
+    model: Mapped[str] = mapped_column(String(60))
+    trim: Mapped[str | None] = mapped_column(String(100))
+    fuel_type: Mapped[str] = mapped_column(String(8))   # ICE, HEV, PHEV, EV
+    status: Mapped[str] = mapped_column(String(20))     # available, in_service, retired
+    created_at: Mapped[object] = mapped_column(UTCDateTime)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class TestDrive(Base):
+    """A vehicle booked for a lead's test drive, [starts_at, ends_at).
+
+    No two bookings that are not cancelled may overlap for one vehicle, nor
+    for one specialist: the database refuses it (migration 0005: exclusion
+    constraints on PostgreSQL, triggers on SQLite), whatever the races.
+    ``licence_number`` and ``customer_email`` are the customer's personal
+    data: erased with the customer (``handlers.forget_customer``)."""
+    __tablename__ = "test_drives"
+    __test__ = False  # not a pytest class
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_test_drives_vehicle_id_starts_at", "vehicle_id", "starts_at"),
+        Index("ix_test_drives_status_starts_at", "status", "starts_at"),  # the no-show timer
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    lead_id: Mapped[str] = mapped_column(String(36), index=True)
+    store_code: Mapped[str] = mapped_column(String(32))
+    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id"))
+    consultant_id: Mapped[str | None] = mapped_column(String(36))  # the lead's, when booked
+    specialist_id: Mapped[str | None] = mapped_column(String(36))  # who rides along, if not the consultant
+    starts_at: Mapped[object] = mapped_column(UTCDateTime)
+    ends_at: Mapped[object] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))  # booked, shown, no_show, cancelled
+    task_id: Mapped[str | None] = mapped_column(String(36))  # the consultant's test_drive task
+    language: Mapped[str] = mapped_column(String(2))  # the invitation's: zh or en
+    location: Mapped[str | None] = mapped_column(String(200))  # the store's name, for the invitation
+    organizer_name: Mapped[str | None] = mapped_column(String(200))
+    organizer_email: Mapped[str | None] = mapped_column(String(254))
+    customer_email: Mapped[str | None] = mapped_column(String(254))   # personal data
+    licence_number: Mapped[str | None] = mapped_column(String(32))    # personal data
+    note: Mapped[str | None] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(default=0)  # the invitation's revision (RFC 5545 SEQUENCE)
+    created_at: Mapped[object] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    checked_in_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    checked_in_by: Mapped[str | None] = mapped_column(String(36))
+    no_show_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(36))
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))

@@ -1,6 +1,7 @@
 """The followups service: what must be done for a lead and by when
-(tasks, reminders, escalations, the cadence), and what was done (records)."""
-from marshmallow import ValidationError
+(tasks, reminders, escalations, the cadence), what was done (records),
+and test drives (vehicles, bookings, check-in, no-shows)."""
+from marshmallow import Schema, ValidationError, fields
 from nameko.timer import timer
 
 from dealerflow.actor import Actor
@@ -19,8 +20,11 @@ from dealerflow.contracts import (
 )
 from dealerflow.db import Database
 from dealerflow.followup_contracts import (
+    BookingContext,
     CadenceIn,
     CadenceOut,
+    CancelIn,
+    CheckInIn,
     CompletionIn,
     HintOut,
     RecordIn,
@@ -29,14 +33,26 @@ from dealerflow.followup_contracts import (
     ScriptOut,
     TaskIn,
     TaskOut,
+    TestDriveIn,
+    TestDriveOut,
+    VehicleCalendarOut,
+    VehicleChange,
+    VehicleIn,
+    VehicleOut,
 )
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
-from services.followups import guidance, handlers, records, tasks
-from services.followups.exceptions import InvalidFollowup, NotAllowed, TaskNotFound
+from services.followups import guidance, handlers, records, tasks, test_drives
+from services.followups.exceptions import (
+    BookingConflict,
+    InvalidFollowup,
+    NotAllowed,
+    TaskNotFound,
+    VehicleTaken,
+)
 from services.followups.models import OutboxMessage, ProcessedMessage
 
-PUBLIC = (TaskNotFound, InvalidFollowup, NotAllowed)
+PUBLIC = (TaskNotFound, InvalidFollowup, NotAllowed, BookingConflict, VehicleTaken)
 
 
 def load(schema_cls, data) -> dict:
@@ -76,6 +92,11 @@ class FollowupsService(Reliable):
     def fire_reminders(self):
         """Reminders and escalations that are due (every replica; each task once)."""
         tasks.fire_due(self.db)
+
+    @timer(interval=5)
+    def mark_no_shows(self):
+        """Test drives not checked in NO_SHOW_MINUTES after their start (every replica; each once)."""
+        test_drives.mark_no_shows(self.db)
 
     @rpc
     def list_tasks(self, actor, lead_id=None, status=None):
@@ -126,3 +147,61 @@ class FollowupsService(Reliable):
     def save_cadence(self, actor, store_code, data):
         return schema(CadenceOut).dump(tasks.save_policy(self.db, Actor.load(actor), store_code,
                                                          load(CadenceIn, data)))
+
+    # -- test drives ---------------------------------------------------------------
+
+    @rpc(expected_exceptions=PUBLIC)
+    def list_vehicles(self, actor, store_code=None):
+        return schema(VehicleOut, many=True).dump(test_drives.list_vehicles(self.db, Actor.load(actor), store_code))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def add_vehicle(self, actor, data):
+        return schema(VehicleOut).dump(test_drives.add_vehicle(self.db, Actor.load(actor), load(VehicleIn, data)))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def change_vehicle(self, actor, vehicle_id, data):
+        return schema(VehicleOut).dump(test_drives.change_vehicle(self.db, Actor.load(actor), vehicle_id,
+                                                                  load(VehicleChange, data)))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def vehicle_calendar(self, actor, vehicle_id, start=None, end=None):
+        start, end = (load_time(value, name) for value, name in ((start, "from"), (end, "to")))
+        return schema(VehicleCalendarOut).dump(test_drives.vehicle_calendar(self.db, Actor.load(actor), vehicle_id,
+                                                                            start, end))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def list_test_drives(self, actor, lead_id):
+        return schema(TestDriveOut, many=True).dump(test_drives.of_lead(self.db, Actor.load(actor), lead_id))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def book_test_drive(self, actor, data, context):
+        return schema(TestDriveOut).dump(test_drives.book(self.db, Actor.load(actor), load(TestDriveIn, data),
+                                                          load(BookingContext, context)))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def check_in_test_drive(self, actor, booking_id, data):
+        return schema(TestDriveOut).dump(test_drives.check_in(self.db, Actor.load(actor), booking_id,
+                                                              load(CheckInIn, data).get("licence_number")))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def cancel_test_drive(self, actor, booking_id, data):
+        return schema(TestDriveOut).dump(test_drives.cancel(self.db, Actor.load(actor), booking_id,
+                                                            load(CancelIn, data).get("reason")))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def test_drive_invitation(self, actor, booking_id):
+        return test_drives.invitation_of(self.db, Actor.load(actor), booking_id)
+
+
+def load_time(value, name: str):
+    """An ISO 8601 time with its zone from a query, or None."""
+    if value is None:
+        return None
+    try:
+        return schema(TimeIn).load({"at": value})["at"]
+    except ValidationError:
+        raise InvalidFollowup(f"{name} is an ISO 8601 time with its zone.", {name: ["an ISO 8601 time with its zone"]})
+
+
+class TimeIn(Schema):
+    at = fields.AwareDateTime(required=True)

@@ -60,6 +60,20 @@ SAMPLES = {
     contracts.FOLLOWUP_RECORDED: dict(record_id="r-1", lead_id="l-1", store_code="SH-PUDONG", consultant_id="u-1",
                                       channel="call", direction="outbound", outcome="reached",
                                       notes="关心续航", first=True, recorded_at=NOW),
+    contracts.TEST_DRIVE_BOOKED: dict(booking_id="b-1", lead_id="l-1", store_code="SH-PUDONG", vehicle_id="v-1",
+                                      vehicle="BYD Han EV (SH-HAN-01)", consultant_id="u-1", specialist_id=None,
+                                      starts_at=NOW, ends_at=NOW, customer_name="王磊", customer_email=None,
+                                      language="zh", ics="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", actor_id="u-1",
+                                      booked_at=NOW),
+    contracts.TEST_DRIVE_SHOWN: dict(booking_id="b-1", lead_id="l-1", store_code="SH-PUDONG", vehicle_id="v-1",
+                                     consultant_id="u-1", specialist_id=None, starts_at=NOW, status="shown",
+                                     actor_id="u-1", at=NOW, reason=None),
+    contracts.TEST_DRIVE_NO_SHOW: dict(booking_id="b-1", lead_id="l-1", store_code="SH-PUDONG", vehicle_id="v-1",
+                                       consultant_id="u-1", specialist_id=None, starts_at=NOW, status="no_show",
+                                       actor_id=None, at=NOW, reason=None),
+    contracts.TEST_DRIVE_CANCELLED: dict(booking_id="b-1", lead_id="l-1", store_code="SH-PUDONG",
+                                         vehicle_id="v-1", consultant_id="u-1", specialist_id=None, starts_at=NOW,
+                                         status="cancelled", actor_id="u-1", at=NOW, reason="客户改期"),
 }
 
 
