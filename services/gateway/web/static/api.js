@@ -319,6 +319,60 @@ export function teams() {
   return get("/v1/admin/teams", { limit: 200 });
 }
 
+// -- follow-ups: tasks, records, hints, scripts, cadences -------------------------
+
+const followupPath = (...rest) => ["/v1/followups", ...rest.map(encodeURIComponent)].join("/");
+
+/** `filters`: status (open, done, cancelled), lead_id -> [task], soonest due first. */
+export function followups(filters = {}) {
+  return get("/v1/followups", filters);
+}
+
+/** A task made by hand: {lead_id, kind, due_at, note}. */
+export function createFollowup(task) {
+  return write("POST", "/v1/followups", { body: task });
+}
+
+/** Done: {outcome, next_due_at?, next_kind?, note?} -> the task. */
+export function completeFollowup(id, completion) {
+  return write("POST", followupPath(id, "complete"), { body: completion });
+}
+
+/** Snooze or move a task to `dueAt` (ISO). */
+export function rescheduleFollowup(id, dueAt) {
+  return write("POST", followupPath(id, "reschedule"), { body: { due_at: dueAt } });
+}
+
+/** A lead's follow-up records, newest first. */
+export function followupRecords(leadId) {
+  return get("/v1/followups/records", { lead_id: leadId });
+}
+
+/** Log a call, WeChat, SMS, visit or email: {lead_id, task_id?, channel, direction, outcome, notes, next_step, next_due_at?, next_kind?, script_id?}. */
+export function logFollowup(record) {
+  return write("POST", "/v1/followups/records", { body: record });
+}
+
+/** What to do next on a lead: {action, in_days, script_id, why, values, alternatives}; `lang` zh or en. */
+export function followupHint(leadId, lang) {
+  return get("/v1/followups/hint", { lead_id: leadId, lang });
+}
+
+/** The scripts (话术) for the lead's stage, filled: [{id, situation, title, text, missing, addresses}]. */
+export function scripts(leadId, lang) {
+  return get("/v1/scripts", { lead_id: leadId, lang });
+}
+
+/** A store's follow-up cadence ("*": the group's default). */
+export function cadence(storeCode) {
+  return get(`/v1/admin/cadences/${encodeURIComponent(storeCode)}`);
+}
+
+/** {plan, remind_minutes, escalate_minutes}; ApiError 422 names the field (`plan.grades.H.every_days`). */
+export function saveCadence(storeCode, data) {
+  return write("PUT", `/v1/admin/cadences/${encodeURIComponent(storeCode)}`, { body: data });
+}
+
 // -- customers ----------------------------------------------------------------
 
 /** `filters`: q, store_code, owner_id, lifecycle, tag, brand, model, fuel_type, sort, cursor, limit. */

@@ -73,3 +73,53 @@ export function date(iso, storeCode) {
   return new Intl.DateTimeFormat(language(), { dateStyle: "medium", timeZone: zoneOf(storeCode) })
     .format(new Date(iso));
 }
+
+/** The wall clock of an instant in a zone: {year, month, day, hour, minute} (numbers). */
+function wallClock(instant, zone) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric",
+    hourCycle: "h23", timeZone: zone,
+  }).formatToParts(instant);
+  const part = (type) => Number(parts.find((each) => each.type === type).value);
+  return { year: part("year"), month: part("month"), day: part("day"), hour: part("hour"), minute: part("minute") };
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** The store's local date of an instant (ISO or Date): `2026-11-26`, for grouping by day. */
+export function localDay(when, storeCode) {
+  const c = wallClock(new Date(when), zoneOf(storeCode));
+  return `${c.year}-${pad(c.month)}-${pad(c.day)}`;
+}
+
+/** A `datetime-local` value (`2026-11-26T09:30`) for an instant, in the store's zone. */
+export function localInput(when, storeCode) {
+  const c = wallClock(new Date(when), zoneOf(storeCode));
+  return `${c.year}-${pad(c.month)}-${pad(c.day)}T${pad(c.hour)}:${pad(c.minute)}`;
+}
+
+/** The instant (ISO, UTC) of a wall-clock time in the store's zone: `("2026-11-26", "10:00")`. */
+export function zonedInstant(day, clock, storeCode) {
+  const [year, month, date_] = day.split("-").map(Number);
+  const [hour, minute] = clock.split(":").map(Number);
+  const wanted = Date.UTC(year, month - 1, date_, hour, minute);
+  let guess = wanted;
+  for (let n = 0; n < 2; n++) {  // twice: a zone's offset may change between the guess and the answer
+    const c = wallClock(new Date(guess), zoneOf(storeCode));
+    guess += wanted - Date.UTC(c.year, c.month - 1, c.day, c.hour, c.minute);
+  }
+  return new Date(guess).toISOString();
+}
+
+/** The day after a local date: `2026-11-27`. */
+export function nextDay(day) {
+  const [year, month, date_] = day.split("-").map(Number);
+  return new Date(Date.UTC(year, month - 1, date_ + 1)).toISOString().slice(0, 10);
+}
+
+/** A time of day for today's list: `09:30` / `9:30 AM`, in the store's zone. */
+export function timeOfDay(iso, storeCode) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(language(), { hour: "2-digit", minute: "2-digit", timeZone: zoneOf(storeCode) })
+    .format(new Date(iso));
+}

@@ -17,11 +17,13 @@ import NotFound from "./pages/NotFound.js";
 import RoutingRule from "./pages/RoutingRule.js";
 import SessionExpired from "./pages/SessionExpired.js";
 import SignIn from "./pages/SignIn.js";
+import Today from "./pages/Today.js";
 
 const router = createRouter({
   history: createWebHistory(),
   routes: [
     { path: "/", name: "leads", component: Leads },
+    { path: "/today", name: "today", component: Today },
     { path: "/leads/:id", name: "lead", component: LeadDetail, props: true },
     { path: "/manage", name: "manage", component: Manage },
     { path: "/manage/rules/new", name: "ruleNew", component: RoutingRule },

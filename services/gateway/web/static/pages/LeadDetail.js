@@ -1,4 +1,5 @@
-// One lead: call the customer (tel:), its grade, stage and score; what to
+// One lead: call the customer (tel:), its grade, stage and score; log a
+// follow-up with a script, its open tasks and records (FollowupPanel); what to
 // do next (stage, grade, won, lost, reopen, claim; a manager assigns it
 // and decides a loss); the score's reasons; the discussion; the history of
 // every change and assignment; the customer, interest, details, inquiries
@@ -11,6 +12,7 @@ import { dateTime, dialable, money, readablePhone, store } from "../format.js";
 import AppBar from "../components/AppBar.js";
 import Discussion from "../components/Discussion.js";
 import Facts from "../components/Facts.js";
+import FollowupPanel from "../components/FollowupPanel.js";
 import LeadActions from "../components/LeadActions.js";
 import LeadAssign from "../components/LeadAssign.js";
 import LeadBadges from "../components/LeadBadges.js";
@@ -29,7 +31,7 @@ function reasonValue(reason) {
 
 export default {
   name: "LeadDetail",
-  components: { AppBar, Discussion, Facts, LeadActions, LeadAssign, LeadBadges, LeadCard, LeadHistory, ResponseClock },
+  components: { AppBar, Discussion, Facts, FollowupPanel, LeadActions, LeadAssign, LeadBadges, LeadCard, LeadHistory, ResponseClock },
   props: { id: { type: String, required: true } },
   setup(props) {
     const { t } = useI18n();
@@ -120,7 +122,7 @@ export default {
         : t(reason.direction === "down" ? "score.down" : "score.up"),
     })));
 
-    return { lead, problem, phone, customer, interest, details, reasons, when, label, changed,
+    return { lead, problem, load, phone, customer, interest, details, reasons, when, label, changed,
              manager: computed(isManager),
              assignable: computed(() => OPEN_STATUSES.includes(lead.value?.status) && lead.value?.status !== "loss_pending"),
              tel: computed(() => `tel:${dialable(phone.value)}`), readable: computed(() => readablePhone(phone.value)) };
@@ -140,6 +142,7 @@ export default {
           <LeadBadges :lead="lead" :stage="true" />
         </p>
         <div class="sections">
+          <FollowupPanel :lead="lead" @logged="load({ quiet: true })" />
           <LeadActions :lead="lead" @changed="changed" />
           <LeadAssign v-if="manager && assignable" :lead="lead" @changed="changed" />
           <section v-if="lead.score !== null && lead.score !== undefined" class="panel">

@@ -1,8 +1,8 @@
 // Managing a store's leads (managers; group admins for every store and the
 // group's defaults): the losses waiting for approval, handing over every
 // open lead of a consultant, the routing rules in the order they are tried
-// (to edit: pages/RoutingRule.js), the response SLA and lead policy, and
-// rebuilding the scoring model.
+// (to edit: pages/RoutingRule.js), the response SLA and lead policy, the
+// follow-up cadence (components/CadenceForm.js), and rebuilding the scoring model.
 import { computed, ref, watch } from "vue";
 import { useI18n } from "vue-i18n";
 import { useRoute, useRouter } from "vue-router";
@@ -10,6 +10,7 @@ import * as api from "../api.js";
 import { label } from "../i18n.js";
 import { dateTime } from "../format.js";
 import AppBar from "../components/AppBar.js";
+import CadenceForm from "../components/CadenceForm.js";
 import { colleagues } from "../components/LeadAssign.js";
 import { actionProblem, CHANNELS, isGroupAdmin, isManager, OPEN_GRADES } from "../components/leads.js";
 
@@ -36,7 +37,7 @@ export function conditionSummary(t, conditions = {}) {
 
 export default {
   name: "Manage",
-  components: { AppBar },
+  components: { AppBar, CadenceForm },
   setup() {
     const { t } = useI18n();
     const route = useRoute();
@@ -341,6 +342,8 @@ export default {
             <p class="notice" role="status">{{ policyDone }}</p>
             <p class="problem" role="alert">{{ policyProblem }}</p>
           </section>
+
+          <CadenceForm :store-code="storeCode" />
 
           <section class="panel">
             <h2 class="panel__title">{{ $t('scoring.title') }}</h2>
