@@ -34,6 +34,7 @@ from services.gateway.resources import (
     me,
     routing,
     stream,
+    test_drives,
     web,
 )
 from services.gateway.storable import text_problem
@@ -83,8 +84,8 @@ def create_app(gateway: Gateway) -> falcon.App:
     app = falcon.App(middleware=[RequestId(), StorableQuery(),
                                  authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads, lead_actions, customers, followups, auth, me, admin, routing, stream, web,
-                 openapi):
+    for area in (health, leads, lead_actions, customers, followups, test_drives, auth, me, admin, routing, stream,
+                 web, openapi):
         area.add_routes(app, gateway)
     return app
 

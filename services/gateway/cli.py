@@ -108,6 +108,7 @@ def cmd_seed_demo(args):
     session = gateway_session()
     created = demo.seed_demo(session, password, args.capacity)
     commit_and_announce(session)
+    created += seed_demo_vehicles([code for code, _, _ in demo.DEMO_STORES])
     print("created: " + ", ".join(created) if created else "demo group already there")
     key_file = config.var_dir() / "demo-api-key"
     key = key_file.read_text().strip() if key_file.exists() else None
@@ -119,6 +120,18 @@ def cmd_seed_demo(args):
         key_file.write_text(key + "\n")
         key_file.chmod(0o600)
     print(key)
+
+
+def seed_demo_vehicles(store_codes) -> list[str]:
+    """The demo stores' test-drive vehicles, in the followups service's
+    database, by that service's own function (the vehicles are its data)."""
+    from services.followups.test_drives import seed_demo_vehicles as seed
+    engine = make_engine(config.database_url("followups"))
+    try:
+        with sessionmaker(engine, expire_on_commit=False)() as session:
+            return seed(session, store_codes)
+    finally:
+        engine.dispose()
 
 
 def cmd_create_store(args):
@@ -349,7 +362,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--service", choices=config.SERVICES)
     s.set_defaults(func=cmd_migrate)
 
-    s = sub.add_parser("seed-demo", help="create the demo dealer group (idempotent)")
+    s = sub.add_parser("seed-demo", help="create the demo dealer group and its test-drive vehicles (idempotent)")
     s.add_argument("--password", help="demo password (default: $DEALERFLOW_DEMO_PASSWORD or dealerflow-demo)")
     s.add_argument("--capacity", type=int, default=demo.DEMO_CAPACITY, choices=range(1, 1001), metavar="1..1000",
                    help=f"new leads a demo consultant takes a day (default {demo.DEMO_CAPACITY}; routing pools "

@@ -2,7 +2,11 @@
 manager leading three consultants), a group admin. The consultants are on
 shift at all hours with ample daily capacity, so that a demo lead is always
 assigned at once. Seeding twice changes nothing; seeding a group made
-before teams existed gives its users their team and shifts."""
+before teams existed gives its users their team and shifts. Each demo
+store's test-drive vehicles (a BYD Han EV, a Seal and a Song Plus DM-i,
+stock numbers ``<store>-HAN-01`` ...) are the followups service's data:
+``dealerflow seed-demo`` seeds them there with
+``services.followups.test_drives.seed_demo_vehicles``."""
 from sqlalchemy import select
 
 from services.gateway.models import Store, Team, User

@@ -61,6 +61,8 @@ REMOTE_ERRORS = {
     "ContactTaken": Conflict,
     "StaleRevision": Conflict,
     "ImportNotReady": Conflict,
+    "BookingConflict": Conflict,
+    "VehicleTaken": Conflict,
 }
 
 
