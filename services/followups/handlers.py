@@ -79,6 +79,8 @@ def schedule_first_contact(session, assigned: dict) -> Task | None:
             select(Task.id).where(Task.lead_id == lead.lead_id, Task.kind == "first_contact").limit(1)):
         first = tasks.add_task(session, lead, "first_contact", assigned["first_contact_due_at"], "sla")
     session.commit()
+    if first is not None:
+        log.info("lead %s: first contact due %s by %s", lead.lead_id, first.due_at.isoformat(), lead.consultant_id)
     return first
 
 
