@@ -78,6 +78,8 @@ def test_a_call_logged_with_a_script_then_the_next_task_done_on_today(stack, ope
     script = page.locator(".script", has_text=name).first
     expect(script.locator(".script__text")).to_contain_text(name)
     script_id = script.get_attribute("data-script")
+    title = script.locator(".script__head strong").inner_text()
+    assert title and "{" not in title  # a title in the app's language
     script.get_by_role("button", name="使用话术", exact=False).click()
     expect(script.get_by_role("button", name="使用话术", exact=False)).to_have_attribute("aria-pressed", "true")
     expect(page.locator("[data-chosen-script]")).to_contain_text("话术：")
@@ -100,13 +102,14 @@ def test_a_call_logged_with_a_script_then_the_next_task_done_on_today(stack, ope
     expect(record).to_contain_text("已接通")
     expect(record).to_contain_text("客户想周末来试驾，关心续航")
     expect(record).to_contain_text("下一步：周六邀约到店试驾")
-    expect(record).to_contain_text("使用话术：")
+    expect(record).to_contain_text(f"使用话术：{title}")
     (saved,) = staff_get(stack, token, f"/v1/followups/records?lead_id={lead_id}").json()
     assert (saved["channel"], saved["outcome"], saved["script_id"]) == ("call", "reached", script_id)
     (next_task,) = open_tasks(stack, token, lead_id)
     assert next_task["id"] != first_task["id"]
     expect(tasks.locator(f"[data-task='{next_task['id']}']")).to_be_visible()
     expect(tasks.locator(f"[data-task='{first_task['id']}']")).to_have_count(0)
+    shot(page, screenshots, "lead-followup-phone-zh-CN")
 
     # Today: the next task with the customer's name; moved to a time picked, then done
     page.get_by_role("link", name="返回").click()

@@ -9,7 +9,7 @@ import { useI18n } from "vue-i18n";
 import * as api from "../api.js";
 import { label } from "../i18n.js";
 import { dateTime } from "../format.js";
-import { followupProblem, fromInput, LOGGABLE, RECORD_CHANNELS, RECORD_OUTCOMES, TASK_KINDS, tomorrowMorning } from "./followups.js";
+import { followupProblem, fromInput, LOGGABLE, scriptTitle as titleOf, RECORD_CHANNELS, RECORD_OUTCOMES, TASK_KINDS, tomorrowMorning } from "./followups.js";
 import ScriptPicker from "./ScriptPicker.js";
 import TaskItem from "./TaskItem.js";
 
@@ -96,11 +96,11 @@ export default {
 
     const chosenTitle = computed(() => {
       const script = scripts.value.find((each) => each.id === scriptId.value);
-      return script ? script.title || label("situation", script.situation) : "";
+      return script ? titleOf(script) : "";
     });
     const scriptTitle = (id) => {
       const script = scripts.value.find((each) => each.id === id);
-      return script ? script.title || label("situation", script.situation) : "";
+      return script ? titleOf(script) : "";
     };
     function taskChanged() {
       loadLists();

@@ -8,7 +8,7 @@ import { computed, ref, watch } from "vue";
 import { useI18n } from "vue-i18n";
 import * as api from "../api.js";
 import { label, language } from "../i18n.js";
-import { apiLanguage, followupProblem } from "./followups.js";
+import { apiLanguage, followupProblem, scriptTitle } from "./followups.js";
 
 const GAP = /(【[^】]*】)/;
 const HAN = /[\u3400-\u9fff]/;
@@ -82,7 +82,7 @@ export default {
     const shown = computed(() => (all.value ? ordered.value : ordered.value.slice(0, FIRST)));
     const hintedTitle = computed(() => {
       const script = scripts.value.find((each) => each.id === hint.value?.script_id);
-      return script ? script.title || label("situation", script.situation) : "";
+      return script ? scriptTitle(script) : "";
     });
     const when = (days) => (days === 0 ? t("script.today") : days === 1 ? t("script.tomorrow") : t("script.inDays", { n: days }));
     const langOf = (text) => (HAN.test(text) ? "zh-CN" : "en");
@@ -95,7 +95,7 @@ export default {
       if (!copied.value) problem.value = t("script.copyFailed");
     }
 
-    return { hint, ordered, shown, all, hintedTitle, problem, copied, loading, when, langOf, use, copy, pieces, label };
+    return { hint, ordered, shown, all, hintedTitle, problem, copied, loading, when, langOf, use, copy, pieces, label, scriptTitle };
   },
   template: `
     <div class="scripts">
@@ -112,7 +112,7 @@ export default {
       <ul class="script-list">
         <li v-for="script in shown" :key="script.id" :class="['script', { 'script--chosen': chosen === script.id }]" :data-script="script.id">
           <p class="script__head">
-            <strong>{{ script.title || label('situation', script.situation) }}</strong>
+            <strong>{{ scriptTitle(script) }}</strong>
             <span class="tag">{{ label('situation', script.situation) }}</span>
             <span v-if="hint && script.id === hint.script_id" class="tag tag--suggested">{{ $t('script.hinted') }}</span>
           </p>
@@ -120,9 +120,9 @@ export default {
           <p v-if="script.missing?.length" class="script__missing">{{ $t('script.missing', { names: script.missing.map((name) => label('placeholder', name)).join('、') }) }}</p>
           <div class="actions">
             <button type="button" class="button" :aria-pressed="chosen === script.id ? 'true' : 'false'"
-                    :aria-label="$t('script.useNamed', { title: script.title || label('situation', script.situation) })"
+                    :aria-label="$t('script.useNamed', { title: scriptTitle(script) })"
                     @click="use(script)">{{ chosen === script.id ? $t('script.using') : $t('script.use') }}</button>
-            <button type="button" class="button" :aria-label="$t('script.copyNamed', { title: script.title || label('situation', script.situation) })"
+            <button type="button" class="button" :aria-label="$t('script.copyNamed', { title: scriptTitle(script) })"
                     @click="copy(script)">{{ copied === script.id ? $t('script.copied') : $t('script.copy') }}</button>
           </div>
         </li>

@@ -2,7 +2,7 @@
 // followups API knows (task kinds, record channels and outcomes), the
 // snooze times in the store's time zone, the API's language for scripts
 // and hints, and an error of a follow-up action as one sentence.
-import { i18n, language } from "../i18n.js";
+import { i18n, label, language } from "../i18n.js";
 import { localDay, nextDay, zonedInstant } from "../format.js";
 import { actionProblem } from "./leads.js";
 
@@ -48,4 +48,20 @@ export function bucket(task, now = Date.now()) {
 export function followupProblem(error) {
   if (error?.status === 404) return i18n.global.t("followup.notFound");
   return actionProblem(error);
+}
+
+/**
+ * A script's title in the app's language, else its situation's label. The
+ * API may answer the template's {zh, en} pair as an object or, today, as
+ * the text of a Python dict ("{'zh': '...', 'en': '...'}"): read either.
+ */
+export function scriptTitle(script) {
+  const title = script?.title;
+  const lang = apiLanguage();
+  if (title && typeof title === "object") return title[lang] || Object.values(title)[0] || label("situation", script.situation);
+  if (typeof title === "string" && /^\{'(zh|en)':/.test(title)) {
+    const pick = (code) => title.match(new RegExp(`'${code}': '((?:[^'\\\\]|\\\\.)*)'`))?.[1];
+    return pick(lang) || pick(lang === "zh" ? "en" : "zh") || label("situation", script.situation);
+  }
+  return title || label("situation", script?.situation);
 }
