@@ -60,6 +60,15 @@ class RecordIn(Tolerant):
     script_id = fields.String(allow_none=True, validate=validate.Length(max=64))
 
 
+class AttachmentOut(Schema):
+    id = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    filename = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    url = fields.Function(lambda attached: f"/v1/followups/attachments/{attached.id}")
+
+
 class RecordOut(Schema):
     id = fields.String()
     lead_id = fields.String()
@@ -72,6 +81,7 @@ class RecordOut(Schema):
     next_step = fields.String(allow_none=True)
     script_id = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
+    attachments = fields.List(fields.Nested(AttachmentOut), load_default=list)
 
 
 class CadenceIn(Tolerant):

@@ -22,3 +22,15 @@ class BookingConflict(ServiceError):
 
 class VehicleTaken(ServiceError):
     """Another vehicle has this VIN, or this store's stock number."""
+
+
+class AttachmentRefused(ServiceError):
+    """An empty file; ``errors`` names the field."""
+
+
+class AttachmentTooLarge(AttachmentRefused):
+    """A file over its kind's limit (photos 10 MiB, audio 25 MiB)."""
+
+
+class AttachmentType(AttachmentRefused):
+    """A file whose bytes are not a photo or a recording we accept."""

@@ -32,6 +32,13 @@ def values_of(lead, given: dict, language: str) -> dict:
     return {name: value for name, value in values.items() if value}
 
 
+def in_language(texts, language: str) -> str | None:
+    """A template's title in the language (the other when it lacks it)."""
+    if not isinstance(texts, dict):
+        return texts
+    return texts.get(language) or next(iter(texts.values()), None)
+
+
 def scripts_for(session, actor: Actor, lead_id: str, language: str, given: dict) -> list[dict]:
     """The templates that fit the lead's stage, rendered in ``language``
     (the other when a template lacks it), each with what is left to fill."""
@@ -41,10 +48,11 @@ def scripts_for(session, actor: Actor, lead_id: str, language: str, given: dict)
     for template in scripts.library():
         if not scripts.fits(template, lead.stage):
             continue
-        text = template["texts"].get(language) or next(iter(template["texts"].values()))
+        text = in_language(template["texts"], language)
         filled, missing = scripts.render(text, values)
         rendered.append({"id": template["id"], "situation": template["situation"],
-                         "title": template.get("title"), "text": filled, "missing": missing,
+                         "title": in_language(template.get("title"), language), "text": filled,
+                         "missing": missing,
                          "addresses": template.get("addresses", [])})
     return rendered
 

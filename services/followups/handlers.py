@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery, forget_sent, save_copy
-from services.followups import tasks
+from services.followups import attachments, tasks, test_drives
 from services.followups.models import (
     FollowupRecord,
     LeadState,
@@ -95,9 +95,9 @@ def follow_lead_change(session, changed: dict) -> None:
 
 
 def forget_customer(session, erased: dict) -> None:
-    """The customer's words in these leads' records go, and the licence
-    number and email of their test drives; the records' facts stay."""
-    from services.followups import test_drives  # only this handler needs it
+    """The customer's words in these leads' records go, their attachments
+    (photos, voice recordings), and the licence number and email of their
+    test drives; the records' facts stay."""
     if not first_delivery(session, ProcessedMessage, erased["event_id"], "forget_customer"):
         return
     for chunk in range(0, len(erased["lead_ids"]), 500):
@@ -108,6 +108,7 @@ def forget_customer(session, erased: dict) -> None:
         session.execute(update(LeadState).where(LeadState.lead_id.in_(leads)).values(customer_name=None,
                                                                                      interest=None))
         test_drives.forget(session, leads)  # the driving licence number and the email of the bookings
+        attachments.forget(session, leads)
     forget_sent(session, OutboxMessage, erased["lead_ids"])
     session.commit()
 

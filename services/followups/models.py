@@ -172,3 +172,19 @@ class TestDrive(Base):
     cancelled_at: Mapped[object | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(36))
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class Attachment(Base):
+    """A photo or a voice recording of a follow-up record; the bytes are in
+    the blob store under ``key`` (``blobs.py``)."""
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    lead_id: Mapped[str] = mapped_column(String(36), index=True)
+    key: Mapped[str] = mapped_column(String(512))
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    filename: Mapped[str | None] = mapped_column(String(255))
+    created_by: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[object] = mapped_column(UTCDateTime)

@@ -1,6 +1,8 @@
 """The followups service: what must be done for a lead and by when
 (tasks, reminders, escalations, the cadence), what was done (records),
 and test drives (vehicles, bookings, check-in, no-shows)."""
+import base64
+
 from marshmallow import Schema, ValidationError, fields
 from nameko.timer import timer
 
@@ -20,6 +22,7 @@ from dealerflow.contracts import (
 )
 from dealerflow.db import Database
 from dealerflow.followup_contracts import (
+    AttachmentOut,
     BookingContext,
     CadenceIn,
     CadenceOut,
@@ -42,8 +45,11 @@ from dealerflow.followup_contracts import (
 )
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
-from services.followups import guidance, handlers, records, tasks, test_drives
+from services.followups import attachments, guidance, handlers, records, tasks, test_drives
 from services.followups.exceptions import (
+    AttachmentRefused,
+    AttachmentTooLarge,
+    AttachmentType,
     BookingConflict,
     InvalidFollowup,
     NotAllowed,
@@ -52,7 +58,8 @@ from services.followups.exceptions import (
 )
 from services.followups.models import OutboxMessage, ProcessedMessage
 
-PUBLIC = (TaskNotFound, InvalidFollowup, NotAllowed, BookingConflict, VehicleTaken)
+PUBLIC = (TaskNotFound, InvalidFollowup, NotAllowed, BookingConflict, VehicleTaken, AttachmentRefused,
+          AttachmentTooLarge, AttachmentType)
 
 
 def load(schema_cls, data) -> dict:
@@ -127,7 +134,20 @@ class FollowupsService(Reliable):
 
     @rpc(expected_exceptions=PUBLIC)
     def list_records(self, actor, lead_id):
-        return schema(RecordOut, many=True).dump(records.of_lead(self.db, Actor.load(actor), lead_id))
+        rows = records.of_lead(self.db, Actor.load(actor), lead_id)
+        attached = attachments.of_records(self.db, [row.id for row in rows])
+        return schema(RecordOut, many=True).dump([dict(vars(row), attachments=attached.get(row.id, []))
+                                                  for row in rows])
+
+    @rpc(expected_exceptions=PUBLIC)
+    def add_attachment(self, actor, record_id, filename, declared_type, content_b64):
+        return schema(AttachmentOut).dump(attachments.add(self.db, Actor.load(actor), record_id, filename,
+                                                          declared_type, base64.b64decode(content_b64)))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def get_attachment(self, actor, attachment_id):
+        attached, content = attachments.get(self.db, Actor.load(actor), attachment_id)
+        return dict(schema(AttachmentOut).dump(attached), content_b64=base64.b64encode(content).decode())
 
     @rpc(expected_exceptions=PUBLIC)
     def scripts_for(self, actor, lead_id, language, values):

@@ -3,7 +3,8 @@ stops the lead's response clock, completes the first-contact task and
 schedules the next by the cadence, lands on the customer's timeline and
 teaches the customer's traits; hints and scripts for the lead; a store's
 cadence set by its manager; reminders and a missed task reaching the
-inboxes of the consultant and the manager."""
+inboxes of the consultant and the manager; a photo attached to a record,
+and a file that is no photo refused."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from tests.conftest import make_lead
 from tests.e2e.test_leads_api import inbox_kinds, new_lead, post
 from tests.e2e.test_staff_api import sign_in
 from tests.support.waiting import eventually
+from tests.unit.followups.test_blobs import png
 
 pytestmark = pytest.mark.e2e
 
@@ -43,6 +45,17 @@ def test_a_first_call_stops_the_clock_and_the_cadence_takes_over(stack):
         "notes": "客户想贷款，关心续航", "script_id": scripts[0]["id"]})
     assert noted.status_code == 201, noted.text
     assert noted.json()["task_id"] == first["id"]
+    photo = requests.post(f"{stack.url}/v1/followups/records/{noted.json()['id']}/attachments?filename=car.png",
+                          data=png(), headers={**consultant, "Content-Type": "image/png"}, timeout=30)
+    assert photo.status_code == 201, photo.text
+    fetched = get(stack, consultant, photo.json()["url"])
+    assert fetched.content == png() and fetched.headers["Content-Type"] == "image/png"
+    refused = requests.post(f"{stack.url}/v1/followups/records/{noted.json()['id']}/attachments",
+                            data=b"%PDF-1.7\n" + b"x" * 64, headers={**consultant, "Content-Type": "image/png"},
+                            timeout=30)
+    assert refused.status_code == 415 and "photos" in refused.json()["description"]
+    [listed] = get(stack, consultant, f"/v1/followups/records?lead_id={lead_id}").json()
+    assert [attached["id"] for attached in listed["attachments"]] == [photo.json()["id"]]
     lead = eventually(lambda: (detail := get(stack, consultant, f"/v1/leads/{lead_id}").json())["first_contact_at"]
                       and detail, message="the first record stopped the response clock")
     assert lead["status"] == "contacted"

@@ -4,20 +4,22 @@ once by two replicas of the timer, none missed; a missed task escalated to
 the store's managers; a record that completes the task, is announced as
 the lead's first and schedules the next by the cadence; a win that closes
 what is open and starts after-sales care; a hotter grade that brings the
-next call forward; completing, rescheduling and making tasks by hand."""
+next call forward; completing, rescheduling and making tasks by hand;
+attachments checked before anything is kept, and erased with the customer."""
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dealerflow.actor import Actor
-from dealerflow.contracts import LeadAssigned, LeadChanged, StoreSaved, UserSaved, schema
+from dealerflow.contracts import CustomerErased, LeadAssigned, LeadChanged, StoreSaved, UserSaved, schema
 from dealerflow.db import utcnow
-from services.followups import handlers, records, tasks
-from services.followups.exceptions import InvalidFollowup, TaskNotFound
-from services.followups.models import OutboxMessage, Task
+from services.followups import attachments, handlers, records, tasks
+from services.followups.exceptions import AttachmentTooLarge, AttachmentType, InvalidFollowup, TaskNotFound
+from services.followups.models import Attachment, OutboxMessage, Task
+from tests.unit.followups.test_blobs import png
 
 pytestmark = pytest.mark.integration
 
@@ -177,3 +179,38 @@ def test_complete_reschedule_and_a_task_by_hand(followups):
         assert quote.source == "manual" and quote.created_by == "c-1"
         with pytest.raises(TaskNotFound):
             tasks.create(session, OTHER, "l-1", "call", utcnow() + timedelta(hours=2), None)
+
+
+@pytest.fixture
+def blob_dir(tmp_path, monkeypatch):
+    """Attachments go to a directory of this test's own."""
+    monkeypatch.setenv("FOLLOWUPS_BLOBS", str(tmp_path / "blobs"))
+    attachments.store.cache_clear()
+    yield tmp_path / "blobs"
+    attachments.store.cache_clear()
+
+
+def stored_files(directory) -> list:
+    return sorted(path for path in directory.rglob("*") if path.is_file()) if directory.exists() else []
+
+
+def test_an_attachment_is_checked_before_anything_is_kept_and_erased_with_the_customer(followups, blob_dir):
+    with followups() as session:
+        assign(session, "l-1", utcnow() + timedelta(minutes=15))
+        note = records.add(session, OWNER, {"lead_id": "l-1", "channel": "visit", "direction": "inbound",
+                                            "outcome": "visited"})
+        photo = attachments.add(session, OWNER, note.id, "行驶证.jpg", "image/jpeg", png())
+        assert (photo.media_type, photo.size) == ("image/png", len(png()))  # the bytes decide
+        assert attachments.get(session, OWNER, photo.id)[1] == png()
+        with pytest.raises(AttachmentType):
+            attachments.add(session, OWNER, note.id, "quote.pdf", "application/pdf", b"%PDF-1.7\n" + b"x" * 100)
+        with pytest.raises(AttachmentTooLarge):
+            attachments.add(session, OWNER, note.id, "big.png", "image/png", png(extra=10 * 1024 * 1024 + 1))
+        with pytest.raises(TaskNotFound):
+            attachments.add(session, OTHER, note.id, "x.png", "image/png", png())
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 1
+        assert len(stored_files(blob_dir)) == 1, "a refused file leaves nothing behind"
+        session.execute(update(OutboxMessage).values(sent_at=utcnow()))  # published (no relay runs here)
+        handlers.forget_customer(session, event(CustomerErased, customer_id="c-1", lead_ids=["l-1"]))
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+        assert stored_files(blob_dir) == []

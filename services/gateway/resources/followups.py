@@ -5,10 +5,13 @@ records (``/v1/followups/records``), the next-step hint
 each store's cadence (``/v1/admin/cadences/{store}``). The followups
 service checks the actor: a consultant acts on their own leads' tasks, a
 manager on their stores'."""
+import base64
+
 import falcon
 from sqlalchemy import select
 
 from dealerflow.followup_contracts import (  # noqa: F401 (named in the docstrings' OpenAPI)
+    AttachmentOut,
     CadenceIn,
     CadenceOut,
     CompletionIn,
@@ -25,6 +28,9 @@ from services.gateway.errors import BUS_DOWN, InvalidInput, NotFound
 from services.gateway.models import Store, User
 from services.gateway.resources.auth import load_json
 from services.gateway.resources.lead_actions import Passthrough
+from services.gateway.resources.leads import read_body
+
+MAX_ATTACHMENT = 25 * 1024 * 1024  # the largest a kind allows (audio); photos are refused past 10 MiB
 
 
 class Resource:
@@ -159,6 +165,57 @@ class Records(Resource):
         resp.media = self.clients.followups.add_record(staff(req), load_json(req, Passthrough))
 
 
+class Attachments(Resource):
+    def on_post(self, req, resp, record_id):
+        """Attach a photo or a recording to a follow-up record.
+        ---
+        summary: Attach a photo (JPEG, PNG, WebP, HEIC; 10 MiB) or a voice recording (MP3, M4A, AAC, Ogg/Opus, WebM audio, WAV, AMR; 25 MiB); the file is the body
+        tags: [followups]
+        security: [{bearer: []}]
+        parameters:
+          - {in: path, name: record_id, required: true, schema: {type: string}}
+          - {in: query, name: filename, schema: {type: string, maxLength: 255}}
+        requestBody:
+          required: true
+          content: {"*/*": {schema: {type: string, format: binary}}}
+        responses:
+          201:
+            description: The attachment
+            content: {application/json: {schema: AttachmentOut}}
+          401: {description: Not signed in}
+          404: {description: No such record of the caller's}
+          413: {description: Over the kind's limit; nothing was stored}
+          415: {description: Not a photo or a recording we accept (the bytes decide); nothing was stored}
+          422: {description: An empty file}
+        """
+        actor = staff(req)
+        content = read_body(req, MAX_ATTACHMENT)
+        resp.status = falcon.HTTP_201
+        resp.media = self.clients.followups.add_attachment(actor, record_id, req.get_param("filename"),
+                                                           req.content_type, base64.b64encode(content).decode())
+
+
+class AttachmentFile(Resource):
+    def on_get(self, req, resp, attachment_id):
+        """An attachment's file.
+        ---
+        summary: The photo or recording, as it was stored
+        tags: [followups]
+        security: [{bearer: []}]
+        parameters:
+          - {in: path, name: attachment_id, required: true, schema: {type: string}}
+        responses:
+          200: {description: The file, with its media type}
+          401: {description: Not signed in}
+          404: {description: No such attachment of the caller's leads}
+        """
+        found = self.clients.followups.get_attachment(staff(req), attachment_id)
+        resp.content_type = found["media_type"]
+        resp.set_header("Content-Disposition", "inline")
+        resp.set_header("Cache-Control", "private, max-age=3600")
+        resp.data = base64.b64decode(found["content_b64"])
+
+
 class Hint(Resource):
     def on_get(self, req, resp):
         """What to do next on a lead.
@@ -261,6 +318,8 @@ def add_routes(app, gateway) -> None:
     app.add_route("/v1/followups", Tasks(gateway.clients))
     app.add_route("/v1/followups/records", Records(gateway.clients))
     app.add_route("/v1/followups/hint", Hint(gateway.clients))
+    app.add_route("/v1/followups/records/{record_id}/attachments", Attachments(gateway.clients))
+    app.add_route("/v1/followups/attachments/{attachment_id}", AttachmentFile(gateway.clients))
     app.add_route("/v1/followups/{task_id}/{step}", TaskStep(gateway.clients))
     app.add_route("/v1/scripts", Scripts(gateway.clients, gateway.sessions))
     app.add_route("/v1/admin/cadences/{store_code}", Cadence(gateway.clients))
