@@ -1,11 +1,15 @@
 """Follow-ups in the web app (headless Chromium at a phone's size against
 the whole running system): a consultant logs a call on a new lead with a
-script filled with the customer's name, the lead shows contacted with the
-record and a next task; the Today page lists that task, moves it and
+script filled with the customer's name and a photo (and a file that is no
+recording, refused at the file while the record is saved), the lead shows
+contacted with the record, its thumbnail and a next task; the Today page lists that task, moves it and
 completes it. A manager changes the store's cadence in Manage (a refused
 value shown at its field, then one saved). Set-up goes through the API;
 the part under test happens in the browser. Screenshots go to the
 session's ``screenshots`` directory."""
+import re
+import struct
+import zlib
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -56,6 +60,15 @@ def open_tasks(stack, token: str, lead_id: str) -> list[dict]:
     return answer.json()
 
 
+def png() -> bytes:
+    """A 1x1 greyscale PNG (as tests/unit/followups/test_blobs.py makes them)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+            + chunk(b"IEND", b""))
+
+
 def shot(page, screenshots, name: str) -> None:
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
@@ -92,8 +105,19 @@ def test_a_call_logged_with_a_script_then_the_next_task_done_on_today(stack, ope
     form.locator("[data-outcome=reached]").click()
     form.locator("#record-notes").fill("客户想周末来试驾，关心续航")
     form.locator("#record-next-step").fill("周六邀约到店试驾")
+    # a photo of the car (the camera on a phone), and a "call recording" that is no recording
+    form.locator("input[data-attach=photo]").set_input_files(
+        {"name": "trade-in.png", "mimeType": "image/png", "buffer": png()})
+    form.locator("input[data-attach=audio]").set_input_files(
+        {"name": "call.mp3", "mimeType": "audio/mpeg", "buffer": b"this is not a recording"})
+    expect(form.locator("[data-attachment-file='trade-in.png'] img")).to_be_visible()
+    expect(form.locator("[data-attachment-file='call.mp3']")).to_contain_text("录音")
     form.get_by_role("button", name="保存跟进").click()
-    expect(form.get_by_role("status")).to_contain_text("已记录。下次跟进：")
+    expect(form.get_by_role("status").first).to_contain_text("已记录。下次跟进：")
+    expect(form.get_by_role("status").first).to_contain_text("1 个文件没能附上")
+    refused = form.locator("[data-attachment-file='call.mp3']")
+    expect(refused.get_by_role("alert")).to_contain_text("不支持的文件类型")
+    expect(form.locator("[data-attachment-file='trade-in.png']")).to_have_count(0)  # sent, so off the list
 
     # the lead is contacted (its clock stopped), the record is listed, a next task is scheduled
     expect(page.locator(".badge--status")).to_have_text("已联系")
@@ -105,6 +129,11 @@ def test_a_call_logged_with_a_script_then_the_next_task_done_on_today(stack, ope
     expect(record).to_contain_text(f"使用话术：{title}")
     (saved,) = staff_get(stack, token, f"/v1/followups/records?lead_id={lead_id}").json()
     assert (saved["channel"], saved["outcome"], saved["script_id"]) == ("call", "reached", script_id)
+    (photo,) = saved["attachments"]
+    assert (photo["media_type"], photo["filename"]) == ("image/png", "trade-in.png")
+    thumbnail = record.locator(f"img[data-attachment='{photo['id']}']")
+    expect(thumbnail).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
+    assert thumbnail.evaluate("image => image.complete && image.naturalWidth") == 1  # read with the token, shown
     (next_task,) = open_tasks(stack, token, lead_id)
     assert next_task["id"] != first_task["id"]
     expect(tasks.locator(f"[data-task='{next_task['id']}']")).to_be_visible()

@@ -84,12 +84,13 @@ async function readBody(response) {
   }
 }
 
-/** One request, no retry, no refresh. */
-async function send(method, path, { query, body, file, token } = {}) {
-  const headers = { Accept: "application/json" };
+/** One request, no retry, no refresh. `blob`: answer the body as a Blob; `onProgress`: an upload's (XHR). */
+async function send(method, path, { query, body, file, token, blob, onProgress } = {}) {
+  const headers = { Accept: blob ? "*/*" : "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (file) headers["Content-Type"] = fileType(file);
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (onProgress) return sendWithProgress(method, address(path, query), headers, file, onProgress);
   let response;
   try {
     response = await fetch(address(path, query), {
@@ -99,6 +100,10 @@ async function send(method, path, { query, body, file, token } = {}) {
     connection.online = false;
     throw new ApiError(0, null);
   }
+  if (blob && response.ok) {
+    connection.online = true;
+    return response.blob();
+  }
   const answer = await readBody(response);
   const error = response.ok ? null
     : new ApiError(response.status, answer, Number(response.headers.get("Retry-After")) || null);
@@ -107,9 +112,39 @@ async function send(method, path, { query, body, file, token } = {}) {
   return answer;
 }
 
+/** `send` for a file with upload progress (fetch has none): `onProgress(sent, total)`. */
+function sendWithProgress(method, url, headers, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open(method, url);
+    for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+    request.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
+    request.onerror = () => {
+      connection.online = false;
+      reject(new ApiError(0, null));
+    };
+    request.onload = () => {
+      let answer = null;
+      try {
+        answer = request.status === 204 ? null : JSON.parse(request.responseText);
+      } catch { /* not JSON */ }
+      const ok = request.status >= 200 && request.status < 300;
+      const error = ok ? null
+        : new ApiError(request.status, answer, Number(request.getResponseHeader("Retry-After")) || null);
+      connection.online = !error?.unreachable;
+      if (error) reject(error);
+      else resolve(answer);
+    };
+    request.send(file);
+  });
+}
+
 const FILE_TYPES = {
   xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
   csv: "text/csv",
+  jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp", heic: "image/heic",
+  mp3: "audio/mpeg", m4a: "audio/mp4", aac: "audio/aac", ogg: "audio/ogg", opus: "audio/ogg",
+  webm: "audio/webm", wav: "audio/wav", amr: "audio/amr",
 };
 
 /** A file's Content-Type: the browser's, else from its extension (phones often give none). */
@@ -175,6 +210,11 @@ async function retrying(attempt) {
 
 function get(path, query) {
   return retrying(() => authorized("GET", path, { query }));
+}
+
+/** A file the API answers (an attachment, an invitation), as a Blob. */
+function getBlob(path, query) {
+  return retrying(() => authorized("GET", path, { query, blob: true }));
 }
 
 /** A change: sent once; the page says what happened (never repeated by itself). */
@@ -353,6 +393,20 @@ export function logFollowup(record) {
   return write("POST", "/v1/followups/records", { body: record });
 }
 
+/**
+ * Attach a photo or a recording (a File or Blob) to a record; the file is the body with its own
+ * Content-Type. `onProgress(sent, total)`. ApiError 413 (too big) or 415 (not a photo or recording).
+ */
+export function attachToRecord(recordId, file, filename, onProgress) {
+  return write("POST", followupPath("records", recordId, "attachments"),
+               { query: { filename: filename || file.name }, file, onProgress });
+}
+
+/** An attachment's file (`attachment.url`, which needs the token) as a Blob. */
+export function attachmentFile(attachment) {
+  return getBlob(followupPath("attachments", attachment.id));
+}
+
 /** What to do next on a lead: {action, in_days, script_id, why, values, alternatives}; `lang` zh or en. */
 export function followupHint(leadId, lang) {
   return get("/v1/followups/hint", { lead_id: leadId, lang });
@@ -371,6 +425,53 @@ export function cadence(storeCode) {
 /** {plan, remind_minutes, escalate_minutes}; ApiError 422 names the field (`plan.grades.H.every_days`). */
 export function saveCadence(storeCode, data) {
   return write("PUT", `/v1/admin/cadences/${encodeURIComponent(storeCode)}`, { body: data });
+}
+
+// -- test drives --------------------------------------------------------------
+
+const testDrivePath = (id, action) => `/v1/test-drives/${encodeURIComponent(id)}/${action}`;
+
+/** The test-drive vehicles of one of my stores: [{id, stock_number, vin, brand, model, trim, fuel_type, status}]. */
+export function vehicles(storeCode) {
+  return get("/v1/vehicles", { store_code: storeCode });
+}
+
+/** Managers: {store_code, vin?, stock_number?, brand, model, trim?, fuel_type, status?}; 409 a VIN or stock number taken. */
+export function addVehicle(vehicle) {
+  return write("POST", "/v1/vehicles", { body: vehicle });
+}
+
+/** Managers: {status?, trim?}. */
+export function changeVehicle(id, change) {
+  return write("PATCH", `/v1/vehicles/${encodeURIComponent(id)}`, { body: change });
+}
+
+/** A vehicle's calendar from..to (ISO): {vehicle, timezone, slot_minutes, bookings, busy, free}. */
+export function vehicleCalendar(vehicleId, from, to) {
+  return get("/v1/test-drives", { vehicle_id: vehicleId, from, to });
+}
+
+/** A lead's test drives. */
+export function leadTestDrives(leadId) {
+  return get("/v1/test-drives", { lead_id: leadId });
+}
+
+/** {lead_id, vehicle_id, starts_at, ends_at, specialist_id?, customer_email?, language?, licence_number?, note?}; 409: taken. */
+export function bookTestDrive(booking) {
+  return write("POST", "/v1/test-drives", { body: booking });
+}
+
+export function checkInTestDrive(id, licenceNumber) {
+  return write("POST", testDrivePath(id, "check-in"), { body: licenceNumber ? { licence_number: licenceNumber } : {} });
+}
+
+export function cancelTestDrive(id, reason) {
+  return write("POST", testDrivePath(id, "cancel"), { body: reason ? { reason } : {} });
+}
+
+/** The booking's iCalendar invitation, as a Blob (text/calendar). */
+export function testDriveInvitation(id) {
+  return getBlob(testDrivePath(id, "invitation.ics"));
 }
 
 // -- customers ----------------------------------------------------------------

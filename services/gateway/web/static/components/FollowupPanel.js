@@ -2,14 +2,20 @@
 // outcome chips, notes, the next step, when next: the store's cadence,
 // tomorrow 10:00 or a time picked), with a script from the picker (the
 // hint first) sent as script_id; the lead's open tasks (done, snooze) and
-// its records, newest first. Emits `logged` after a record (the lead's
-// state changes: contacted, its clock stopped).
+// its records, newest first, with their photos and recordings. Photos,
+// voice notes and call recordings chosen in the form are sent once the
+// record is saved (one at a time, each with its progress; a refused file is
+// said at the file, the record stays). Emits `logged` after a record (the
+// lead's state changes: contacted, its clock stopped).
 import { computed, ref, watch } from "vue";
 import { useI18n } from "vue-i18n";
 import * as api from "../api.js";
 import { label } from "../i18n.js";
 import { dateTime } from "../format.js";
 import { followupProblem, fromInput, LOGGABLE, scriptTitle as titleOf, RECORD_CHANNELS, RECORD_OUTCOMES, TASK_KINDS, tomorrowMorning } from "./followups.js";
+import AttachmentList from "./AttachmentList.js";
+import AttachmentPicker from "./AttachmentPicker.js";
+import { uploadProblem } from "./attachments.js";
 import ScriptPicker from "./ScriptPicker.js";
 import TaskItem from "./TaskItem.js";
 
@@ -19,7 +25,7 @@ function blank() {
 
 export default {
   name: "FollowupPanel",
-  components: { ScriptPicker, TaskItem },
+  components: { AttachmentList, AttachmentPicker, ScriptPicker, TaskItem },
   props: {
     lead: { type: Object, required: true },
   },
@@ -36,6 +42,7 @@ export default {
     const notice = ref("");
     const listProblem = ref("");
     const showScripts = ref(true);
+    const files = ref([]);      // photos and recordings to send with the next record
     const store = computed(() => props.lead.store_code);
     const loggable = computed(() => LOGGABLE.includes(props.lead.status));
 
@@ -72,8 +79,10 @@ export default {
         }
       }
       busy.value = true;
+      files.value = files.value.filter((item) => item.state === "ready");  // last time's refusals go
+      let record;
       try {
-        await api.logFollowup({
+        record = await api.logFollowup({
           lead_id: props.lead.id, channel: f.channel,  // the API completes the lead's earliest open task
           direction: f.inbound ? "inbound" : "outbound", outcome: f.outcome, notes: f.notes.trim() || null,
           next_step: f.nextStep.trim() || null, next_due_at: next || undefined,
@@ -81,17 +90,47 @@ export default {
         });
         form.value = blank();
         scriptId.value = "";
+        const refused = await sendFiles(record.id);
         await loadLists();
         const upcoming = tasks.value[0];
         notice.value = upcoming
           ? t("followup.loggedNext", { kind: label("task", upcoming.kind), time: dateTime(upcoming.due_at, store.value) })
           : t("followup.logged");
+        if (refused) notice.value += ` ${t("attach.someRefused", { n: refused })}`;
         emit("logged");
       } catch (error) {
         problem.value = followupProblem(error);
       } finally {
         busy.value = false;
       }
+    }
+
+    /** Send the chosen files to the saved record, one at a time; the number refused. */
+    async function sendFiles(recordId) {
+      let refused = 0;
+      for (const item of files.value.filter((each) => each.state === "ready")) {
+        item.state = "sending";
+        item.sent = 0;
+        try {
+          await api.attachToRecord(recordId, item.file, item.filename, (sent, total) => {
+            item.sent = sent;
+            item.total = total;
+          });
+          item.state = "sent";
+        } catch (error) {
+          item.state = "failed";
+          item.problem = uploadProblem(error, item.kind) || t("attach.failed");
+          refused++;
+        }
+      }
+      files.value = files.value.filter((each) => each.state !== "sent");
+      return refused;
+    }
+    function addFile(item) {
+      files.value.push(item);
+    }
+    function removeFile(key) {
+      files.value = files.value.filter((each) => each.key !== key);
     }
 
     const chosenTitle = computed(() => {
@@ -108,6 +147,7 @@ export default {
     }
 
     return { form, scriptId, scripts, records, tasks, busy, problem, notice, listProblem, loggable, showScripts,
+             files, addFile, removeFile,
              send, chosenTitle, scriptTitle, taskChanged, label, RECORD_CHANNELS, RECORD_OUTCOMES, TASK_KINDS,
              when: (iso) => dateTime(iso, store.value), who: computed(() => props.lead.customer?.name || "") };
   },
@@ -163,6 +203,7 @@ export default {
             </select>
           </div>
         </div>
+        <AttachmentPicker :items="files" :disabled="busy" @add="addFile" @remove="removeFile" />
         <p class="muted" data-chosen-script>{{ chosenTitle ? $t('followup.withScript', { title: chosenTitle }) : $t('followup.noScript') }}</p>
         <button type="submit" class="button button--primary" :disabled="busy">{{ $t('followup.save') }}</button>
       </form>
@@ -193,6 +234,7 @@ export default {
           <span v-if="record.notes" class="record__notes">{{ record.notes }}</span>
           <span v-if="record.next_step">{{ $t('followup.nextStepIs', { step: record.next_step }) }}</span>
           <span v-if="record.script_id" class="muted">{{ $t('followup.usedScript', { title: scriptTitle(record.script_id) || record.script_id }) }}</span>
+          <AttachmentList v-if="record.attachments?.length" :attachments="record.attachments" />
           <span class="timeline__when muted">{{ when(record.created_at) }}</span>
         </li>
       </ol>
