@@ -17,6 +17,7 @@ import NotFound from "./pages/NotFound.js";
 import RoutingRule from "./pages/RoutingRule.js";
 import SessionExpired from "./pages/SessionExpired.js";
 import SignIn from "./pages/SignIn.js";
+import TestDrives from "./pages/TestDrives.js";
 import Today from "./pages/Today.js";
 
 const router = createRouter({
@@ -24,6 +25,7 @@ const router = createRouter({
   routes: [
     { path: "/", name: "leads", component: Leads },
     { path: "/today", name: "today", component: Today },
+    { path: "/test-drives", name: "testDrives", component: TestDrives },
     { path: "/leads/:id", name: "lead", component: LeadDetail, props: true },
     { path: "/manage", name: "manage", component: Manage },
     { path: "/manage/rules/new", name: "ruleNew", component: RoutingRule },

@@ -1,6 +1,6 @@
 // The top bar of every page: back, the page's title, language, sign-out;
 // on the top-level pages (no back link) the tabs between them: leads,
-// today's follow-ups, customers, and for managers the store's lead management.
+// today's follow-ups, test drives, customers, and for managers the store's lead management.
 import { computed } from "vue";
 import { useRouter } from "vue-router";
 import * as api from "../api.js";
@@ -36,6 +36,7 @@ export default {
     <nav v-if="!back && session.user" class="tabs" :aria-label="$t('bar.sections')">
       <router-link :to="{ name: 'leads' }" class="tabs__tab" exact-active-class="tabs__tab--on">{{ $t('bar.leads') }}</router-link>
       <router-link :to="{ name: 'today' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.today') }}</router-link>
+      <router-link :to="{ name: 'testDrives' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.testDrives') }}</router-link>
       <router-link :to="{ name: 'customers' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.customers') }}</router-link>
       <router-link v-if="manager" :to="{ name: 'manage' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.manage') }}</router-link>
     </nav>`,

@@ -3,7 +3,8 @@
 // do next (stage, grade, won, lost, reopen, claim; a manager assigns it
 // and decides a loss); the score's reasons; the discussion; the history of
 // every change and assignment; the customer, interest, details, inquiries
-// that joined it, and tasks. Changes others make arrive on the stream.
+// that joined it, and tasks; book a test drive (the test-drive page for this
+// lead). Changes others make arrive on the stream.
 import { computed, onMounted, onUnmounted, ref, watch } from "vue";
 import { useI18n } from "vue-i18n";
 import * as api from "../api.js";
@@ -124,6 +125,7 @@ export default {
 
     return { lead, problem, load, phone, customer, interest, details, reasons, when, label, changed,
              manager: computed(isManager),
+             bookable: computed(() => ["assigned", "contacted"].includes(lead.value?.status)),
              assignable: computed(() => OPEN_STATUSES.includes(lead.value?.status) && lead.value?.status !== "loss_pending"),
              tel: computed(() => `tel:${dialable(phone.value)}`), readable: computed(() => readablePhone(phone.value)) };
   },
@@ -136,6 +138,9 @@ export default {
         <div class="lead-head">
           <a v-if="phone" :href="tel" class="button button--primary button--call">{{ $t('lead.call', { phone: readable }) }}</a>
           <ResponseClock :due="lead.status === 'assigned' ? lead.first_contact_due_at : null" :contacted="lead.first_contact_at" />
+        </div>
+        <div v-if="bookable" class="actions">
+          <router-link :to="{ name: 'testDrives', query: { lead: lead.id } }" class="button" data-book-test-drive>{{ $t('testDrive.bookForLead') }}</router-link>
         </div>
         <p class="lead-state">
           <span :class="['badge', 'badge--status', 'badge--' + lead.status]">{{ label('status', lead.status) }}</span>
