@@ -317,7 +317,9 @@ class FollowupDone(Event):
 
 class FollowupRecorded(Event):
     """A follow-up done. ``first``: the lead's first, which stops its response
-    clock (the leads service); the notes feed the customer's traits."""
+    clock (the leads service); the notes feed the customer's traits. A
+    record's voice note, once transcribed, is announced again under the same
+    ``record_id`` with ``transcript`` true and the transcript as ``notes``."""
     record_id = fields.String(required=True)
     lead_id = fields.String(required=True)
     store_code = fields.String(required=True)
@@ -328,6 +330,9 @@ class FollowupRecorded(Event):
     notes = fields.String(allow_none=True, load_default=None)
     first = fields.Boolean(required=True)
     recorded_at = fields.AwareDateTime(required=True)
+    # true: not a new follow-up but a voice note of this record transcribed (``notes``
+    # is the transcript); absent from the events of new records, so read it with .get()
+    transcript = fields.Boolean()
 
 
 class TestDriveBooked(Event):

@@ -67,6 +67,11 @@ class AttachmentOut(Schema):
     filename = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     url = fields.Function(lambda attached: f"/v1/followups/attachments/{attached.id}")
+    # none (a photo, or no speech engine), pending, working, done, failed
+    transcript_status = fields.String()
+    transcript = fields.String(allow_none=True)
+    transcribed_at = fields.AwareDateTime(allow_none=True)
+    transcript_error = fields.String(allow_none=True)
 
 
 class RecordOut(Schema):

@@ -4,7 +4,12 @@ stored in the blob store (``FOLLOWUPS_BLOBS``: a directory by default, an
 S3-compatible bucket by URL) under ``<lead id>/<uuid>.<ext>``, described
 by a row. The bytes are written first and the row committed after: a
 crash between the two leaves an orphan blob, never a row without its bytes.
-Erasing a customer deletes their leads' attachments, bytes and rows."""
+Erasing a customer deletes their leads' attachments, bytes and rows (and
+with the rows their transcripts).
+
+A voice recording added while a transcriber is configured
+(``FOLLOWUPS_SPEECH``) is ``pending``: the followups service's timer
+transcribes it in the background (``transcription.py``), never here."""
 import functools
 import os
 import uuid
@@ -13,7 +18,7 @@ from sqlalchemy import delete, select
 
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
-from services.followups import blobs
+from services.followups import blobs, transcription
 from services.followups.exceptions import AttachmentRefused, AttachmentTooLarge, AttachmentType, TaskNotFound
 from services.followups.models import Attachment, FollowupRecord, LeadState
 from services.followups.scoping import follows
@@ -44,7 +49,9 @@ def add(session, actor: Actor, record_id: str, filename: str | None, declared_ty
     store().put(key, content, media_type)
     attached = Attachment(id=str(uuid.uuid4()), record_id=note.id, lead_id=note.lead_id, key=key,
                           media_type=media_type, size=len(content), filename=(filename or "")[:255] or None,
-                          created_by=actor.user_id, created_at=utcnow())
+                          created_by=actor.user_id, created_at=utcnow(),
+                          transcript_status="pending" if media_type.startswith("audio/") and transcription.engine()
+                          else "none")
     session.add(attached)
     session.commit()
     return attached

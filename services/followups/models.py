@@ -188,3 +188,13 @@ class Attachment(Base):
     filename: Mapped[str | None] = mapped_column(String(255))
     created_by: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[object] = mapped_column(UTCDateTime)
+    # a voice recording's transcript (``transcription.py``): none (a photo, or no engine configured),
+    # pending, working (claimed by ``transcript_owner`` until ``transcript_lease_until``), done, failed;
+    # a pending one waits until ``transcript_lease_until`` when set (a retry after a transient failure)
+    transcript_status: Mapped[str] = mapped_column(String(10), default="none", server_default="none", index=True)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    transcribed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    transcript_error: Mapped[str | None] = mapped_column(String(500))
+    transcript_owner: Mapped[str | None] = mapped_column(String(64))
+    transcript_lease_until: Mapped[object | None] = mapped_column(UTCDateTime)
+    transcript_attempts: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -45,7 +45,7 @@ from dealerflow.followup_contracts import (
 )
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
-from services.followups import attachments, guidance, handlers, records, tasks, test_drives
+from services.followups import attachments, guidance, handlers, records, tasks, test_drives, transcription
 from services.followups.exceptions import (
     AttachmentRefused,
     AttachmentTooLarge,
@@ -104,6 +104,11 @@ class FollowupsService(Reliable):
     def mark_no_shows(self):
         """Test drives not checked in NO_SHOW_MINUTES after their start (every replica; each once)."""
         test_drives.mark_no_shows(self.db)
+
+    @timer(interval=1)
+    def transcribe_voice_notes(self):
+        """Voice recordings waiting for their transcript (every replica; each once, under a lease)."""
+        transcription.transcribe_pending(self.db)
 
     @rpc
     def list_tasks(self, actor, lead_id=None, status=None):
