@@ -182,9 +182,10 @@ def followup_recorded(session, recorded: dict) -> None:
     link = customer_of_lead(session, recorded["lead_id"])
     customer = session.get(Customer, link.customer_id)
     if customer.erased_at is None:
-        note(session, customer.id, "followup", {key: recorded[key] for key in ("channel", "direction", "outcome")},
-             lead_id=recorded["lead_id"], actor_id=recorded["consultant_id"], at=recorded["recorded_at"],
-             entry_id=recorded["event_id"])
+        if not recorded.get("transcript"):  # a voice note's transcript adds words, not another follow-up
+            note(session, customer.id, "followup", {key: recorded[key] for key in ("channel", "direction", "outcome")},
+                 lead_id=recorded["lead_id"], actor_id=recorded["consultant_id"], at=recorded["recorded_at"],
+                 entry_id=recorded["event_id"])
         learn_from_text(session, customer.id, recorded["notes"], source="consultant_note",
                         at=recorded["recorded_at"], ref=recorded["lead_id"])
     session.commit()
