@@ -108,7 +108,7 @@ def test_a_pool_rule_made_in_the_app_and_a_claim_from_the_pool(stack, open_app, 
     manager.fill("#rule-priority", "5")
     manager.locator("[data-channel=auto_show]").click()
     manager.select_option("#rule-kind", "pool")
-    manager.get_by_role("button", name="保存").click()
+    manager.get_by_role("button", name="保存", exact=True).click()
     rule = manager.locator(".rule", has_text="车展线索进公海")
     expect(rule).to_contain_text("渠道: 车展")
     expect(rule).to_contain_text("进入公海")
@@ -167,15 +167,15 @@ def test_stage_and_grade_changes_with_their_reasons(stack, open_app, screenshots
     page.locator("[data-stage=needs_confirmed]").click()  # back: asks why
     expect(page.locator("label[for=change-reason]")).to_have_text("为什么退回到「需求确认」？")
     page.fill("#change-reason", "客户还没定配置")
-    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="保存", exact=True).click()
     expect(page.get_by_text("阶段已改为「需求确认」。")).to_be_visible()
 
     page.locator("[data-grade=B]").click()
     expect(page.locator("label[for=change-reason]")).to_have_text("为什么改为 B 级？")
-    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="保存", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="请填写原因。")).to_be_visible()
     page.fill("#change-reason", "下个月才提车")
-    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="保存", exact=True).click()
     expect(page.get_by_text("已改为 B 级。")).to_be_visible()
     expect(page.locator(".lead-state .badge--grade")).to_have_text("B级")
 

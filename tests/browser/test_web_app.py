@@ -100,9 +100,11 @@ def post_until_assigned_to(stack, consultant: str, make_lead, tries: int = 6) ->
     raise AssertionError(f"no lead went to {consultant} in {tries} tries")
 
 
+# A control's tap target: the control, or the label it sits in (a checkbox, a
+# visually hidden file input under a label drawn as a button).
 TOO_SMALL = """() => [...document.querySelectorAll("#app a, #app button, #app input, #app select")]
   .filter((element) => {
-    const box = element.getBoundingClientRect();
+    const box = (element.closest("label") || element).getBoundingClientRect();
     return box.height < 48 || box.width < 48;
   })
   .map((element) => element.outerHTML.slice(0, 80))"""
@@ -125,9 +127,10 @@ def test_a_new_lead_appears_live_and_its_page_calls_the_customer(stack, open_app
     assert page.locator("h1").inner_text() == "我的线索"
     page.evaluate("window.notReloaded = true")
 
-    phone = unique_mobile()
+    # a new customer each try: a second lead of the same phone would join the first (duplicate intake)
     lead = post_until_assigned_to(stack, "consultant.sh1", lambda: lead_for(
-        stack, next(CHINESE_NAMES), phone=phone))
+        stack, next(CHINESE_NAMES), phone=unique_mobile()))
+    phone = lead["customer"]["phone"]
 
     arrived = card(page, lead["customer"]["name"])
     arrived.wait_for()
@@ -139,7 +142,7 @@ def test_a_new_lead_appears_live_and_its_page_calls_the_customer(stack, open_app
     shot(page, screenshots, "leads-phone-zh-CN")
     assert too_small(page) == []
 
-    for _ in range(10):  # by keyboard: Tab to the card, Enter opens it
+    for _ in range(25):  # by keyboard: Tab past the bar and its tabs to the card, Enter opens it
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.classList.contains('card')"):
             break
