@@ -206,9 +206,9 @@ def pool(session, lead: Lead, why: str, now, details: dict | None = None) -> Non
 
 # -- the SLA timer ---------------------------------------------------------------
 
-def due_leads(session, column, now):
-    return session.scalars(select(Lead).where(Lead.status == "assigned", column <= now)
-                           .order_by(column).limit(SLA_BATCH).with_for_update(skip_locked=True)).all()
+def due(session, *conditions, order):
+    return session.scalars(select(Lead).where(*conditions).order_by(order).limit(SLA_BATCH)
+                           .with_for_update(skip_locked=True)).all()
 
 
 def check_deadlines(session, now=None) -> dict:
@@ -216,15 +216,19 @@ def check_deadlines(session, now=None) -> dict:
     leads; what was done. One transaction per kind of work."""
     now = now or utcnow()
     warned = 0
-    for lead in due_leads(session, Lead.first_contact_warn_at, now):
-        if lead.sla_warned_at is None and lead.first_contact_due_at and lead.first_contact_due_at > now:
+    # by the warning's own index: a status condition beside it lets SQLite read every assigned lead;
+    # a lead no longer waiting for its first contact just has its warning disarmed here
+    for lead in due(session, Lead.first_contact_warn_at <= now, order=Lead.first_contact_warn_at):
+        if (lead.status == "assigned" and lead.sla_warned_at is None and lead.first_contact_due_at
+                and lead.first_contact_due_at > now):
             lead.sla_warned_at = now
             announce(session, lead, "sla_warning", None, None,
                      {"due_at": lead.first_contact_due_at.isoformat()}, tell=[lead.consultant_id], at=now)
             warned += 1
         lead.first_contact_warn_at = None  # handled: not picked again
     session.commit()
-    breached = due_leads(session, Lead.first_contact_due_at, now)
+    breached = due(session, Lead.status == "assigned", Lead.first_contact_due_at <= now,
+                   order=Lead.first_contact_due_at)  # (status, deadline) is one index
     for lead in breached:
         breach(session, lead, now)
     session.commit()

@@ -18,6 +18,8 @@ from services.leads.changes import announce
 from services.leads.models import Lead
 from services.leads.policies import policy_of
 
+CANDIDATES = 500  # a customer's leads looked at; a phone with more is a placeholder, not a person
+
 
 def same_customer(lead: Lead) -> list:
     """Clauses that find the leads of the lead's customer (any one of them)."""
@@ -38,10 +40,17 @@ def open_lead_of(session, lead: Lead, now) -> Lead | None:
     same = same_customer(lead)
     if not window or not same:
         return None
-    found = session.scalar(select(Lead.id).where(
-        or_(*same), Lead.store_code == lead.store_code, Lead.status.in_(OPEN_STATUSES),
-        Lead.created_at >= now - timedelta(days=window)).order_by(Lead.created_at.desc()).limit(1))
-    return found and session.scalar(select(Lead).where(Lead.id == found).with_for_update())
+    # The customer's leads by the phone and email indexes alone, then the newest open one of this
+    # store in the window, chosen here: with the store, status or time in the query, a planner
+    # without statistics (SQLite) walks the store's leads by time instead, all of them when none matches.
+    since = now - timedelta(days=window)
+    candidates = [row for row in session.execute(
+        select(Lead.id, Lead.created_at, Lead.store_code, Lead.status).where(or_(*same)).limit(CANDIDATES))
+        if row.store_code == lead.store_code and row.status in OPEN_STATUSES and row.created_at >= since]
+    if not candidates:
+        return None
+    newest = max(candidates, key=lambda row: row.created_at).id
+    return session.scalar(select(Lead).where(Lead.id == newest).with_for_update())
 
 
 def record_inquiry(session, open_lead: Lead, inquiry: Lead) -> None:

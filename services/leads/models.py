@@ -18,8 +18,9 @@ class Lead(Base):
         # the staff lists: a store's or a consultant's leads, newest first
         Index("ix_leads_store_code_created_at", "store_code", "created_at"),
         Index("ix_leads_consultant_id_created_at", "consultant_id", "created_at"),
-        # the SLA timer: assigned leads not contacted yet, by deadline
+        # the SLA timer: assigned leads not contacted yet, by deadline; warnings due (set only while armed)
         Index("ix_leads_status_first_contact_due_at", "status", "first_contact_due_at"),
+        Index("ix_leads_first_contact_warn_at", "first_contact_warn_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
