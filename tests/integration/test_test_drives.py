@@ -6,7 +6,6 @@ test_drive task and announces its invitation; check-in completes the
 task; a booking not checked in is marked no-show once by two timers;
 times outside the store's hours are refused; erasure scrubs the licence;
 demo vehicles are seeded once."""
-import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -21,6 +20,7 @@ from dealerflow.db import utcnow
 from services.followups import handlers, test_drives
 from services.followups.exceptions import BookingConflict, InvalidFollowup, NotAllowed, TaskNotFound
 from services.followups.models import OutboxMessage, Task, TestDrive
+from tests.support.replicas import race
 
 pytestmark = pytest.mark.integration
 
@@ -220,22 +220,8 @@ def test_check_in_completes_the_task_and_no_shows_are_marked_once(followups, veh
         late = [test_drives.book(session, OWNER, booking(vehicle_id=vehicle_id, start=at(day, 10)), CONTEXT)
                 for day in (3, 4)]
     later = at(5, 10)
-    failures = []
-
-    def timer():
-        try:
-            with followups() as session:
-                test_drives.mark_no_shows(session, later)
-        except Exception as exc:  # reported below
-            failures.append(exc)
-
-    replicas = [threading.Thread(target=timer) for _ in range(2)]
-    for replica in replicas:
-        replica.start()
-    for replica in replicas:
-        replica.join(timeout=60)
+    race(followups, lambda session: test_drives.mark_no_shows(session, later))
     with followups() as session:
-        assert not failures or all("lock" in str(exc).lower() for exc in failures), failures
         test_drives.mark_no_shows(session, later)
         marked = [e["booking_id"] for e in events(session, "test_drive_no_show")]
         assert sorted(marked) == sorted(b.id for b in late), "each booking marked once"

@@ -4,15 +4,11 @@ digits, terms, a timeline entry), batch after batch; a phone taken since the
 dry run becomes a match (on a real SQLite database)."""
 import base64
 
-import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 
 from dealerflow.actor import Actor
-from dealerflow.db import make_engine
 from services.customers import imports, profiles, search
 from services.customers.models import (
-    Base,
     Customer,
     CustomerPhone,
     CustomerTerm,
@@ -21,21 +17,6 @@ from services.customers.models import (
 )
 
 MANAGER = Actor(kind="user", user_id="m-sh", role="manager", stores=("SH-PUDONG",))
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('customers')}/customers.db")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(engine):
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    with sessionmaker(engine, expire_on_commit=False)() as session:
-        yield session
 
 
 def count(session, model) -> int:

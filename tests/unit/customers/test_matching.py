@@ -9,15 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import LeadReceived, schema
-from dealerflow.db import make_engine
 from services.customers import handlers, merging, privacy, profiles, search
 from services.customers.exceptions import ContactTaken, CustomerNotFound, NotAllowed
 from services.customers.models import (
-    Base,
     Customer,
     CustomerEmail,
     CustomerLead,
@@ -32,21 +29,6 @@ T0 = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
 MANAGER = Actor(kind="user", user_id="m-sh", role="manager", stores=("SH-PUDONG",))
 CONSULTANT = Actor(kind="user", user_id="c-sh1", role="consultant", stores=("SH-PUDONG",))
 BJ_MANAGER = Actor(kind="user", user_id="m-bj", role="manager", stores=("BJ-CHAOYANG",))
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('customers')}/customers.db")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(engine):
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    with sessionmaker(engine, expire_on_commit=False)() as session:
-        yield session
 
 
 def received(customer: dict, store="SH-PUDONG", **fields) -> dict:

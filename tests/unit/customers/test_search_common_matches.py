@@ -1,30 +1,11 @@
 """services.customers.search: a short phone fragment is a number's end; a
 common name or initials is filtered by the customer's own columns, with the
 same answer as by ids (on a real SQLite database)."""
-import pytest
-from sqlalchemy.orm import sessionmaker
 
 from dealerflow.actor import Actor
-from dealerflow.db import make_engine
 from services.customers import profiles, search
-from services.customers.models import Base
 
 MANAGER = Actor(kind="user", user_id="m-sh", role="manager", stores=("SH-PUDONG",))
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('customers')}/customers.db")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(engine):
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    with sessionmaker(engine, expire_on_commit=False)() as session:
-        yield session
 
 
 def test_a_short_phone_fragment_is_a_numbers_end_and_from_five_digits_its_start_too(session):
