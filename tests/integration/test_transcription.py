@@ -20,7 +20,7 @@ from services.followups.models import Attachment, FollowupRecord, OutboxMessage
 from services.followups.transcription import MARK, TranscriptionUnavailable, sine_wav
 from tests.integration.test_followup_tasks import OWNER, assign, blob_dir, events, followups  # noqa: F401
 from tests.unit.followups.test_blobs import png
-from tests.unit.followups.test_transcription import speech_server  # noqa: F401
+from tests.unit.followups.test_transcription_engines import speech_server  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
