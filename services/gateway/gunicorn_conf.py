@@ -12,7 +12,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gevent"
 worker_connections = 1000
 timeout = 30
-graceful_timeout = 25
+# seconds a stopping worker waits for its requests; a live stream lasts until its
+# client goes, so a stop waits this long whenever a browser is connected
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "25"))
 # gunicorn 27 opens a control socket under $HOME by default; two gateways on
 # one host (tests, benchmarks) would fight over it, and nothing here uses it.
 control_socket_disable = True

@@ -61,7 +61,8 @@ class Stack:
         self.direct_amqp_uri = f"amqp://guest:guest@127.0.0.1:{BROKER[1]}/{quote(self.vhost, safe='')}"
         self.env = dict(os.environ, AMQP_URI=self.amqp_uri, DEALERFLOW_VAR=str(workdir),
                         BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY="2", LOG_LEVEL="INFO",
-                        DEALERFLOW_RETRY_DELAYS="0.2,0.5,1", PYTHONUNBUFFERED="1")
+                        DEALERFLOW_RETRY_DELAYS="0.2,0.5,1", PYTHONUNBUFFERED="1",
+                        GRACEFUL_TIMEOUT="2")  # a browser's live stream would hold every stop 25 s
         self.env.update(extra_env or {})  # may override the defaults above
         self.databases = {}
         for service in SERVICES:
