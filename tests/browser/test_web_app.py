@@ -219,6 +219,7 @@ def test_switching_language_changes_every_label(stack, open_app, screenshots):
 
     page.get_by_role("button", name="English").click()
     page.get_by_role("heading", name="History").wait_for()
+    page.locator(".scripts[aria-busy=false]").wait_for()  # the scripts come again, in English
     assert chinese_left(page) == []
     assert re.search(r"[A-Z][a-z]{2} \d+, \d{4}", page.locator(".facts").last.inner_text())  # Intl, English
     shot(page, screenshots, "lead-phone-en")

@@ -3,7 +3,8 @@
 // and its alternatives first, each with its filled text (what could not be
 // filled, 【name】, highlighted and listed), a copy button and "use"
 // (v-model:chosen, the script id the record is sent with). In the app's
-// language; loads again when it changes.
+// language; loads again when it changes, and only the latest load's answer
+// is shown (an answer in the old language may arrive after the new one).
 import { computed, ref, watch } from "vue";
 import { useI18n } from "vue-i18n";
 import * as api from "../api.js";
@@ -53,8 +54,10 @@ export default {
     const copied = ref("");
     const all = ref(false);      // every script, not only the first few
     const loading = ref(false);
+    let latest = 0;              // the load whose answer is shown
 
     async function load() {
+      const mine = ++latest;
       loading.value = true;
       problem.value = "";
       const lang = apiLanguage();
@@ -63,13 +66,14 @@ export default {
           api.scripts(props.leadId, lang),
           api.followupHint(props.leadId, lang).catch(() => null),  // the scripts are enough without it
         ]);
+        if (mine !== latest) return;
         scripts.value = found;
         hint.value = next;
         emit("loaded", found);
       } catch (error) {
-        problem.value = followupProblem(error);
+        if (mine === latest) problem.value = followupProblem(error);
       } finally {
-        loading.value = false;
+        if (mine === latest) loading.value = false;
       }
     }
     watch(() => [props.leadId, props.stage, language()], load, { immediate: true });
@@ -98,7 +102,7 @@ export default {
     return { hint, ordered, shown, all, hintedTitle, problem, copied, loading, when, langOf, use, copy, pieces, label, scriptTitle };
   },
   template: `
-    <div class="scripts">
+    <div class="scripts" :aria-busy="loading ? 'true' : 'false'">
       <div v-if="hint" class="hint-box" data-hint>
         <p class="hint-box__next"><strong>{{ $t('script.next', { action: label('task', hint.action), when: when(hint.in_days) }) }}</strong></p>
         <p v-if="hintedTitle" class="muted">{{ $t('script.suggested', { title: hintedTitle }) }}</p>
