@@ -42,3 +42,16 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status == SENT
+
+
+# The senders import the types above, so they come after them.
+from services.notifications.channels import dingtalk, email, feishu, webhook, webpush, wecom  # noqa: E402
+
+SENDERS = {"wecom": wecom.send, "dingtalk": dingtalk.send, "feishu": feishu.send,
+           "webhook": webhook.send, "email": email.send, "webpush": webpush.send}
+
+
+def send(channel_type: str, target: Target, message: Message, timeout: float = 5.0) -> Outcome:
+    """One attempt through the channel of that type (a store channel's type,
+    or a user's ``email`` / ``webpush``)."""
+    return SENDERS[channel_type](target, message, timeout)
