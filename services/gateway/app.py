@@ -32,6 +32,7 @@ from services.gateway.resources import (
     lead_actions,
     leads,
     me,
+    notifications,
     routing,
     stream,
     test_drives,
@@ -84,8 +85,8 @@ def create_app(gateway: Gateway) -> falcon.App:
     app = falcon.App(middleware=[RequestId(), StorableQuery(),
                                  authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads, lead_actions, customers, followups, test_drives, auth, me, admin, routing, stream,
-                 web, openapi):
+    for area in (health, leads, lead_actions, customers, followups, test_drives, notifications, auth, me, admin,
+                 routing, stream, web, openapi):
         area.add_routes(app, gateway)
     return app
 

@@ -78,10 +78,21 @@ class FollowupsClient(ServiceClient):
 
 
 class NotificationsClient(ServiceClient):
+    """A user's inbox, preferences and push devices; the stores' channels
+    and failed deliveries (managers, group admins): the service checks the
+    actor and answers with ``dealerflow.notification_contracts``' schemas."""
     service = "notifications"
+    METHODS = ("list_inbox", "unread_count", "mark_read", "get_preferences", "save_preferences",
+               "save_push_subscription", "delete_push_subscription", "list_channels", "create_channel",
+               "update_channel", "delete_channel", "test_channel", "list_deliveries", "resend")
 
-    def list_inbox(self, actor: Actor, lead_id: str | None = None) -> list[dict]:
-        return self.call("list_inbox", actor.dump(), lead_id)
+    def vapid_public_key(self) -> dict:
+        """The Web Push key: the same for everyone, so no actor."""
+        return self.call("vapid_public_key")
+
+    def lead_messages(self, actor: Actor, lead_id: str) -> list[dict]:
+        """The caller's messages about one lead (its page shows them), newest first."""
+        return self.list_inbox(actor, lead_id)["items"]
 
 
 class Clients:

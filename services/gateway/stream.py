@@ -11,7 +11,9 @@ fanned out to its clients as server-sent events.
   (its stream ends, the browser reconnects and resumes from its last id),
   so no client can make the process's memory grow.
 - Who sees what: ``visible`` (a consultant their own leads, a manager and a
-  group admin their stores), the same rule the services apply.
+  group admin their stores), the same rule the services apply; an inbox
+  message (``notification_created``, sent as ``notification``) only its
+  own user.
 
 Only the standard library's threads and queues: under gunicorn's gevent
 workers they are green, and in tests they are plain threads.
@@ -32,13 +34,18 @@ from dealerflow.actor import CONSULTANT, Actor
 
 log = logging.getLogger(__name__)
 
-EVENTS = {"leads": ("lead_assigned", "lead_changed")}  # publisher -> event types pushed to browsers
+# publisher -> the event types pushed to browsers
+EVENTS = {"leads": ("lead_assigned", "lead_changed"), "notifications": ("notification_created",)}
 BUFFER = 1000          # recent events kept per process for Last-Event-ID
 CLIENT_QUEUE = 100     # events waiting for one client before it is dropped
 HEARTBEAT_S = 15.0     # a comment line this often keeps proxies from closing the stream
 FIELDS = ("lead_id", "store_code", "consultant_id", "customer_name", "assigned_at",
           "first_contact_due_at", "reason", "previous_consultant_id", "grade",  # lead_assigned
           "change", "status", "stage", "tell")                                # lead_changed
+# a new inbox message: the stream calls it ``notification`` and tells only its user
+NOTIFICATION = "notification"
+NOTIFICATION_FIELDS = ("id", "user_id", "kind", "title", "body", "link", "lead_id", "created_at", "read_at")
+STREAMED = {"notification_created": (NOTIFICATION, NOTIFICATION_FIELDS)}  # else: as named, FIELDS
 
 
 @dataclass(frozen=True, order=True)
@@ -54,9 +61,12 @@ class StreamEvent:
 
     @classmethod
     def from_payload(cls, event_type: str, payload: dict) -> "StreamEvent":
+        """The event the browser gets for a bus event: its stream name and
+        only the fields a browser needs (never a phone number)."""
         at = datetime.fromisoformat(payload["occurred_at"])
-        return cls(int(at.timestamp() * 1000), payload["event_id"], event_type,
-                   {name: payload.get(name) for name in FIELDS})
+        name, names = STREAMED.get(event_type, (event_type, FIELDS))
+        return cls(int(at.timestamp() * 1000), payload["event_id"], name,
+                   {field_name: payload.get(field_name) for field_name in names})
 
     def encode(self) -> bytes:
         return (f"id: {self.id}\nevent: {self.type}\n"
@@ -71,8 +81,11 @@ def parse_event_id(value: str | None) -> tuple[int, str] | None:
 
 def visible(actor: Actor, event: StreamEvent) -> bool:
     """A consultant hears of their leads, of a lead taken from them, of
-    what they are told (a mention, a warning) and of their store's pool."""
+    what they are told (a mention, a warning) and of their store's pool;
+    everyone of their own inbox messages alone."""
     data = event.data
+    if event.type == NOTIFICATION:
+        return data.get("user_id") == actor.user_id
     if data.get("store_code") not in actor.stores:
         return False
     return actor.role != CONSULTANT or actor.user_id in (

@@ -358,7 +358,7 @@ class LeadItem:
         lead = self.clients.leads.get_lead_detail(lead_id, actor)
         parts, unavailable = {}, []
         for name, ask in (("tasks", self.clients.followups.list_tasks),
-                          ("notifications", self.clients.notifications.list_inbox)):
+                          ("notifications", self.clients.notifications.lead_messages)):
             try:
                 parts[name] = ask(actor, lead_id)
             except BUS_DOWN as exc:

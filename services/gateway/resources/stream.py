@@ -46,14 +46,22 @@ class Stream:
     def on_get(self, req, resp):
         """The signed-in user's live events.
         ---
-        summary: Server-sent events for the signed-in user (lead_assigned; heartbeats every 15 s)
+        summary: Server-sent events for the signed-in user (lead_assigned, lead_changed, notification; heartbeats every 15 s)
         tags: [stream]
         parameters:
           - {in: query, name: ticket, required: true, schema: {type: string}}
           - {in: query, name: last_event_id, schema: {type: string},
              description: resume after this event (the Last-Event-ID header works too)}
         responses:
-          200: {description: 'text/event-stream: "id:", "event: lead_assigned", "data: {lead_id, store_code, consultant_id, customer_name, assigned_at, first_contact_due_at}"'}
+          200:
+            description: >-
+              text/event-stream, each event an "id:", an "event:" and a "data:" line of JSON.
+              "lead_assigned": {lead_id, store_code, consultant_id, previous_consultant_id,
+              customer_name, assigned_at, first_contact_due_at, reason, grade} of a lead in
+              the caller's scope. "lead_changed": {lead_id, store_code, consultant_id, change,
+              status, stage, grade, tell}. "notification": a new message in the caller's own
+              inbox, {id, user_id, kind, title, body, link, lead_id, created_at, read_at}
+              (InboxMessageOut), sent to that user alone.
           401: {description: No ticket, or one that is expired, forged or whose session ended}
         """
         try:

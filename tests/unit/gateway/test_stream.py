@@ -130,3 +130,29 @@ def test_any_last_event_id_is_read_or_ignored(value):
 @pytest.mark.parametrize("value", ["", "abc", "-x", "12-", "1.5-x", "²-x"])
 def test_ids_we_did_not_hand_out_replay_nothing(value):
     assert parse_event_id(value) is None
+
+
+def inbox_message(n: int, user: str) -> StreamEvent:
+    """The notifications service's notification_created for ``user``."""
+    return StreamEvent.from_payload("notification_created", {
+        "event_id": str(uuid.UUID(int=n)), "occurred_at": (T0 + timedelta(seconds=n)).isoformat(),
+        "id": f"m-{n}", "user_id": user, "kind": "lead_assigned", "title": "新线索：王磊", "body": "15 分钟内联系",
+        "link": "/leads/lead-1", "lead_id": "lead-1", "store_code": "SH-PUDONG", "created_at": T0.isoformat(),
+        "read_at": None})
+
+
+def test_an_inbox_message_reaches_its_own_user_alone_as_a_notification():
+    hub = StreamHub()
+    clients = {actor.user_id: hub.subscribe(actor)[0] for actor in (SH1, SH_MANAGER, BJ_MANAGER)}
+    hub.publish(inbox_message(1, "c-sh1"))
+    hub.publish(inbox_message(2, "m-sh"))
+    told = {user: [client.queue.get_nowait() for _ in range(client.queue.qsize())]
+            for user, client in clients.items()}
+    assert [event.data["id"] for event in told["c-sh1"]] == ["m-1"]
+    assert [event.data["id"] for event in told["m-sh"]] == ["m-2"]  # not the consultant's, same store
+    assert told["m-bj"] == []
+    [event] = told["c-sh1"]
+    assert event.type == "notification" and set(event.data) == set(stream.NOTIFICATION_FIELDS)
+    assert b"event: notification\n" in event.encode()
+    _, missed = hub.subscribe(SH1, "0-x")
+    assert [event.data["id"] for event in missed] == ["m-1"]
