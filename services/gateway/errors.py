@@ -66,6 +66,8 @@ REMOTE_ERRORS = {
     "ImportNotReady": Conflict,
     "BookingConflict": Conflict,
     "VehicleTaken": Conflict,
+    "NotificationNotFound": NotFound,
+    "InvalidNotification": InvalidInput,
 }
 
 

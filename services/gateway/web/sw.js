@@ -7,7 +7,11 @@
 // - navigations: network first, the cached shell when the network fails;
 // - the shell's files: from the cache;
 // - /v1/ (API data and the live stream) and everything else: never touched,
-//   always the network.
+//   always the network;
+// - push: a Web Push message (JSON: title, body, link, kind, id, language)
+//   shown as a notification; tapping it opens its link in the app (only a
+//   path of this app: anything else opens the inbox), in an open window
+//   when there is one.
 const CACHE = `dealerflow-shell-${VERSION}`;
 
 self.addEventListener("install", (event) => {
@@ -37,4 +41,45 @@ self.addEventListener("fetch", (event) => {
       caches.match(url.pathname, { cacheName: CACHE }).then((cached) => cached || fetch(event.request)),
     );
   }
+});
+
+/** The app's URL a pushed message opens: its link when it is ours, else the inbox. */
+function target(link) {
+  try {
+    const url = new URL(link || "/inbox", self.location.origin);
+    if (url.origin === self.location.origin) return url.href;
+  } catch {
+    // not a URL
+  }
+  return new URL("/inbox", self.location.origin).href;
+}
+
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch {
+    message = { body: event.data.text() };
+  }
+  event.waitUntil(self.registration.showNotification(message.title || "Dealerflow", {
+    body: message.body || "",
+    tag: message.id || undefined,          // the same message twice shows once
+    lang: message.language === "en" ? "en" : "zh-CN",
+    icon: "/static/icons/icon-192.png",
+    data: { url: target(message.link) },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = event.notification.data?.url || target(null);
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
+    if (open) {
+      await open.focus();
+      return open.navigate(url).catch(() => self.clients.openWindow(url));
+    }
+    return self.clients.openWindow(url);
+  })());
 });

@@ -55,7 +55,7 @@ function forget() {
   localStorage.removeItem(TOKENS);
   localStorage.removeItem(PROFILE);
   session.user = null;
-  streams.forEach((stream) => stream.stop());
+  stopStream();
 }
 
 function endSession() {
@@ -226,7 +226,9 @@ const customerPath = (id, ...rest) => ["/v1/customers", encodeURIComponent(id), 
 
 window.addEventListener("offline", () => {
   connection.online = false;
-  streams.forEach((stream) => stream.restart());  // its retries tell when the server is back
+  if (live.stopped) return;
+  stopStream();   // reconnecting: its retries tell when the server is back
+  startStream();
 });
 
 // -- the API ------------------------------------------------------------------
@@ -474,6 +476,84 @@ export function testDriveInvitation(id) {
   return getBlob(testDrivePath(id, "invitation.ics"));
 }
 
+// -- notifications --------------------------------------------------------------
+
+/** `filters`: unread (true), lead_id, cursor, limit -> {items, unread, next_cursor}, newest first. */
+export function notifications(filters = {}) {
+  return get("/v1/notifications", filters);
+}
+
+/** {unread}: the badge's count. */
+export function unreadCount() {
+  return get("/v1/notifications/unread");
+}
+
+/** Mark these messages read (`ids` null: all of mine) -> {unread}. */
+export function markRead(ids = null) {
+  return write("POST", "/v1/notifications/read", { body: ids ? { ids } : {} });
+}
+
+/** {language, channels {kind: [channel]}, quiet_start, quiet_end, mention, email, push_devices}. */
+export function notificationPreferences() {
+  return get("/v1/me/notification-preferences");
+}
+
+/** The fields given; ApiError 422 names each (`channels`, `quiet_start`, ...). */
+export function saveNotificationPreferences(preferences) {
+  return write("PUT", "/v1/me/notification-preferences", { body: preferences });
+}
+
+/** {public_key}: the applicationServerKey for `pushManager.subscribe`. */
+export function vapidKey() {
+  return get("/v1/notifications/vapid-key");
+}
+
+/** A browser's `PushSubscription.toJSON()` -> {push_devices}. */
+export function savePushSubscription(subscription) {
+  return write("POST", "/v1/me/push-subscriptions", { body: subscription });
+}
+
+/** Forget this device's subscription -> {push_devices}. */
+export function deletePushSubscription(endpoint) {
+  return write("DELETE", "/v1/me/push-subscriptions", { query: { endpoint } });
+}
+
+const channelPath = (id, ...rest) => ["/v1/admin/channels", encodeURIComponent(id), ...rest].join("/");
+
+/** Managers: a store's channels with their state (circuit, last answer); secrets never come back. */
+export function storeChannels(storeCode) {
+  return get(`/v1/admin/stores/${encodeURIComponent(storeCode)}/channels`);
+}
+
+/** {type, name, url, secret, settings, kinds, enabled}; ApiError 422 names each field. */
+export function addChannel(storeCode, channel) {
+  return write("POST", `/v1/admin/stores/${encodeURIComponent(storeCode)}/channels`, { body: channel });
+}
+
+/** The fields given (a secret left out is kept). */
+export function changeChannel(id, change) {
+  return write("PATCH", channelPath(id), { body: change });
+}
+
+export function deleteChannel(id) {
+  return write("DELETE", channelPath(id));
+}
+
+/** Send a test message now -> {ok, outcome, answer}: what the channel really said. */
+export function testChannel(id) {
+  return write("POST", channelPath(id, "test"));
+}
+
+/** Managers: deliveries that failed for good (`status` dead), of one store or all mine. */
+export function deadLetters(storeCode) {
+  return get("/v1/admin/deliveries", { status: "dead", store_code: storeCode });
+}
+
+/** Send these dead deliveries again -> {resent}. */
+export function resendDeliveries(ids) {
+  return write("POST", "/v1/admin/deliveries/resend", { body: { ids } });
+}
+
 // -- customers ----------------------------------------------------------------
 
 /** `filters`: q, store_code, owner_id, lifecycle, tag, brand, model, fuel_type, sort, cursor, limit. */
@@ -548,85 +628,98 @@ export function commitImport(id, skipRejected) {
 
 // -- the live stream ----------------------------------------------------------
 
-const streams = new Set();
+// One connection per tab, shared by everything that listens (a page and the
+// app bar's unread badge): browsers allow only 6 connections to a server
+// across all its tabs, and a second EventSource per page would halve that.
+const listeners = new Set();  // the handler maps of those listening
+const live = {
+  source: null,
+  waiting: null,       // a reconnection timer
+  connecting: false,   // fetching a ticket
+  stopped: true,
+  failures: 0,
+  lastEventId: "",
+  names: new Set(),    // the event names the open source dispatches
+};
+
+/** Dispatch `name` from the open source to every listener that handles it. */
+function dispatch(name) {
+  if (!live.source || live.names.has(name)) return;
+  live.names.add(name);
+  live.source.addEventListener(name, (event) => {
+    live.lastEventId = event.lastEventId || live.lastEventId;
+    const data = JSON.parse(event.data);
+    for (const handlers of [...listeners]) handlers[name]?.(data);
+  });
+}
+
+/** A ticket is good for one connection, so every reconnection gets a new one and passes the last event id itself. */
+async function connect() {
+  live.waiting = null;
+  live.connecting = true;
+  let ticket;
+  try {
+    ({ ticket } = await retrying(() => authorized("POST", "/v1/stream/tickets")));
+  } catch {
+    return;  // the session is over: the app has left the page
+  } finally {
+    live.connecting = false;
+  }
+  if (live.stopped) return;
+  let opened = false;
+  const source = new EventSource(address("/v1/stream", { ticket, last_event_id: live.lastEventId }));
+  live.source = source;
+  live.names = new Set();
+  source.onopen = () => {
+    opened = true;
+    live.failures = 0;
+    connection.online = true;
+  };
+  for (const handlers of listeners) Object.keys(handlers).forEach(dispatch);
+  source.onerror = () => {
+    source.close();
+    live.source = null;
+    if (!opened) connection.online = false;
+    // a stream that was open (its ticket spent) reconnects at once; one that failed waits
+    const wait = opened ? 0 : RETRY_WAITS[Math.min(live.failures++, RETRY_WAITS.length - 1)];
+    live.waiting = setTimeout(connect, wait);
+  };
+}
+
+function startStream() {
+  live.stopped = false;
+  if (!live.source && !live.waiting && !live.connecting) connect();
+}
+
+function stopStream() {
+  live.stopped = true;
+  live.source?.close();
+  live.source = null;
+  clearTimeout(live.waiting);
+  live.waiting = null;
+}
 
 /**
  * Server-sent events: `handlers` maps an event name to a function of its
- * data. A ticket is good for one connection, so every reconnection gets a
- * new one and passes the last event id itself. Closed on `pagehide`,
- * reopened when the page comes back. Returns {close}.
+ * data. Everything listening shares the tab's one connection, opened by the
+ * first listener and closed with the last (the next starts afresh). Closed
+ * on `pagehide`, reopened when the page comes back. Returns {close}.
  */
 export function openStream(handlers) {
-  let source = null;
-  let waiting = null;      // a reconnection timer
-  let connecting = false;  // fetching a ticket
-  let stopped = true;
-  let failures = 0;
-  let lastEventId = "";
-
-  async function connect() {
-    waiting = null;
-    connecting = true;
-    let ticket;
-    try {
-      ({ ticket } = await retrying(() => authorized("POST", "/v1/stream/tickets")));
-    } catch {
-      return;  // the session is over: the app has left the page
-    } finally {
-      connecting = false;
-    }
-    if (stopped) return;
-    let opened = false;
-    source = new EventSource(address("/v1/stream", { ticket, last_event_id: lastEventId }));
-    source.onopen = () => {
-      opened = true;
-      failures = 0;
-      connection.online = true;
-    };
-    for (const [name, handle] of Object.entries(handlers)) {
-      source.addEventListener(name, (event) => {
-        lastEventId = event.lastEventId || lastEventId;
-        handle(JSON.parse(event.data));
-      });
-    }
-    source.onerror = () => {
-      source.close();
-      source = null;
-      if (!opened) connection.online = false;
-      // a stream that was open (its ticket spent) reconnects at once; one that failed waits
-      const wait = opened ? 0 : RETRY_WAITS[Math.min(failures++, RETRY_WAITS.length - 1)];
-      waiting = setTimeout(connect, wait);
-    };
-  }
-
-  const stream = {
-    start() {
-      stopped = false;
-      if (!source && !waiting && !connecting) connect();
-    },
-    stop() {
-      stopped = true;
-      source?.close();
-      source = null;
-      clearTimeout(waiting);
-      waiting = null;
-    },
-    restart() {
-      stream.stop();
-      stream.start();
-    },
-  };
-  streams.add(stream);
-  stream.start();
+  listeners.add(handlers);
+  Object.keys(handlers).forEach(dispatch);
+  startStream();
   return {
     close() {
-      stream.stop();
-      streams.delete(stream);
+      if (!listeners.delete(handlers) || listeners.size) return;
+      stopStream();
+      live.lastEventId = "";
+      live.failures = 0;
     },
   };
 }
 
-window.addEventListener("pagehide", () => streams.forEach((stream) => stream.stop()));
+window.addEventListener("pagehide", stopStream);
 window.addEventListener("pageshow", (event) => {
-  if (event.persisted) streams.forEach((stream) => stream.start());
+  if (event.persisted && listeners.size) startStream();
 });

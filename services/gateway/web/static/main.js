@@ -5,15 +5,18 @@ import { createRouter, createWebHistory } from "vue-router";
 import * as api from "./api.js";
 import { i18n } from "./i18n.js";
 import ConnectionBanner from "./components/ConnectionBanner.js";
+import Channels from "./pages/Channels.js";
 import CustomerForm from "./pages/CustomerForm.js";
 import CustomerImport from "./pages/CustomerImport.js";
 import CustomerMerge from "./pages/CustomerMerge.js";
 import CustomerProfile from "./pages/CustomerProfile.js";
 import Customers from "./pages/Customers.js";
+import Inbox from "./pages/Inbox.js";
 import LeadDetail from "./pages/LeadDetail.js";
 import Leads from "./pages/Leads.js";
 import Manage from "./pages/Manage.js";
 import NotFound from "./pages/NotFound.js";
+import NotificationSettings from "./pages/NotificationSettings.js";
 import RoutingRule from "./pages/RoutingRule.js";
 import SessionExpired from "./pages/SessionExpired.js";
 import SignIn from "./pages/SignIn.js";
@@ -30,6 +33,9 @@ const router = createRouter({
     { path: "/manage", name: "manage", component: Manage },
     { path: "/manage/rules/new", name: "ruleNew", component: RoutingRule },
     { path: "/manage/rules/:ruleId", name: "rule", component: RoutingRule, props: true },
+    { path: "/manage/channels", name: "channels", component: Channels },
+    { path: "/inbox", name: "inbox", component: Inbox },
+    { path: "/settings/notifications", name: "notificationSettings", component: NotificationSettings },
     { path: "/customers", name: "customers", component: Customers },
     { path: "/customers/new", name: "customerNew", component: CustomerForm },
     { path: "/customers/duplicates", name: "duplicates", component: CustomerMerge },

@@ -1,10 +1,13 @@
-// The top bar of every page: back, the page's title, language, sign-out;
-// on the top-level pages (no back link) the tabs between them: leads,
-// today's follow-ups, test drives, customers, and for managers the store's lead management.
-import { computed } from "vue";
+// The top bar of every page: back, the page's title, the inbox with its
+// unread count (live: a `notification` on the stream reads the count again;
+// no sound, the chime is for new leads), language, sign-out; on the
+// top-level pages (no back link) the tabs between them: leads, today's
+// follow-ups, test drives, customers, and for managers the store's lead management.
+import { computed, onMounted, onUnmounted } from "vue";
 import { useRouter } from "vue-router";
 import * as api from "../api.js";
 import LanguageSwitch from "./LanguageSwitch.js";
+import { inbox, refreshUnread } from "./notifications.js";
 
 export default {
   name: "AppBar",
@@ -20,7 +23,14 @@ export default {
       router.replace({ name: "signin", query: { signedOut: "1" } });
     }
     const manager = computed(() => ["manager", "group_admin"].includes(api.session.user?.role));
-    return { session: api.session, signOut, manager };
+    let stream = null;
+    onMounted(() => {
+      if (!api.signedIn()) return;
+      refreshUnread();
+      stream = api.openStream({ notification: refreshUnread });
+    });
+    onUnmounted(() => stream?.close());
+    return { session: api.session, signOut, manager, inbox };
   },
   template: `
     <header class="bar">
@@ -28,6 +38,13 @@ export default {
         <span aria-hidden="true">‹</span>
       </router-link>
       <h1 class="bar__title">{{ title }}</h1>
+      <router-link v-if="session.user" :to="{ name: 'inbox' }" class="bar__action bar__inbox" data-inbox
+                   :aria-label="inbox.unread ? $t('bar.inboxUnread', { n: inbox.unread }) : $t('bar.inbox')">
+        <svg class="bar__bell" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+          <path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z"/>
+        </svg>
+        <span v-if="inbox.unread" class="bar__count" data-unread aria-hidden="true">{{ inbox.unread > 99 ? '99+' : inbox.unread }}</span>
+      </router-link>
       <LanguageSwitch />
       <button v-if="session.user" type="button" class="bar__action" @click="signOut">
         {{ $t('bar.signOut') }}

@@ -14,7 +14,9 @@ export default {
     "manage": "Manage",
     "today": "Today",
     "customers": "Customers",
-    "testDrives": "Test drives"
+    "testDrives": "Test drives",
+    "inbox": "Inbox",
+    "inboxUnread": "Inbox, {n} unread"
   },
   "connection": {
     "offline": "Connection lost. Retrying…"
@@ -1098,5 +1100,162 @@ export default {
     "added": "Added: {name}.",
     "fix": "Some fields need changes: see below each.",
     "duplicate": "Another vehicle already has this VIN or stock number."
+  },
+  "inbox": {
+    "title": "Inbox",
+    "show": "Show",
+    "all": "All",
+    "unreadOnly": "Unread",
+    "markAll": "Mark all read",
+    "unreadCount": "{n} unread",
+    "loading": "Loading…",
+    "noneUnread": "Nothing unread.",
+    "empty": "No messages yet. New leads, reminders and escalations arrive here.",
+    "unread": "Unread",
+    "more": "More messages",
+    "settings": "Notification settings",
+    "channels": "Store notification channels"
+  },
+  "notificationKind": {
+    "lead_assigned": "New lead",
+    "lead_rerouted": "Lead re-routed",
+    "sla_warning": "Response deadline near",
+    "escalation": "Escalation",
+    "reminder": "Follow-up reminder",
+    "loss_approval": "Loss to approve",
+    "test_drive": "Test drive",
+    "daily_digest": "Daily digest",
+    "lead_update": "Lead update",
+    "overdue": "Follow-up overdue",
+    "test": "Test message"
+  },
+  "userChannel": {
+    "inapp": "In the app",
+    "webpush": "Push to this phone",
+    "email": "Email",
+    "robot": "Store group robot"
+  },
+  "notify": {
+    "title": "Notification settings",
+    "language": "Language of messages",
+    "lang": {
+      "zh": "中文",
+      "en": "English"
+    },
+    "channels": "How each kind of message reaches you",
+    "channelsHint": "The inbox always gets every message. Tap a channel to add or remove it.",
+    "quiet": "Quiet hours",
+    "quietHint": "In the store's time. Nothing is pushed to you then, except urgent escalations where your store allows it; the inbox still gets everything.",
+    "quietStart": "From",
+    "quietEnd": "Until",
+    "noQuiet": "No quiet hours",
+    "quietBoth": "Give both times, or neither.",
+    "mention": "How the store's robots mention you",
+    "mentionHint": "Your mobile number (WeCom, DingTalk) or your Feishu open_id. Empty: robots post without mentioning you.",
+    "emailTo": "Email goes to {email}.",
+    "noEmail": "Your account has no email address: ask an admin to add one.",
+    "save": "Save settings",
+    "saved": "Saved.",
+    "invalid": "Some settings are not valid; see the marked fields."
+  },
+  "push": {
+    "title": "Notifications on this device",
+    "hint": "Shows messages on this device even when the app is closed. Push does not reach phones in mainland China through Chrome; there the store's WeCom or DingTalk robot reaches you.",
+    "unsupported": "This browser cannot receive push notifications. Install the app to the home screen, or use the store's group robot.",
+    "denied": "Notifications are blocked for this site. Allow them in the browser's site settings, then try again.",
+    "refused": "The browser could not turn on push: {reason}",
+    "on": "Notifications are on for this device.",
+    "off": "Notifications are off for this device.",
+    "devices": "Devices receiving push: {n}",
+    "enable": "Turn on notifications on this device",
+    "disable": "Turn off on this device"
+  },
+  "channels": {
+    "title": "Notification channels",
+    "manageHint": "The store's group robots, SMTP server and webhooks, their state and failed deliveries.",
+    "open": "Open notification channels",
+    "hint": "Messages reach the store's people through these channels, besides the app. Secrets are stored encrypted and never shown again.",
+    "list": "Channels",
+    "loading": "Loading…",
+    "none": "No channels yet.",
+    "off": "Off",
+    "resting": "Paused after {n} failures in a row; trying again at {at}",
+    "trying": "Trying again",
+    "working": "Working",
+    "rate": "At most {n} messages a minute (more wait their turn)",
+    "lastAnswer": "Last answer:",
+    "test": "Send a test message",
+    "testing": "Sending…",
+    "edit": "Edit",
+    "editNamed": "Edit {name}",
+    "delete": "Delete",
+    "deleteNamed": "Delete {name}",
+    "deleteSure": "Yes, delete",
+    "testOk": "Delivered",
+    "testFailed": "Not delivered ({outcome})",
+    "answer": "The channel answered:",
+    "add": "Add a channel",
+    "invalid": "The channel is not valid; see the marked fields.",
+    "editTitle": "Edit the channel",
+    "addTitle": "A new channel",
+    "type": "Type",
+    "name": "Name",
+    "nameHint": "e.g. Pudong sales group",
+    "url": "Address",
+    "urlSaved": "Saved: {url}. Type to replace.",
+    "urlFor": {
+      "wecom": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
+      "dingtalk": "https://oapi.dingtalk.com/robot/send?access_token=…",
+      "feishu": "https://open.feishu.cn/open-apis/bot/v2/hook/…",
+      "email": "—",
+      "webhook": "https://your-system.example/dealerflow"
+    },
+    "host": "SMTP server",
+    "port": "Port",
+    "username": "Username",
+    "sender": "Sender address",
+    "security": "Connection security",
+    "securityWay": {
+      "starttls": "STARTTLS",
+      "ssl": "SSL/TLS",
+      "none": "None"
+    },
+    "secretFor": {
+      "wecom": "Secret",
+      "dingtalk": "Signing secret (SEC…)",
+      "feishu": "Signature secret",
+      "email": "SMTP password",
+      "webhook": "Signing secret"
+    },
+    "secretSaved": "Saved; type to replace",
+    "kinds": "Messages it carries",
+    "enabled": "On",
+    "save": "Save channel",
+    "cancel": "Cancel"
+  },
+  "channelType": {
+    "wecom": "WeCom robot",
+    "dingtalk": "DingTalk robot",
+    "feishu": "Feishu bot",
+    "email": "Email (SMTP)",
+    "webhook": "Webhook",
+    "webpush": "Web Push",
+    "inapp": "In the app"
+  },
+  "sendOutcome": {
+    "sent": "sent",
+    "retry": "failed for now, worth another try",
+    "rate_limited": "over its rate limit",
+    "refused": "refused"
+  },
+  "dead": {
+    "title": "Failed deliveries",
+    "hint": "Messages that could not be delivered after every retry. Fix the channel, then send them again.",
+    "none": "No failed deliveries.",
+    "all": "Select all {n}",
+    "attempts": "{n} attempts",
+    "resend": "Send the {n} selected again",
+    "refresh": "Refresh",
+    "resent": "{n} queued to send again."
   }
 };

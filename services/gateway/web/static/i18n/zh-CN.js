@@ -15,7 +15,9 @@ export default {
     "manage": "管理",
     "today": "今天",
     "customers": "客户",
-    "testDrives": "试驾"
+    "testDrives": "试驾",
+    "inbox": "消息",
+    "inboxUnread": "消息，{n} 条未读"
   },
   "connection": {
     "offline": "网络已断开，正在重试…"
@@ -1099,5 +1101,162 @@ export default {
     "added": "已添加：{name}。",
     "fix": "有几项需要修改，见各项下方的说明。",
     "duplicate": "已有车辆使用这个车架号或库存编号。"
+  },
+  "inbox": {
+    "title": "消息",
+    "show": "显示",
+    "all": "全部",
+    "unreadOnly": "未读",
+    "markAll": "全部标为已读",
+    "unreadCount": "{n} 条未读",
+    "loading": "加载中…",
+    "noneUnread": "没有未读消息。",
+    "empty": "还没有消息。新线索、跟进提醒和升级通知会出现在这里。",
+    "unread": "未读",
+    "more": "更多消息",
+    "settings": "通知设置",
+    "channels": "门店通知渠道"
+  },
+  "notificationKind": {
+    "lead_assigned": "新线索",
+    "lead_rerouted": "线索改派",
+    "sla_warning": "首次联系即将超时",
+    "escalation": "升级通知",
+    "reminder": "跟进提醒",
+    "loss_approval": "战败待审批",
+    "test_drive": "试驾",
+    "daily_digest": "每日简报",
+    "lead_update": "线索动态",
+    "overdue": "跟进超时",
+    "test": "测试消息"
+  },
+  "userChannel": {
+    "inapp": "应用内",
+    "webpush": "推送到本机",
+    "email": "邮件",
+    "robot": "门店群机器人"
+  },
+  "notify": {
+    "title": "通知设置",
+    "language": "消息语言",
+    "lang": {
+      "zh": "中文",
+      "en": "English"
+    },
+    "channels": "每类消息通过哪些渠道通知您",
+    "channelsHint": "所有消息都会进入应用内消息。点击渠道以添加或取消。",
+    "quiet": "免打扰时段",
+    "quietHint": "按门店时间。此时段内不向您推送，门店允许时紧急升级除外；应用内消息照常接收。",
+    "quietStart": "开始",
+    "quietEnd": "结束",
+    "noQuiet": "不设免打扰",
+    "quietBoth": "请同时填写开始和结束时间，或都不填。",
+    "mention": "门店机器人如何提及您",
+    "mentionHint": "您的手机号（企业微信、钉钉）或飞书 open_id。不填：机器人发消息时不提及您。",
+    "emailTo": "邮件发送到 {email}。",
+    "noEmail": "您的账号没有邮箱地址，请联系管理员添加。",
+    "save": "保存设置",
+    "saved": "已保存。",
+    "invalid": "部分设置无效，请查看标出的字段。"
+  },
+  "push": {
+    "title": "本设备通知",
+    "hint": "应用关闭时也在本设备上显示消息。在中国大陆，Chrome 的推送无法送达手机；请依靠门店的企业微信或钉钉群机器人。",
+    "unsupported": "此浏览器无法接收推送通知。请将应用添加到主屏幕，或使用门店群机器人。",
+    "denied": "此网站的通知已被屏蔽。请在浏览器的网站设置中允许通知后重试。",
+    "refused": "浏览器无法开启推送：{reason}",
+    "on": "本设备已开启通知。",
+    "off": "本设备已关闭通知。",
+    "devices": "接收推送的设备：{n} 台",
+    "enable": "在本设备上开启通知",
+    "disable": "在本设备上关闭"
+  },
+  "channels": {
+    "title": "通知渠道",
+    "manageHint": "门店的群机器人、邮件服务器和 Webhook，它们的状态和发送失败的消息。",
+    "open": "打开通知渠道",
+    "hint": "除应用外，消息还通过这些渠道送达门店人员。密钥加密保存，保存后不再显示。",
+    "list": "渠道",
+    "loading": "加载中…",
+    "none": "还没有渠道。",
+    "off": "已停用",
+    "resting": "连续失败 {n} 次，已暂停；{at} 重试",
+    "trying": "正在重试",
+    "working": "工作正常",
+    "rate": "每分钟最多 {n} 条（超出的排队发送）",
+    "lastAnswer": "最近回复：",
+    "test": "发送测试消息",
+    "testing": "发送中…",
+    "edit": "编辑",
+    "editNamed": "编辑 {name}",
+    "delete": "删除",
+    "deleteNamed": "删除 {name}",
+    "deleteSure": "确认删除",
+    "testOk": "已送达",
+    "testFailed": "未送达（{outcome}）",
+    "answer": "渠道回复：",
+    "add": "添加渠道",
+    "invalid": "渠道设置无效，请查看标出的字段。",
+    "editTitle": "编辑渠道",
+    "addTitle": "新渠道",
+    "type": "类型",
+    "name": "名称",
+    "nameHint": "例如：浦东销售群",
+    "url": "地址",
+    "urlSaved": "已保存：{url}。输入以替换。",
+    "urlFor": {
+      "wecom": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
+      "dingtalk": "https://oapi.dingtalk.com/robot/send?access_token=…",
+      "feishu": "https://open.feishu.cn/open-apis/bot/v2/hook/…",
+      "email": "—",
+      "webhook": "https://your-system.example/dealerflow"
+    },
+    "host": "SMTP 服务器",
+    "port": "端口",
+    "username": "用户名",
+    "sender": "发件地址",
+    "security": "连接加密",
+    "securityWay": {
+      "starttls": "STARTTLS",
+      "ssl": "SSL/TLS",
+      "none": "不加密"
+    },
+    "secretFor": {
+      "wecom": "密钥",
+      "dingtalk": "加签密钥（SEC…）",
+      "feishu": "签名校验密钥",
+      "email": "SMTP 密码",
+      "webhook": "签名密钥"
+    },
+    "secretSaved": "已保存；输入以替换",
+    "kinds": "发送的消息类型",
+    "enabled": "启用",
+    "save": "保存渠道",
+    "cancel": "取消"
+  },
+  "channelType": {
+    "wecom": "企业微信机器人",
+    "dingtalk": "钉钉机器人",
+    "feishu": "飞书机器人",
+    "email": "邮件（SMTP）",
+    "webhook": "Webhook",
+    "webpush": "浏览器推送",
+    "inapp": "应用内"
+  },
+  "sendOutcome": {
+    "sent": "已发送",
+    "retry": "暂时失败，可重试",
+    "rate_limited": "超出频率限制",
+    "refused": "被拒绝"
+  },
+  "dead": {
+    "title": "发送失败的消息",
+    "hint": "多次重试后仍未送达的消息。修好渠道后可重新发送。",
+    "none": "没有发送失败的消息。",
+    "all": "全选 {n} 条",
+    "attempts": "尝试 {n} 次",
+    "resend": "重新发送所选 {n} 条",
+    "refresh": "刷新",
+    "resent": "已将 {n} 条重新排队发送。"
   }
 };
