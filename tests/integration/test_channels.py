@@ -3,7 +3,12 @@ arrives, that the fake's signature checks pass (and a wrong secret fails
 them), and that every kind of answer becomes the outcome the delivery
 engine acts on."""
 import json
+import re
 import socket
+import threading
+import time
+from http.server import HTTPServer
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -30,7 +35,8 @@ def test_wecom_markdown_with_title_body_and_link(receivers):
     assert outcome.status == SENT and '"errcode":0' in outcome.answer.replace(" ", "")
     sent = robot.received[0].json
     assert sent["msgtype"] == "markdown"
-    assert sent["markdown"]["content"] == f"**新线索：王磊**\n来源：汽车之家\n电话：13800001111\n[查看详情]({LINK})"
+    assert sent["markdown"]["content"] == (
+        f"**新线索：王磊**\n来源：汽车之家\n电话：13800001111\n[查看详情]({LINK})")
 
 
 def test_wecom_mentions_a_mobile_in_a_text_message(receivers):
@@ -195,6 +201,48 @@ def test_webhook_statuses(receivers, http_status, status):
     assert outcome.retry_after == (5 if status in (RETRY, RATE_LIMITED) else None)
 
 
+def receiver_in_the_docs(monkeypatch) -> dict:
+    """The Python receiver docs/webhooks.md tells a dealer to copy, loaded as written."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    monkeypatch.setenv("DEALERFLOW_WEBHOOK_SECRET", "whsec-docs")
+    namespace = {"__name__": "receiver_in_the_docs"}
+    exec(compile(code, "docs/webhooks.md", "exec"), namespace)
+    return namespace
+
+
+def test_the_receiver_in_the_docs_acts_once_and_refuses_forgeries(monkeypatch):
+    docs = receiver_in_the_docs(monkeypatch)
+    handled = []
+    docs["handle"] = handled.append
+    server = HTTPServer(("127.0.0.1", 0), docs["Receiver"])
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/dealerflow"
+        ours = Target(url=url, secret="whsec-docs")
+        first, again = (send("webhook", ours, MESSAGE, TIMEOUT) for _ in range(2))
+        forged = send("webhook", Target(url=url, secret="not-the-secret"), MESSAGE, TIMEOUT)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (first.status, again.status, forged.status) == (SENT, SENT, REFUSED)
+    assert forged.answer.startswith("HTTP 401")
+    assert [message["id"] for message in handled] == ["evt-42"]
+
+
+def test_the_docs_verify_agrees_with_ours(monkeypatch):
+    docs_verify = receiver_in_the_docs(monkeypatch)["verify"]
+    now, body = int(time.time()), b'{"id":"evt-42"}'
+    def signed(at):
+        return webhook.signature("whsec-docs", at, body)
+    cases = [(str(now), body, signed(now), now), (str(now - 301), body, signed(now - 301), now),
+             (str(now + 301), body, signed(now + 301), now), (str(now), body + b" ", signed(now), now),
+             ("soon", body, signed(now), now), (str(now), body, None, now)]
+    verdicts = [(docs_verify("whsec-docs", *case), webhook.verify("whsec-docs", *case)) for case in cases]
+    assert verdicts == [(True, True)] + [(False, False)] * 5
+
+
 # -- nobody answering ----------------------------------------------------------------
 
 @pytest.mark.parametrize("channel", ["wecom", "dingtalk", "feishu", "webhook"])
@@ -303,11 +351,12 @@ def test_push_service_down_is_retry(receivers):
     browser = receivers.push_subscription()
     subscription = json.loads(browser.subscription)
     subscription["endpoint"] = f"http://127.0.0.1:{free_port()}/push/x"
-    target = Target(to=json.dumps(subscription), secret=vapid_private_key(), settings={"subject": "mailto:a@b.c"})
+    target = Target(to=json.dumps(subscription), secret=vapid_private_key(),
+                    settings={"subject": "mailto:a@b.c"})
     assert send("webpush", target, MESSAGE, TIMEOUT).status == RETRY
 
 
 def test_push_broken_subscription_is_refused():
-    target = Target(to=json.dumps({"endpoint": "http://127.0.0.1:9/x", "keys": {"p256dh": "nope", "auth": "x"}}),
-                    secret=vapid_private_key())
+    subscription = {"endpoint": "http://127.0.0.1:9/x", "keys": {"p256dh": "nope", "auth": "x"}}
+    target = Target(to=json.dumps(subscription), secret=vapid_private_key())
     assert send("webpush", target, MESSAGE, TIMEOUT).status == REFUSED

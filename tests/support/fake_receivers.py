@@ -187,14 +187,14 @@ OK = {
 THROTTLED = {  # what each says over its limit
     "wecom": Answer(200, error_body("wecom", 45009, "api freq out of limit")),
     "dingtalk": Answer(200, error_body("dingtalk", 130101, "send too fast, exceed 20 times per minute")),
-    "feishu": Answer(200, error_body("feishu", 11232, "frequency limited psm[lark.oapi.app_platform_runtime]")),
+    "feishu": Answer(200, error_body("feishu", 11232, "frequency limited psm[lark.oapi.app]")),
     "webhook": Answer(429, "too many requests", {"Retry-After": "30"}),
     "push": Answer(429, "too many requests", {"Retry-After": "30"}),
 }
 UNKNOWN = {  # what each says to an address that is not one of its robots
     "wecom": Answer(200, error_body("wecom", 93000, "invalid webhook url")),
     "dingtalk": Answer(200, error_body("dingtalk", 300001, "token is not exist")),
-    "feishu": Answer(200, error_body("feishu", 19001, "param invalid: incoming webhook access token invalid")),
+    "feishu": Answer(200, error_body("feishu", 19001, "param invalid: incoming webhook token invalid")),
     "webhook": Answer(404, "no such hook"),
     "push": Answer(404, "no such subscription"),
 }
@@ -222,7 +222,8 @@ def check_wecom(endpoint: Endpoint, request: "Request") -> Answer | None:
         return Answer(200, error_body("wecom", 40008, f"invalid message type {kind!r}"))
     content = (data.get(kind) or {}).get("content", "")
     if len(content.encode()) > WECOM_BYTES[kind]:
-        return Answer(200, error_body("wecom", 40058, f"{kind}.content exceed max length {WECOM_BYTES[kind]}"))
+        too_long = f"{kind}.content exceed max length {WECOM_BYTES[kind]}"
+        return Answer(200, error_body("wecom", 40058, too_long))
     return None
 
 
@@ -247,8 +248,8 @@ def check_feishu(endpoint: Endpoint, request: "Request") -> Answer | None:
     timestamp = str(data.get("timestamp", ""))
     fresh = timestamp.isdigit() and abs(request.now - int(timestamp)) <= SIGN_WINDOW
     if not fresh or data.get("sign") != vendor_signature(f"{timestamp}\n{endpoint.secret}".encode(), b""):
-        return Answer(200, error_body("feishu", 19021,
-                                      "sign match fail or timestamp is not within one hour from current time"))
+        return Answer(200, error_body(
+            "feishu", 19021, "sign match fail or timestamp is not within one hour from current time"))
     return None
 
 
@@ -274,7 +275,8 @@ def check_push(endpoint: PushEndpoint, request: "Request") -> Answer | None:
     except Exception as error:  # a malformed header, however malformed: that is the answer
         return Answer(401, f"bad VAPID authorization: {error!r}")
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(endpoint.url))
-    if not valid or claims.get("aud") != origin or claims.get("exp", 0) < request.now or not claims.get("sub"):
+    fresh = claims.get("exp", 0) >= request.now
+    if not (valid and fresh and claims.get("aud") == origin and claims.get("sub")):
         return Answer(403, f"VAPID token refused: {claims}")
     if request.headers.get("Content-Encoding") != "aes128gcm":
         return Answer(415, "aes128gcm only")
@@ -353,7 +355,8 @@ class Receivers:
             return "wecom", query.get("key", [""])[0]
         if parts.path == "/robot/send":
             return "dingtalk", query.get("access_token", [""])[0]
-        for prefix, kind in (("/open-apis/bot/v2/hook/", "feishu"), ("/hooks/", "webhook"), ("/push/", "push")):
+        prefixes = (("/open-apis/bot/v2/hook/", "feishu"), ("/hooks/", "webhook"), ("/push/", "push"))
+        for prefix, kind in prefixes:
             if parts.path.startswith(prefix):
                 return kind, parts.path[len(prefix):]
         return "webhook", ""
@@ -373,7 +376,7 @@ class Receivers:
                 endpoint.refused.append(answer)
                 return answer
             endpoint.accept(Received(request.path, request.headers, request.body, request.json), request.now)
-            return OK.get(kind) or Answer(201, "", {"Location": f"{endpoint.url}/messages/{uuid.uuid4().hex}"})
+            return OK.get(kind) or Answer(201, "", {"Location": f"{endpoint.url}/m/{uuid.uuid4().hex}"})
 
 
 def handler_for(receivers: Receivers) -> type[BaseHTTPRequestHandler]:
@@ -382,7 +385,8 @@ def handler_for(receivers: Receivers) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            request = Request(self.path, CaseInsensitiveDict(self.headers.items()), body, time.time(), json_or_none(body))
+            headers = CaseInsensitiveDict(self.headers.items())
+            request = Request(self.path, headers, body, time.time(), json_or_none(body))
             self.reply(receivers.handle(request))
 
         def reply(self, answer: Answer) -> None:

@@ -49,7 +49,8 @@ def compose(sender: str, to: str, message: Message) -> EmailMessage:
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = f"<{message.event_id}@dealerflow>" if message.event_id else make_msgid("dealerflow")
     label = open_label(message.language)
-    text, html = message.body, f"<h2>{escape(message.title)}</h2><p>{escape(message.body)}</p>".replace("\n", "<br>")
+    text = message.body
+    html = f"<h2>{escape(message.title)}</h2><p>{escape(message.body)}</p>".replace("\n", "<br>")
     if message.link:
         text += f"\n\n{label}: {message.link}"
         html += f'<p><a href="{escape(message.link)}">{escape(label)}</a></p>'

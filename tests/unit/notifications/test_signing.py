@@ -21,7 +21,8 @@ timestamps = st.integers(min_value=1_000_000_000, max_value=4_000_000_000)
 # -- DingTalk and Feishu --------------------------------------------------------
 
 def test_dingtalk_known_vector():
-    assert dingtalk.sign("SECexample0123456789", 1700000000000) == "figG6qqCA%2FlRh0hsGCW2zNtNV5znkAFut5BI0zKhqnQ%3D"
+    expected = "figG6qqCA%2FlRh0hsGCW2zNtNV5znkAFut5BI0zKhqnQ%3D"
+    assert dingtalk.sign("SECexample0123456789", 1700000000000) == expected
 
 
 def test_feishu_known_vector_and_not_the_dingtalk_order():
@@ -68,7 +69,8 @@ def test_webhook_refuses_a_stale_or_future_timestamp(secret, timestamp, body, dr
     assert not webhook.verify(secret, str(timestamp), body, signature, now=timestamp + sign * drift)
 
 
-@given(secret=secrets, other=secrets, timestamp=timestamps, body=bodies, extra=st.binary(min_size=1, max_size=8))
+@given(secret=secrets, other=secrets, timestamp=timestamps, body=bodies,
+       extra=st.binary(min_size=1, max_size=8))
 def test_webhook_refuses_another_secret_body_or_timestamp(secret, other, timestamp, body, extra):
     signature = webhook.signature(secret, timestamp, body)
     if other != secret:
@@ -96,7 +98,8 @@ def test_cut_never_exceeds_the_limit_nor_splits_a_character(text, limit):
         assert len(text.encode()) - len(kept.encode()) >= 1
 
 
-@given(text=st.text(alphabet="评a€😀", min_size=1, max_size=300), limit=st.integers(min_value=3, max_value=400))
+@given(text=st.text(alphabet="评a€😀", min_size=1, max_size=300),
+       limit=st.integers(min_value=3, max_value=400))
 def test_cut_keeps_as_much_as_fits(text, limit):
     cut = cut_utf8(text, limit)
     if cut != text:
@@ -116,7 +119,8 @@ def test_fit_cuts_the_body_before_the_title_and_link(head, body, tail, limit):
 @given(title=st.text(min_size=1, max_size=120), body=st.text(max_size=3000),
        mention=st.one_of(st.none(), st.just("13800001111")))
 def test_wecom_content_always_fits_its_limit(title, body, mention):
-    message = Message(kind="lead_update", title=title, body=body, link="https://x.example/leads/1", mention=mention)
+    message = Message(kind="lead_update", title=title, body=body, link="https://x.example/leads/1",
+                      mention=mention)
     sent = wecom.payload(message)
     content = sent[sent["msgtype"]]["content"]
     assert len(content.encode()) <= (wecom.TEXT_BYTES if mention else wecom.MARKDOWN_BYTES)
