@@ -8,10 +8,11 @@
 // - the shell's files: from the cache;
 // - /v1/ (API data and the live stream) and everything else: never touched,
 //   always the network;
-// - push: a Web Push message (JSON: title, body, link, kind, id, language)
-//   shown as a notification; tapping it opens its link in the app (only a
-//   path of this app: anything else opens the inbox), in an open window
-//   when there is one.
+// - push: a Web Push message (JSON: title, body, link, kind; see
+//   services/notifications/channels/webpush.py) shown as a notification;
+//   tapping it opens its link's path in this app (only ours can push to
+//   this browser, and the server's idea of its own address may differ from
+//   the one the app was installed from), in an open window when there is one.
 const CACHE = `dealerflow-shell-${VERSION}`;
 
 self.addEventListener("install", (event) => {
@@ -43,15 +44,14 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
-/** The app's URL a pushed message opens: its link when it is ours, else the inbox. */
+/** The app's URL a pushed message opens: its link's path on this origin, else the inbox. */
 function target(link) {
   try {
     const url = new URL(link || "/inbox", self.location.origin);
-    if (url.origin === self.location.origin) return url.href;
+    return new URL(url.pathname + url.search + url.hash, self.location.origin).href;
   } catch {
-    // not a URL
+    return new URL("/inbox", self.location.origin).href;
   }
-  return new URL("/inbox", self.location.origin).href;
 }
 
 self.addEventListener("push", (event) => {
@@ -63,8 +63,6 @@ self.addEventListener("push", (event) => {
   }
   event.waitUntil(self.registration.showNotification(message.title || "Dealerflow", {
     body: message.body || "",
-    tag: message.id || undefined,          // the same message twice shows once
-    lang: message.language === "en" ? "en" : "zh-CN",
     icon: "/static/icons/icon-192.png",
     data: { url: target(message.link) },
   }));

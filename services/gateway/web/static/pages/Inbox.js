@@ -88,7 +88,7 @@ export default {
         </div>
         <button type="button" class="button" :disabled="busy || !inbox.unread" @click="markAll">{{ $t('inbox.markAll') }}</button>
       </div>
-      <p class="muted" role="status">{{ inbox.unread === null ? '' : $t('inbox.unreadCount', { n: inbox.unread }) }}</p>
+      <p class="muted" role="status" data-unread-count>{{ inbox.unread === null ? '' : $t('inbox.unreadCount', { n: inbox.unread }) }}</p>
       <p class="problem" role="alert">{{ problem || loadProblem }}</p>
       <p v-if="loading && !items.length" class="note">{{ $t('inbox.loading') }}</p>
       <p v-else-if="!items.length && !loadProblem" class="note">{{ onlyUnread ? $t('inbox.noneUnread') : $t('inbox.empty') }}</p>
