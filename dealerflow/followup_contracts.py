@@ -114,6 +114,37 @@ class ScriptOut(Schema):
     addresses = fields.List(fields.String(), metadata={"description": "the customer traits it answers"})
 
 
+class ScriptTemplateIn(Tolerant):
+    """A store's own version of a script (or a script only the store has);
+    ``hidden``: the store does not use this group script (nothing else needed)."""
+    situation = fields.String(validate=validate.Length(max=64))
+    stages = fields.List(fields.String(), metadata={"description": "the funnel stages it fits"})
+    texts = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "{zh: ..., en: ...}, 1..2000 characters each; placeholders {customer_name} "
+                       "{customer_title} {consultant_name} {store_name} {brand} {model} {trim} {price} "
+                       "{test_drive_time} {competitor} {concern}"})
+    title = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+    addresses = fields.List(fields.String(), allow_none=True)
+    channels = fields.List(fields.String(), allow_none=True)
+    hidden = fields.Boolean(load_default=False)
+
+
+class LibraryScriptOut(Schema):
+    id = fields.String()
+    situation = fields.String()
+    stages = fields.List(fields.String())
+    texts = fields.Dict()
+    title = fields.Dict(allow_none=True)
+    addresses = fields.List(fields.String())
+    channels = fields.List(fields.String())
+    origin = fields.String(metadata={"description": "group (the group's library) or store (the store's own)"})
+    changed_by_store = fields.Boolean(metadata={"description": "the store's wording replaces the group's"})
+    hidden = fields.Boolean(metadata={"description": "the store does not use it"})
+    used = fields.Integer(metadata={"description": "follow-up records of the store that used it"})
+    moved_forward = fields.Integer(metadata={"description": "of those, leads that moved on a stage or were won"})
+    forward_rate = fields.Float(allow_none=True)
+
+
 class HintOut(Schema):
     action = fields.String(metadata={"description": "call, wechat, sms, invitation, test_drive or quote"})
     in_days = fields.Integer(metadata={"description": "0: today"})

@@ -6,8 +6,8 @@ latest record's notes and outcome, unanswered attempts in a row).
 Values the service does not hold (the consultant's and the store's names,
 the customer's derived traits) come from the caller: the gateway reads
 them from their owners.
-Store overrides of the library are for a later change: every store uses
-the group's library (``DEALERFLOW_SCRIPTS`` replaces or extends it).
+Each store sees the group's library with its own versions over it
+(``script_library.py``).
 """
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from dealerflow.actor import Actor
 from services.followups import hints, scripts
 from services.followups.models import FollowupRecord
 from services.followups.records import lead_of
+from services.followups.script_library import library_for
 
 PLAIN = ("consultant_name", "store_name")  # what the caller may fill in
 HINT_OUTCOMES = {"test_drive": "test_drive_done", "busy": "no_answer"}  # a record's outcome as hints read it
@@ -45,7 +46,7 @@ def scripts_for(session, actor: Actor, lead_id: str, language: str, given: dict)
     lead = lead_of(session, actor, lead_id)
     values = values_of(lead, given, language)
     rendered = []
-    for template in scripts.library():
+    for template in library_for(session, lead.store_code):
         if not scripts.fits(template, lead.stage):
             continue
         text = in_language(template["texts"], language)
@@ -67,4 +68,5 @@ def hint_for(session, actor: Actor, lead_id: str, language: str, traits: list[st
     unanswered = next((n for n, outcome in enumerate(outcomes) if outcome != "no_answer"), len(outcomes))
     return hints.next_step(lead.stage if lead.status != "won" else "after_sales", lead.grade, traits,
                            recent[0].notes if recent else None, outcomes[0] if outcomes else None,
-                           no_answers=unanswered, language=language)
+                           no_answers=unanswered, language=language,
+                           library=library_for(session, lead.store_code))

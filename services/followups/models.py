@@ -95,7 +95,8 @@ class Task(Base):
 class FollowupRecord(Base):
     """A follow-up done: a call, a WeChat, a visit; what came of it."""
     __tablename__ = "followup_records"
-    __table_args__ = (Index("ix_followup_records_lead_id_created_at", "lead_id", "created_at"),)
+    __table_args__ = (Index("ix_followup_records_lead_id_created_at", "lead_id", "created_at"),
+                      Index("ix_followup_records_store_code_script_id", "store_code", "script_id"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     lead_id: Mapped[str] = mapped_column(String(36))
@@ -108,7 +109,22 @@ class FollowupRecord(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     next_step: Mapped[str | None] = mapped_column(Text)
     script_id: Mapped[str | None] = mapped_column(String(64))
+    stage_at: Mapped[str | None] = mapped_column(String(20))  # the lead's stage then: did it move on after?
     created_at: Mapped[object] = mapped_column(UTCDateTime)
+
+
+class ScriptOverride(Base):
+    """A store's own version of a script template (``template``: validated
+    as ``scripts.validate_template`` does), a script only it has, or a
+    group template it hides (``hidden``)."""
+    __tablename__ = "script_overrides"
+
+    store_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    script_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    template: Mapped[dict | None] = mapped_column(JSON)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[object] = mapped_column(UTCDateTime)
 
 
 class Vehicle(Base):

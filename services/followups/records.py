@@ -46,7 +46,8 @@ def add(session, actor: Actor, data: dict) -> FollowupRecord:
     note = FollowupRecord(id=str(uuid.uuid4()), lead_id=lead.lead_id, task_id=task.id if task else None,
                           consultant_id=actor.user_id, store_code=lead.store_code, channel=data["channel"],
                           direction=data["direction"], outcome=data["outcome"], notes=data.get("notes"),
-                          next_step=data.get("next_step"), script_id=data.get("script_id"), created_at=now)
+                          next_step=data.get("next_step"), script_id=data.get("script_id"), stage_at=lead.stage,
+                          created_at=now)
     session.add(note)
     lead.recorded += 1
     record(session, OutboxMessage, FOLLOWUP_RECORDED, record_id=note.id, lead_id=lead.lead_id,

@@ -30,10 +30,12 @@ from dealerflow.followup_contracts import (
     CheckInIn,
     CompletionIn,
     HintOut,
+    LibraryScriptOut,
     RecordIn,
     RecordOut,
     RescheduleIn,
     ScriptOut,
+    ScriptTemplateIn,
     TaskIn,
     TaskOut,
     TestDriveIn,
@@ -45,7 +47,16 @@ from dealerflow.followup_contracts import (
 )
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
-from services.followups import attachments, guidance, handlers, records, tasks, test_drives, transcription
+from services.followups import (
+    attachments,
+    guidance,
+    handlers,
+    records,
+    script_library,
+    tasks,
+    test_drives,
+    transcription,
+)
 from services.followups.exceptions import (
     AttachmentRefused,
     AttachmentTooLarge,
@@ -163,6 +174,20 @@ class FollowupsService(Reliable):
     def hint_for(self, actor, lead_id, language, traits=()):
         return schema(HintOut).dump(guidance.hint_for(self.db, Actor.load(actor), lead_id, language,
                                                       list(traits or ())))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def script_library(self, actor, store_code):
+        return schema(LibraryScriptOut, many=True).dump(script_library.view(self.db, Actor.load(actor), store_code))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def save_script(self, actor, store_code, script_id, data):
+        return schema(LibraryScriptOut, many=True).dump(script_library.save(
+            self.db, Actor.load(actor), store_code, script_id, load(ScriptTemplateIn, data)))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def revert_script(self, actor, store_code, script_id):
+        return schema(LibraryScriptOut, many=True).dump(script_library.revert(
+            self.db, Actor.load(actor), store_code, script_id))
 
     @rpc(expected_exceptions=PUBLIC)
     def get_cadence(self, actor, store_code):

@@ -59,9 +59,9 @@ def policy_of(session, store_code: str):
                            escalate_minutes=row.escalate_minutes, revision=row.revision)
 
 
-def may_set(actor: Actor, store_code: str) -> None:
+def may_set(actor: Actor, store_code: str, what: str = "a store's cadence") -> None:
     if not actor.is_user or actor.role == "consultant":
-        raise NotAllowed("Only managers set a store's cadence.")
+        raise NotAllowed(f"Only managers change {what}.")
     if store_code == GROUP and actor.role != "group_admin":
         raise NotAllowed("Only a group admin sets the group's cadence.")
     if store_code != GROUP and store_code not in actor.stores:

@@ -69,7 +69,8 @@ class CustomersClient(ServiceClient):
 class FollowupsClient(ServiceClient):
     service = "followups"
     METHODS = ("create_task", "complete_task", "reschedule_task", "add_record", "list_records", "scripts_for",
-               "hint_for", "get_cadence", "save_cadence", "add_attachment", "get_attachment", "list_vehicles",
+               "hint_for", "script_library", "save_script", "revert_script", "get_cadence", "save_cadence",
+               "add_attachment", "get_attachment", "list_vehicles",
                "add_vehicle", "change_vehicle", "vehicle_calendar", "list_test_drives", "book_test_drive",
                "check_in_test_drive", "cancel_test_drive", "test_drive_invitation")
 

@@ -98,6 +98,33 @@ def test_a_store_cadence_is_its_managers_and_refused_when_wrong(stack):
                         json={"remind_minutes": 5}).status_code == 403
 
 
+def test_a_store_words_a_script_its_own_way_and_sees_how_it_is_used(stack):
+    lead_id, username = new_lead(stack)
+    manager, consultant = sign_in(stack, "manager.sh"), sign_in(stack, username)
+    library = get(stack, consultant, f"/v1/scripts/library?store_code={STORE}")
+    assert library.status_code == 200, library.text
+    library = library.json()
+    first = next(script for script in library if script["situation"] == "first_contact")
+    own = {"situation": "first_contact", "stages": ["initial_contact"], "texts": {"zh": "{customer_name}您好，浦东店开放日见！"}}
+    assert requests.put(f"{stack.url}/v1/admin/scripts/{STORE}/{first['id']}", json=own, headers=consultant,
+                        timeout=30).status_code == 403
+    changed = requests.put(f"{stack.url}/v1/admin/scripts/{STORE}/{first['id']}", json=own, headers=manager,
+                           timeout=30)
+    assert changed.status_code == 200, changed.text
+    scripts = {script["id"]: script for script in get(stack, consultant, f"/v1/scripts?lead_id={lead_id}").json()}
+    assert scripts[first["id"]]["text"].endswith("您好，浦东店开放日见！")
+    assert post(stack, consultant, "/v1/followups/records", {
+        "lead_id": lead_id, "channel": "call", "outcome": "reached", "script_id": first["id"]}).status_code == 201
+    [entry] = [e for e in get(stack, manager, f"/v1/scripts/library?store_code={STORE}").json() if e["id"] == first["id"]]
+    assert entry["changed_by_store"] and entry["used"] == 1
+    bad = requests.put(f"{stack.url}/v1/admin/scripts/{STORE}/{first['id']}", headers=manager, timeout=30,
+                       json=dict(own, texts={"zh": "{nope}"}))
+    assert bad.status_code == 422 and "texts.zh" in bad.json()["errors"]
+    reverted = requests.delete(f"{stack.url}/v1/admin/scripts/{STORE}/{first['id']}", headers=manager, timeout=30)
+    assert reverted.status_code == 200 and not next(e for e in reverted.json() if e["id"] == first["id"])[
+        "changed_by_store"]
+
+
 def test_a_reminder_and_a_missed_task_reach_the_consultant_and_the_manager(stack):
     lead_id, username = new_lead(stack, customer=dict(make_lead()["customer"], name="赵云"))
     consultant = sign_in(stack, username)

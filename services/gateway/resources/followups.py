@@ -16,10 +16,12 @@ from dealerflow.followup_contracts import (  # noqa: F401 (named in the docstrin
     CadenceOut,
     CompletionIn,
     HintOut,
+    LibraryScriptOut,
     RecordIn,
     RecordOut,
     RescheduleIn,
     ScriptOut,
+    ScriptTemplateIn,
     TaskIn,
     TaskOut,
 )
@@ -273,6 +275,74 @@ class Scripts(Resource):
         resp.media = self.clients.followups.scripts_for(actor, lead_param(req), language(req), values)
 
 
+class ScriptLibrary(Resource):
+    def on_get(self, req, resp):
+        """A store's script library.
+        ---
+        summary: Every script of a store's library (the group's with the store's own over them, the hidden too), each with how often it was used and how often the lead moved on after it
+        tags: [followups]
+        security: [{bearer: []}]
+        parameters:
+          - {in: query, name: store_code, required: true, schema: {type: string}}
+        responses:
+          200:
+            description: The library, in the group's order, the store's own scripts after
+            content: {application/json: {schema: {type: array, items: LibraryScriptOut}}}
+          401: {description: Not signed in}
+          404: {description: Not one of the caller's stores}
+          422: {description: No store_code}
+        """
+        store_code = req.get_param("store_code")
+        if not store_code:
+            raise InvalidInput("Which store? Give store_code.", errors={"store_code": ["required"]})
+        resp.media = self.clients.followups.script_library(staff(req), store_code)
+
+
+class StoreScript(Resource):
+    def on_put(self, req, resp, store_code, script_id):
+        """A store's own version of a script.
+        ---
+        summary: The store's wording of a group script, a script only the store has (a new id), or a group script the store hides (hidden true)
+        tags: [followups]
+        security: [{bearer: []}]
+        parameters:
+          - {in: path, name: store_code, required: true, schema: {type: string}}
+          - {in: path, name: script_id, required: true, schema: {type: string}}
+        requestBody:
+          required: true
+          content: {application/json: {schema: ScriptTemplateIn}}
+        responses:
+          200:
+            description: The store's library after the change
+            content: {application/json: {schema: {type: array, items: LibraryScriptOut}}}
+          401: {description: Not signed in}
+          403: {description: Not a manager of the store}
+          404: {description: Not one of the caller's stores}
+          422: {description: Invalid; errors names the field (texts, stages, ...)}
+        """
+        resp.media = self.clients.followups.save_script(staff(req), store_code, script_id,
+                                                        load_json(req, Passthrough))
+
+    def on_delete(self, req, resp, store_code, script_id):
+        """Back to the group's script.
+        ---
+        summary: Drop the store's version of a script (the group's applies again; a store-only script is gone)
+        tags: [followups]
+        security: [{bearer: []}]
+        parameters:
+          - {in: path, name: store_code, required: true, schema: {type: string}}
+          - {in: path, name: script_id, required: true, schema: {type: string}}
+        responses:
+          200:
+            description: The store's library after the change
+            content: {application/json: {schema: {type: array, items: LibraryScriptOut}}}
+          401: {description: Not signed in}
+          403: {description: Not a manager of the store}
+          404: {description: The store has no version of this script}
+        """
+        resp.media = self.clients.followups.revert_script(staff(req), store_code, script_id)
+
+
 class Cadence(Resource):
     def on_get(self, req, resp, store_code):
         """A store's follow-up cadence.
@@ -322,4 +392,6 @@ def add_routes(app, gateway) -> None:
     app.add_route("/v1/followups/attachments/{attachment_id}", AttachmentFile(gateway.clients))
     app.add_route("/v1/followups/{task_id}/{step}", TaskStep(gateway.clients))
     app.add_route("/v1/scripts", Scripts(gateway.clients, gateway.sessions))
+    app.add_route("/v1/scripts/library", ScriptLibrary(gateway.clients))
+    app.add_route("/v1/admin/scripts/{store_code}/{script_id}", StoreScript(gateway.clients))
     app.add_route("/v1/admin/cadences/{store_code}", Cadence(gateway.clients))
