@@ -36,6 +36,7 @@ TEST_DRIVE_BOOKED = "test_drive_booked"        # followups: a vehicle was booked
 TEST_DRIVE_SHOWN = "test_drive_shown"          # followups: the customer came (checked in)
 TEST_DRIVE_NO_SHOW = "test_drive_no_show"      # followups: the customer did not come in time
 TEST_DRIVE_CANCELLED = "test_drive_cancelled"  # followups: a booking was cancelled
+NOTIFICATION_CREATED = "notification_created"  # notifications: a new message in a user's in-app inbox
 
 
 @functools.cache
@@ -375,6 +376,21 @@ class TestDriveChanged(Event):
     reason = fields.String(allow_none=True, load_default=None)
 
 
+class NotificationCreated(Event):
+    """A new message in one user's in-app inbox (the gateway's live stream
+    forwards it to that user): ``notification_contracts.InboxMessageOut``'s
+    fields, ``id`` the message's."""
+    id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    link = fields.String(allow_none=True, load_default=None)
+    lead_id = fields.String(allow_none=True, load_default=None)
+    created_at = fields.AwareDateTime(required=True)
+    read_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
 SCHEMAS = {
     STORE_SAVED: StoreSaved,
     USER_SAVED: UserSaved,
@@ -393,4 +409,5 @@ SCHEMAS = {
     TEST_DRIVE_SHOWN: TestDriveChanged,
     TEST_DRIVE_NO_SHOW: TestDriveChanged,
     TEST_DRIVE_CANCELLED: TestDriveChanged,
+    NOTIFICATION_CREATED: NotificationCreated,
 }

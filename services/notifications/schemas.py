@@ -1,13 +1,15 @@
-"""RPC results of the notifications service."""
-from marshmallow import Schema, fields
+"""RPC arguments and results of the notifications service that are not in
+``dealerflow.notification_contracts`` (yet): a store's notification settings."""
+from marshmallow import fields
+
+from dealerflow.contracts import Tolerant
 
 
-class InboxMessageOut(Schema):
-    id = fields.String()
-    user_id = fields.String()
-    kind = fields.String()
-    title = fields.String()
-    body = fields.String()
-    lead_id = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
-    read_at = fields.AwareDateTime(allow_none=True)
+class StoreSettingsIn(Tolerant):
+    urgent_breaks_quiet = fields.Boolean(required=True, metadata={
+        "description": "escalations and SLA warnings reach people in their quiet hours (default false: they wait)"})
+
+
+class StoreSettingsOut(StoreSettingsIn):
+    store_code = fields.String()
+
