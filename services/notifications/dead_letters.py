@@ -27,9 +27,9 @@ def listed(session, actor: Actor, store_code: str | None = None, status: str = "
     rows = session.scalars(query.order_by(Delivery.created_at.desc(), Delivery.id.desc())
                            .limit(max(1, min(int(limit), MAX_LIST)))).all()
     names = dict(session.execute(select(StoreChannel.id, StoreChannel.name).where(
-        StoreChannel.id.in_({row.channel_id for row in rows if row.channel_id})))) if rows else {}
+        StoreChannel.id.in_({row.channel_id for row in rows if row.channel_id}))).all()) if rows else {}
     people = dict(session.execute(select(UserCopy.user_id, UserCopy.display_name).where(
-        UserCopy.user_id.in_({row.user_id for row in rows if row.user_id})))) if rows else {}
+        UserCopy.user_id.in_({row.user_id for row in rows if row.user_id}))).all()) if rows else {}
     return [dict(vars(row), channel_name=names.get(row.channel_id),
                  recipient=people.get(row.user_id) or row.address or names.get(row.channel_id)) for row in rows]
 

@@ -160,7 +160,8 @@ def claim(session, owner: str, now) -> list[Job]:
     locked = {channel.id: channel for channel in session.scalars(
         select(StoreChannel).where(StoreChannel.id.in_(due_channels)).order_by(StoreChannel.id)
         .with_for_update(skip_locked=True))} if due_channels else {}
-    existing = set(session.scalars(select(StoreChannel.id).where(StoreChannel.id.in_(due_channels))))
+    existing = set(session.scalars(select(StoreChannel.id).where(StoreChannel.id.in_(due_channels)))) \
+        if due_channels else set()
     gone = [channel_id for channel_id in due_channels if channel_id not in existing]
     if gone:
         bury(session, Delivery.channel_id.in_(gone) & (Delivery.next_attempt_at <= now), "the channel was deleted")
@@ -192,8 +193,9 @@ def claim(session, owner: str, now) -> list[Job]:
                             .execution_options(synchronize_session=False))
     for row in claimed:
         row.status, row.lease_owner, row.next_attempt_at = "sending", owner, now + LEASE
-    jobs = [job_for(session, row, locked.get(row.channel_id)) for row in claimed]
     session.commit()
+    jobs = [job_for(session, row, locked.get(row.channel_id)) for row in claimed]
+    session.commit()  # ends the reads (on SQLite a transaction holds the write lock) before the sends
     return jobs
 
 

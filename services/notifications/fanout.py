@@ -51,6 +51,7 @@ from services.notifications.models import (
 from services.notifications.preferences import channels_of, language_for
 
 DEFAULT_ZONE = "Asia/Shanghai"
+NO_ROUTE = {"channel_id": None, "subscription_id": None, "address": None, "mention": None}  # a row's route columns
 
 
 @dataclass
@@ -149,12 +150,12 @@ def tell(session, event_id: str, notices: list[Notice], now=None) -> list[dict]:
             now, preference.quiet_start, preference.quiet_end, zone)
         for route, columns, holds in routes(notice.kind, wanted, user, preference,
                                             channels.get(notice.store_code, []), devices.get(notice.user_id, [])):
-            deliveries.append(dict(
-                common, **{"channel_id": None, "subscription_id": None, "address": None, "mention": None},
-                **columns, id=str(uuid.uuid4()), dedupe_key=f"{event_id}:{notice.user_id}:{route}",
-                user_id=notice.user_id, store_code=notice.store_code, language=language, status="pending",
-                attempts=0, next_attempt_at=(quiet_end if holds and quiet_end else now), lease_owner=None,
-                last_answer=None, sent_at=None))
+            deliveries.append({
+                **common, **NO_ROUTE, **columns, "id": str(uuid.uuid4()),
+                "dedupe_key": f"{event_id}:{notice.user_id}:{route}", "user_id": notice.user_id,
+                "store_code": notice.store_code, "language": language, "status": "pending", "attempts": 0,
+                "next_attempt_at": quiet_end if holds and quiet_end else now, "lease_owner": None,
+                "last_answer": None, "sent_at": None})
     new = insert_new(session, InboxMessage, messages)
     created = [message for message in messages if message["id"] in new]
     for message in created:
