@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
 from services.notifications.models import Delivery, StoreChannel, UserCopy
-from services.notifications.scoping import visible_deliveries
+from services.notifications.scoping import managed_store, visible_deliveries
 
 STATUSES = ("pending", "sending", "sent", "dead")
 MAX_LIST = 500
@@ -21,7 +21,7 @@ def listed(session, actor: Actor, store_code: str | None = None, status: str = "
     named: the channel's name, the recipient's (or the channel's) name."""
     query = select(Delivery).where(visible_deliveries(actor))
     if store_code is not None:
-        query = query.where(Delivery.store_code == store_code)
+        query = query.where(Delivery.store_code == managed_store(actor, store_code))
     if status in STATUSES:
         query = query.where(Delivery.status == status)
     rows = session.scalars(query.order_by(Delivery.created_at.desc(), Delivery.id.desc())

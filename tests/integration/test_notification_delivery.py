@@ -44,7 +44,7 @@ from services.notifications import (
     schedules,
     store_channels,
 )
-from services.notifications.exceptions import NotAllowed
+from services.notifications.exceptions import NotAllowed, NotificationNotFound
 from services.notifications.models import (
     Delivery,
     InboxMessage,
@@ -351,6 +351,8 @@ def test_a_dead_letter_is_listed_for_the_stores_managers_and_resent_once_fixed(n
         assert (dead["status"], dead["channel_name"], dead["recipient"]) == ("dead", "wecom of the store", "Name of c-1")
         assert "93000" in dead["last_answer"] and dead["attempts"] == 0
         assert dead_letters.listed(session, STRANGER) == []
+        with pytest.raises(NotificationNotFound):
+            dead_letters.listed(session, STRANGER, STORE)
         with pytest.raises(NotAllowed):
             dead_letters.listed(session, CONSULTANT, STORE)
         assert dead_letters.resend(session, STRANGER, [dead["id"]]) == {"resent": 0}
