@@ -86,8 +86,8 @@ def insert_new(session, model, rows: list[dict]) -> set[str]:
     if not rows:
         return set()
     dialect = {"sqlite": sqlite, "postgresql": postgresql}[session.get_bind().dialect.name]
-    statement = dialect.insert(model).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return set(session.scalars(statement.returning(model.id)))
+    statement = dialect.insert(model).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(model.id)
+    return set(session.scalars(statement, rows))  # the rows as parameters: the statement compiles once
 
 
 def routes(kind: str, chosen: list[str], user: UserCopy | None, preference: Preference | None,
