@@ -57,8 +57,8 @@ def test_a_json_lead_goes_all_the_way_to_the_consultants_inbox(stack):
         assert (task["kind"], task["status"], task["consultant_id"]) == ("first_contact", "open", consultant)
         assert (datetime.fromisoformat(task["due_at"]) - datetime.fromisoformat(view["assigned_at"])
                 == timedelta(minutes=15))  # the store's response deadline
-        inbox = services.notifications.list_inbox(owner, lead_id)
-        assert [m["title"] for m in inbox] == ["New lead: 王磊"]
+        inbox = services.notifications.list_inbox(owner, lead_id)["items"]
+        assert [m["title"] for m in inbox] == ["新线索：王磊"]  # the consultant's language, zh unless they chose
     # the correlation id of the request reached every service's logs
     request_id = answer.headers["X-Request-Id"]
     for service in WORKERS:

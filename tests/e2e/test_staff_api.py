@@ -94,7 +94,7 @@ def test_the_services_refuse_an_actor_that_does_not_own_the_record(stack, staff,
             assert refused.value.exc_type == "LeadNotFound"
             assert lead_id not in {lead["id"] for lead in services.leads.list_leads(actor, {})["items"]}
             assert services.followups.list_tasks(actor, lead_id) == []
-            assert services.notifications.list_inbox(actor, lead_id) == []
+            assert services.notifications.list_inbox(actor, lead_id)["items"] == []
         owner_actor = Actor(kind="user", user_id=owner_me["id"], role="consultant", stores=("SH-PUDONG",))
         assert len(services.followups.list_tasks(owner_actor.dump(), lead_id)) == 1
 
