@@ -18,8 +18,10 @@ Routes by channel, for a recipient of a message of kind K in store S:
 ``webpush``, one per subscribed device; ``email``, to the user's address
 through S's first enabled email channel carrying K; ``robot``, through each
 of S's enabled robots carrying K, mentioning the user as they said; and each
-of S's enabled webhooks carrying K, whatever the user chose (a webhook
-is the store's integration, not a person). A channel S does not have is no
+of S's enabled webhooks carrying K, whatever the user chose, once per
+event however many people it tells (a webhook is the store's integration,
+not a person: its dedupe key has no user, and it speaks the first
+recipient's language). A channel S does not have is no
 route. A message in the recipient's quiet hours (their store's time) waits
 until they end, on every route but the inbox and webhooks, unless its kind
 is urgent (``URGENT_KINDS``) and S lets urgent kinds break through.
@@ -150,9 +152,11 @@ def tell(session, event_id: str, notices: list[Notice], now=None) -> list[dict]:
             now, preference.quiet_start, preference.quiet_end, zone)
         for route, columns, holds in routes(notice.kind, wanted, user, preference,
                                             channels.get(notice.store_code, []), devices.get(notice.user_id, [])):
+            personal = not route.startswith("webhook:")  # a webhook hears of the event once, whoever it tells
             deliveries.append({
                 **common, **NO_ROUTE, **columns, "id": str(uuid.uuid4()),
-                "dedupe_key": f"{event_id}:{notice.user_id}:{route}", "user_id": notice.user_id,
+                "dedupe_key": f"{event_id}:{notice.user_id}:{route}" if personal else f"{event_id}:{route}",
+                "user_id": notice.user_id if personal else None,
                 "store_code": notice.store_code, "language": language, "status": "pending", "attempts": 0,
                 "next_attempt_at": quiet_end if holds and quiet_end else now, "lease_owner": None,
                 "last_answer": None, "sent_at": None})
@@ -162,5 +166,5 @@ def tell(session, event_id: str, notices: list[Notice], now=None) -> list[dict]:
         record(session, OutboxMessage, NOTIFICATION_CREATED,
                **{name: message[name] for name in ("id", "user_id", "kind", "title", "body", "link", "lead_id",
                                                    "created_at", "read_at")})
-    insert_new(session, Delivery, deliveries)
+    insert_new(session, Delivery, list({row["dedupe_key"]: row for row in reversed(deliveries)}.values()))
     return created

@@ -338,6 +338,19 @@ def test_the_same_event_handled_twice_and_by_two_replicas_is_told_once(notificat
     assert len(hook.received) == 1 and len(robot.received) == 1
 
 
+def test_a_webhook_hears_of_an_event_once_however_many_people_it_tells(notifications, receivers):
+    hook, robot = receivers.webhook(), receivers.wecom()
+    with notifications() as session:
+        add_channel(session, "webhook", hook.url)
+        add_channel(session, "wecom", robot.url)
+        handlers.notify_task(session, event(FollowupReminder, task_id="t-1", lead_id="l-1", consultant_id="c-1",
+                                            kind="call", due_at=utcnow().isoformat(), store_code=STORE,
+                                            tell=["c-1", "m-1"]), overdue=True)
+        assert sorted(session.scalars(select(Delivery.channel))) == ["webhook", "wecom", "wecom"]  # @ each
+    deliver_all(notifications)
+    assert len(hook.received) == 1 and len(robot.received) == 2
+
+
 # -- dead letters, channels, devices -------------------------------------------------------
 
 def test_a_dead_letter_is_listed_for_the_stores_managers_and_resent_once_fixed(notifications, receivers):
