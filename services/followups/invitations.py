@@ -15,14 +15,16 @@ no database, no nameko.
 - ``SUMMARY``, ``LOCATION`` and ``DESCRIPTION`` are in the customer's
   language (``zh`` or ``en``). ``ORGANIZER`` (who booked it) and
   ``ATTENDEE`` (the customer) only when their emails are known.
+- A ``VALARM`` reminds the customer two hours before (``REMINDER``).
 - Nothing else of the booking goes in it: no licence number, no notes.
 """
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 PRODID = "-//Dealerflow//Test drives//EN"
+REMINDER = timedelta(hours=2)  # the VALARM: how long before the start the customer's calendar reminds them
 
 TEXTS = {
     "zh": {
@@ -112,6 +114,12 @@ def invitation(booking, vehicle, timezone: str, customer_name: str | None = None
     if booking.customer_email:
         event.add("attendee", address(booking.customer_email, customer_name, ROLE="REQ-PARTICIPANT",
                                       PARTSTAT="NEEDS-ACTION", RSVP="TRUE"))
+    if not cancelled:  # the customer's reminder: their calendar tells them before it starts
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", texts["summary"].format(**values))
+        alarm.add("trigger", -REMINDER)
+        event.add_component(alarm)
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical().decode("utf-8")

@@ -202,7 +202,8 @@ def claim(session, owner: str, now) -> list[Job]:
 def job_for(session, row: Delivery, channel: StoreChannel | None) -> Job:
     """What sending this delivery needs: where to (secrets opened) and what."""
     message = Message(kind=row.kind, title=row.title, body=row.body, language=row.language,
-                      link=app_url(row.link), mention=row.mention, event_id=row.dedupe_key)
+                      link=app_url(row.link), mention=row.mention, event_id=row.dedupe_key,
+                      calendar=row.calendar)
     try:
         if row.channel == "webpush":
             device = session.get(PushSubscription, row.subscription_id)

@@ -53,7 +53,8 @@ from services.notifications.models import (
 from services.notifications.preferences import channels_of, language_for
 
 DEFAULT_ZONE = "Asia/Shanghai"
-NO_ROUTE = {"channel_id": None, "subscription_id": None, "address": None, "mention": None}  # a row's route columns
+NO_ROUTE = {"channel_id": None, "subscription_id": None, "address": None, "mention": None,
+            "calendar": None}  # a row's route columns
 
 
 @dataclass
@@ -77,6 +78,13 @@ def zone_of(session, store_code: str | None) -> ZoneInfo:
         return ZoneInfo(DEFAULT_ZONE)
 
 
+def delivery(now, **columns) -> dict:
+    """A new delivery row: pending from ``now``, no route, ``columns`` over that."""
+    return {**NO_ROUTE, "id": str(uuid.uuid4()), "user_id": None, "lead_id": None, "link": None,
+            "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_owner": None,
+            "last_answer": None, "sent_at": None, "created_at": now, **columns}
+
+
 def by_key(session, model, column, keys) -> dict:
     keys = {key for key in keys if key}
     return {getattr(row, column.key): row for row in session.scalars(select(model).where(column.in_(keys)))} \
@@ -92,6 +100,12 @@ def insert_new(session, model, rows: list[dict]) -> set[str]:
     return set(session.scalars(statement, rows))  # the rows as parameters: the statement compiles once
 
 
+def mailer_of(channels: list[StoreChannel], kind: str) -> StoreChannel | None:
+    """The store's first enabled email channel that carries ``kind``."""
+    return next((channel for channel in channels
+                 if channel.type == "email" and channel.enabled and kind in (channel.kinds or ())), None)
+
+
 def routes(kind: str, chosen: list[str], user: UserCopy | None, preference: Preference | None,
            channels: list[StoreChannel], devices: list[PushSubscription]) -> list[dict]:
     """Where a message of ``kind`` goes besides the inbox: ``(route, columns, holds)``."""
@@ -100,7 +114,7 @@ def routes(kind: str, chosen: list[str], user: UserCopy | None, preference: Pref
     if "webpush" in chosen:
         found += [(f"webpush:{device.id}", {"channel": "webpush", "subscription_id": device.id}, True)
                   for device in devices]
-    mailer = next((channel for channel in carrying if channel.type == "email"), None)
+    mailer = mailer_of(channels, kind)
     if "email" in chosen and mailer is not None and user is not None and user.email:
         found.append(("email", {"channel": "email", "channel_id": mailer.id, "address": user.email}, True))
     if "robot" in chosen:
@@ -153,13 +167,10 @@ def tell(session, event_id: str, notices: list[Notice], now=None) -> list[dict]:
         for route, columns, holds in routes(notice.kind, wanted, user, preference,
                                             channels.get(notice.store_code, []), devices.get(notice.user_id, [])):
             personal = not route.startswith("webhook:")  # a webhook hears of the event once, whoever it tells
-            deliveries.append({
-                **common, **NO_ROUTE, **columns, "id": str(uuid.uuid4()),
-                "dedupe_key": f"{event_id}:{notice.user_id}:{route}" if personal else f"{event_id}:{route}",
-                "user_id": notice.user_id if personal else None,
-                "store_code": notice.store_code, "language": language, "status": "pending", "attempts": 0,
-                "next_attempt_at": quiet_end if holds and quiet_end else now, "lease_owner": None,
-                "last_answer": None, "sent_at": None})
+            deliveries.append(delivery(
+                now, **common, **columns, next_attempt_at=quiet_end if holds and quiet_end else now,
+                dedupe_key=f"{event_id}:{notice.user_id}:{route}" if personal else f"{event_id}:{route}",
+                user_id=notice.user_id if personal else None, store_code=notice.store_code, language=language))
     new = insert_new(session, InboxMessage, messages)
     created = [message for message in messages if message["id"] in new]
     for message in created:

@@ -16,7 +16,7 @@ redelivered event change nothing. What tells whom:
 | lead_changed, any other change | lead_update | those it names (owner, managers, the people mentioned) |
 | followup_reminder | reminder | the task's owner |
 | followup_overdue | escalation | the owner and the managers |
-| test_drive_booked | test_drive | the consultant and the specialist |
+| test_drive_booked | test_drive | the consultant and the specialist; the customer by the store's email, with the invitation (``invite_customer``) |
 | (timer) a test drive in an hour | test_drive | the consultant |
 | (timer) 08:30 in the store | daily_digest | the store's managers |
 
@@ -31,13 +31,14 @@ from sqlalchemy import select, update
 from dealerflow.db import utcnow
 from dealerflow.notification_contracts import LANGUAGES
 from dealerflow.outbox import first_delivery, insert_or_ignore, save_copy
-from services.notifications.fanout import Notice, tell, zone_of
-from services.notifications.messages import Word
+from services.notifications.fanout import Notice, delivery, insert_new, mailer_of, tell, zone_of
+from services.notifications.messages import Word, language_of, render
 from services.notifications.models import (
     Delivery,
     DigestFact,
     InboxMessage,
     ProcessedMessage,
+    StoreChannel,
     StoreCopy,
     TestDriveAlert,
     UserCopy,
@@ -221,8 +222,34 @@ def notify_test_drive(session, booked: dict, now=None) -> list[dict]:
     notices = [Notice(user_id, "test_drive", booked["store_code"], values, booked["lead_id"],
                       link_to(booked["lead_id"])) for user_id in dict.fromkeys(people)]
     created = tell(session, booked["event_id"], notices, now)
+    invite_customer(session, booked, now)
     session.commit()
     return created
+
+
+def invite_customer(session, booked: dict, now) -> None:
+    """The customer's confirmation, in their language, with the calendar
+    invitation attached, by the store's email: when the booking has their
+    address and the store an email channel carrying test drives (else the
+    consultant sends the invitation from the booking's page)."""
+    if not booked.get("customer_email"):
+        return
+    mailer = mailer_of(session.scalars(select(StoreChannel).where(
+        StoreChannel.store_code == booked["store_code"])).all(), "test_drive")
+    if mailer is None:
+        log.info("test drive %s: store %s has no email channel for test drives; the customer is not emailed",
+                 booked["booking_id"], booked["store_code"])
+        return
+    store = session.get(StoreCopy, booked["store_code"])
+    language = language_of(booked.get("language"))
+    title, body = render("test_drive_invitation", language, {
+        "customer": customer(booked.get("customer_name")), "time": booked["starts_at"],
+        "vehicle": booked["vehicle"], "store": store.name if store else booked["store_code"]},
+        zone_of(session, booked["store_code"]))
+    insert_new(session, Delivery, [delivery(
+        now, dedupe_key=f"{booked['event_id']}:customer:email", store_code=booked["store_code"],
+        lead_id=booked["lead_id"], channel="email", channel_id=mailer.id, address=booked["customer_email"],
+        calendar=booked["ics"], kind="test_drive", language=language, title=title, body=body)])
 
 
 def follow_test_drive(session, changed: dict) -> None:
@@ -252,7 +279,8 @@ def forget_customer(session, erased: dict) -> None:
         lead_ids = erased["lead_ids"][chunk:chunk + 500]
         session.execute(update(InboxMessage).where(InboxMessage.lead_id.in_(lead_ids))
                         .values(title=ERASED, body=""))
-        session.execute(update(Delivery).where(Delivery.lead_id.in_(lead_ids)).values(title=ERASED, body=""))
+        session.execute(update(Delivery).where(Delivery.lead_id.in_(lead_ids)).values(
+            title=ERASED, body="", address=None, calendar=None))
         session.execute(update(Delivery).where(Delivery.lead_id.in_(lead_ids), Delivery.status == "pending")
                         .values(status="dead", next_attempt_at=None, last_answer="the customer's data was erased"))
         session.execute(update(TestDriveAlert).where(TestDriveAlert.lead_id.in_(lead_ids))

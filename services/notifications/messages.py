@@ -31,6 +31,9 @@ import yaml
 from dealerflow.notification_contracts import KINDS, LANGUAGES
 from services.notifications.models import TITLE_LENGTH
 
+# the staff's kinds, and what a customer is sent (a test drive's confirmation with its invitation)
+MESSAGES = (*KINDS, "test_drive_invitation")
+
 DEFAULT_PATH = Path(__file__).with_name("templates.yaml")
 ENV_VAR = "NOTIFICATIONS_TEMPLATES"
 MISSING = "—"
@@ -78,7 +81,7 @@ def check(data, source: str) -> Library:
     if not isinstance(data, dict) or not isinstance(data.get("messages"), dict):
         raise TemplateError(f"{source}: a mapping with `messages` (and `words`) is needed")
     words = data.get("words") or {}
-    for kind in KINDS:
+    for kind in MESSAGES:
         for language in LANGUAGES:
             entry = (data["messages"].get(kind) or {}).get(language)
             if not isinstance(entry, dict) or not all(isinstance(entry.get(part), str) for part in ("title", "body")):

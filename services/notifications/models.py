@@ -169,6 +169,7 @@ class Delivery(Base):
     subscription_id: Mapped[str | None] = mapped_column(String(64))  # webpush
     address: Mapped[str | None] = mapped_column(String(320))  # email: the recipient's address
     mention: Mapped[str | None] = mapped_column(String(64))   # robots: who to @
+    calendar: Mapped[str | None] = mapped_column(Text)        # email: an invitation to attach (.ics)
     kind: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(TITLE_LENGTH))

@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 from dealerflow.actor import Actor
 from dealerflow.contracts import (
     NOTIFICATION_CREATED,
+    CustomerErased,
     FollowupReminder,
     LeadAssigned,
     LeadChanged,
@@ -448,6 +449,30 @@ def test_a_test_drive_is_told_when_booked_and_again_an_hour_before_once(notifica
         upcoming = session.scalars(select(InboxMessage).where(InboxMessage.title.startswith("试驾即将开始"))).all()
         assert [(m.user_id, m.lead_id) for m in upcoming] == [("c-1", booking["lead_id"])]
         assert "还有约 59 分钟" in upcoming[0].body
+
+
+def test_the_customer_gets_the_confirmation_with_the_invitation_by_the_stores_email(notifications, smtp_sink):
+    starts = utcnow() + timedelta(days=1)
+    booking = dict(booking_id="b-1", lead_id="l-1", store_code=STORE, vehicle_id="v-1", vehicle="BYD Han EV",
+                   consultant_id="c-1", starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=1)).isoformat(),
+                   customer_name="Lei Wang", customer_email="lei.wang@example.com", language="en",
+                   ics="BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n", booked_at=utcnow().isoformat())
+    with notifications() as session:
+        handlers.notify_test_drive(session, event(TestDriveBooked, **dict(booking, booking_id="b-0")))
+        assert not session.scalar(select(func.count()).select_from(Delivery))  # the store sends no email yet
+        add_channel(session, "email", secret="s3cret", settings=smtp_sink.settings(), kinds=["test_drive"])
+        booked = event(TestDriveBooked, **booking)
+        handlers.notify_test_drive(session, booked)
+        handlers.notify_test_drive(session, dict(booked))  # redelivered: still one email
+    deliver_all(notifications)
+    [mail] = smtp_sink.messages
+    assert mail.rcpt_tos == ["lei.wang@example.com"] and mail.message["Subject"].startswith("Your test drive")
+    [invitation] = [part for part in mail.message.walk() if part.get_content_type() == "text/calendar"]
+    assert invitation.get_param("method") == "REQUEST" and "METHOD:REQUEST" in invitation.get_content()
+    with notifications() as session:  # erased with the customer
+        handlers.forget_customer(session, event(CustomerErased, customer_id="cu-1", lead_ids=["l-1"]))
+        row = only(session, channel="email")
+        assert (row.address, row.calendar, row.body) == (None, None, "")
 
 
 def test_the_daily_digest_goes_to_the_stores_managers_at_half_past_eight_once(notifications):

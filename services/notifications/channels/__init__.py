@@ -31,6 +31,7 @@ class Message:
     link: str | None = None       # an absolute URL to open (the app's lead page)
     mention: str | None = None    # who a robot @s: a mobile number, or a Feishu open_id
     event_id: str | None = None   # the delivery's dedupe key, sent to webhooks as their id
+    calendar: str | None = None   # email: an iCalendar invitation (METHOD:REQUEST) to attach
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,9 @@ class SMTPS(RemembersReply, smtplib.SMTP_SSL):
 
 
 def compose(sender: str, to: str, message: Message) -> EmailMessage:
-    """Plain text with a simple HTML alternative; the Message-ID comes from
-    the dedupe key, so a mail client also shows a redelivery once."""
+    """Plain text with a simple HTML alternative (and the invitation, when
+    the message has one); the Message-ID comes from the dedupe key, so a
+    mail client also shows a redelivery once."""
     mail = EmailMessage()
     mail["Subject"] = message.title
     mail["From"] = sender
@@ -56,6 +57,9 @@ def compose(sender: str, to: str, message: Message) -> EmailMessage:
         html += f'<p><a href="{escape(message.link)}">{escape(label)}</a></p>'
     mail.set_content(text)
     mail.add_alternative(f"<!doctype html><html><body>{html}</body></html>", subtype="html")
+    if message.calendar:  # mail clients offer "accept" for a text/calendar with its method
+        mail.add_attachment(message.calendar.encode(), maintype="text", subtype="calendar",
+                            filename="invitation.ics", params={"method": "REQUEST", "charset": "utf-8"})
     return mail
 
 

@@ -3,7 +3,7 @@ store's VTIMEZONE and DTSTART/DTEND in its zone, a UID that stays the
 booking's, the customer's language, ORGANIZER and ATTENDEE only when their
 emails are known, nothing personal beyond them, and a CANCEL once the
 booking is cancelled."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,8 @@ def test_a_request_in_the_stores_zone_with_its_vtimezone():
     assert (end - start).total_seconds() == 45 * 60
     assert [str(zone["tzid"]) for zone in calendar.walk("VTIMEZONE")] == ["Asia/Shanghai"]
     assert event.decoded("dtstamp") == BOOKED_AT.replace(microsecond=0)
+    [alarm] = event.walk("VALARM")  # the customer's reminder, two hours before
+    assert str(alarm["action"]) == "DISPLAY" and alarm.decoded("trigger") == -timedelta(hours=2)
 
 
 def test_the_uid_is_the_bookings_and_the_text_is_stable():
@@ -88,3 +90,4 @@ def test_a_cancelled_booking_is_withdrawn_under_the_same_uid():
     assert str(calendar["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
     assert str(event["uid"]) == "test-drive-b-1@dealerflow" and event["sequence"] == 1
     assert event.decoded("dtstamp") == cancelled_at
+    assert event.walk("VALARM") == []  # nothing to be reminded of
