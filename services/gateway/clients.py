@@ -85,7 +85,8 @@ class NotificationsClient(ServiceClient):
     service = "notifications"
     METHODS = ("list_inbox", "unread_count", "mark_read", "get_preferences", "save_preferences",
                "save_push_subscription", "delete_push_subscription", "list_channels", "create_channel",
-               "update_channel", "delete_channel", "test_channel", "list_deliveries", "resend")
+               "update_channel", "delete_channel", "test_channel", "get_store_settings", "save_store_settings",
+               "list_deliveries", "resend")
 
     def vapid_public_key(self) -> dict:
         """The Web Push key: the same for everyone, so no actor."""

@@ -6,8 +6,11 @@ subscribed device through a local push service that decrypts what it got;
 store channels closed to consultants and to other stores' managers, a
 webhook channel whose test answers what the local receiver really said; a
 delivery the receiver refused listed as dead and sent again."""
+import http.client
 import json
+import socket
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -26,34 +29,42 @@ CONSULTANTS = ("consultant.sh1", "consultant.sh2", "consultant.sh3")
 
 class Stream:
     """One user's live stream, read in a thread: ``events`` holds each
-    ``(event name, data)`` as it arrives."""
+    ``(event name, data)`` as it arrives. A plain HTTP connection, so that
+    closing it is shutting its socket, which ends the reader's wait at once
+    (closing a streamed ``requests`` answer waits for the next heartbeat)."""
 
     def __init__(self, stack, headers):
-        self.events, self.answer, self.closing = [], None, threading.Event()
+        self.events, self.closing = [], threading.Event()
         ticket = requests.post(f"{stack.url}/v1/stream/tickets", headers=headers, timeout=10).json()["ticket"]
-        threading.Thread(target=self.read, args=(stack.url, ticket), daemon=True).start()
-        eventually(lambda: self.answer is not None, message="the stream is open")
+        address = urlsplit(stack.url)
+        self.connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+        self.connection.request("GET", f"/v1/stream?ticket={ticket}")
+        answer = self.connection.getresponse()
+        assert answer.status == 200
+        self.reader = threading.Thread(target=self.read, args=(answer,), daemon=True)
+        self.reader.start()
 
-    def read(self, url: str, ticket: str) -> None:
-        with requests.get(f"{url}/v1/stream", params={"ticket": ticket}, stream=True, timeout=60) as answer:
-            assert answer.status_code == 200
-            self.answer, name = answer, None
-            try:
-                for line in answer.iter_lines(decode_unicode=True):
-                    if line.startswith("event: "):
-                        name = line[len("event: "):]
-                    elif line.startswith("data: "):
-                        self.events.append((name, json.loads(line[len("data: "):])))
-            except Exception:
-                if not self.closing.is_set():  # closed by the test, else a real failure
-                    raise
+    def read(self, answer) -> None:
+        name = None
+        try:
+            for raw in iter(answer.readline, b""):
+                line = raw.decode().rstrip("\r\n")
+                if line.startswith("event: "):
+                    name = line[len("event: "):]
+                elif line.startswith("data: "):
+                    self.events.append((name, json.loads(line[len("data: "):])))
+        except (OSError, http.client.HTTPException):  # the socket shut: a chunk cut short
+            if not self.closing.is_set():  # closed by the test, else a real failure
+                raise
 
     def notifications(self, lead_id: str) -> list[dict]:
         return [data for name, data in self.events if name == "notification" and data.get("lead_id") == lead_id]
 
     def close(self) -> None:
         self.closing.set()
-        self.answer.close()
+        self.connection.sock.shutdown(socket.SHUT_RDWR)
+        self.reader.join(timeout=10)  # the reader sees the end, then the connection goes
+        self.connection.close()
 
 
 def me(stack, headers) -> dict:

@@ -2,8 +2,9 @@
 and Web Push devices (``/v1/me/notification-preferences``,
 ``/v1/me/push-subscriptions``), and for managers and group admins the
 stores' channels (robots, SMTP, webhooks: ``/v1/admin/stores/{code}/channels``,
-``/v1/admin/channels/{id}``) and the deliveries that failed for good
-(``/v1/admin/deliveries``). New inbox messages reach the browser on the
+``/v1/admin/channels/{id}``), whether urgent messages break through quiet
+hours in a store (``/v1/admin/stores/{code}/notification-settings``) and
+the deliveries that failed for good (``/v1/admin/deliveries``). New inbox messages reach the browser on the
 live stream as ``notification`` events (``services/gateway/stream.py``).
 
 The notifications service checks the actor and owns the rules (a user
@@ -37,7 +38,7 @@ from services.gateway.resources.auth import load_json
 from services.gateway.resources.lead_actions import Passthrough
 
 MAX_PAGE = 100
-DELIVERY_STATUSES = ("pending", "sent", "dead")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "dead")
 # a channel's change: ChannelIn's fields, each optional and none defaulted (absent: kept)
 CHANNEL_CHANGE = ChannelIn(partial=True)
 
@@ -55,6 +56,16 @@ class DeliveryQuery(Tolerant):
     status = fields.String(load_default="dead", validate=validate.OneOf(DELIVERY_STATUSES))
     store_code = fields.String(validate=validate.Length(min=1, max=32))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class StoreNotificationSettingsIn(Tolerant):
+    """A store's notification policy (the service's ``StoreSettingsIn``)."""
+    urgent_breaks_quiet = fields.Boolean(required=True, metadata={
+        "description": "escalations and SLA warnings reach people in their quiet hours (default false: they wait)"})
+
+
+class StoreNotificationSettingsOut(StoreNotificationSettingsIn):
+    store_code = fields.String()
 
 
 class EndpointQuery(Tolerant):
@@ -279,6 +290,49 @@ class StoreChannels(Resource):
         resp.media = self.notifications.create_channel(actor, code, load_json(req, ChannelIn))
 
 
+class StoreSettings(Resource):
+    def on_get(self, req, resp, code):
+        """A store's notification settings.
+        ---
+        summary: Whether escalations and SLA warnings break through people's quiet hours in a store
+        tags: [notifications]
+        security: [{bearer: []}]
+        parameters:
+          - {in: path, name: code, required: true, schema: {type: string}}
+        responses:
+          200:
+            description: The settings
+            content: {application/json: {schema: StoreNotificationSettingsOut}}
+          401: {description: Not signed in}
+          403: {description: Not a manager or group admin}
+          404: {description: Not one of the caller's stores}
+        """
+        resp.media = self.notifications.get_store_settings(admin(req), code)
+
+    def on_put(self, req, resp, code):
+        """Change a store's notification settings.
+        ---
+        summary: Let escalations and SLA warnings break through quiet hours in a store, or make them wait
+        tags: [notifications]
+        security: [{bearer: []}]
+        parameters:
+          - {in: path, name: code, required: true, schema: {type: string}}
+        requestBody:
+          required: true
+          content: {application/json: {schema: StoreNotificationSettingsIn}}
+        responses:
+          200:
+            description: The settings
+            content: {application/json: {schema: StoreNotificationSettingsOut}}
+          401: {description: Not signed in}
+          403: {description: Not a manager of the store or a group admin}
+          404: {description: Not one of the caller's stores}
+          422: {description: Invalid; errors names the field}
+        """
+        actor = admin(req)
+        resp.media = self.notifications.save_store_settings(actor, code, load_json(req, StoreNotificationSettingsIn))
+
+
 class Channel(Resource):
     def on_patch(self, req, resp, channel_id):
         """Change a channel.
@@ -393,6 +447,7 @@ def add_routes(app, gateway) -> None:
     app.add_route("/v1/me/notification-preferences", Preferences(clients))
     app.add_route("/v1/me/push-subscriptions", PushSubscriptions(clients))
     app.add_route("/v1/admin/stores/{code}/channels", StoreChannels(clients))
+    app.add_route("/v1/admin/stores/{code}/notification-settings", StoreSettings(clients))
     app.add_route("/v1/admin/channels/{channel_id}", Channel(clients))
     app.add_route("/v1/admin/channels/{channel_id}/test", ChannelTest(clients))
     app.add_route("/v1/admin/deliveries", Deliveries(clients))

@@ -57,6 +57,8 @@ def asked(service) -> tuple[str, tuple]:
     (("PATCH", "/v1/admin/channels/ch1", {"name": "店群"}), ("update_channel", ("ch1", {"name": "店群"}))),
     (("GET", "/v1/admin/deliveries?store_code=SH-PUDONG", None), ("list_deliveries", ("SH-PUDONG", "dead", 100))),
     (("POST", "/v1/admin/deliveries/resend", {"ids": ["d1"]}), ("resend", (["d1"],))),
+    (("PUT", "/v1/admin/stores/SH-PUDONG/notification-settings", {"urgent_breaks_quiet": True}),
+     ("save_store_settings", ("SH-PUDONG", {"urgent_breaks_quiet": True}))),
 ])
 def test_each_route_asks_the_service_with_what_it_was_given(client, sessions, service, request_, call):
     method, path, body = request_
@@ -89,6 +91,7 @@ def test_a_new_channel_is_201_with_the_contracts_defaults(client, sessions, serv
     ("PATCH", "/v1/admin/channels/ch1", {"kinds": ["gossip"]}, "kinds"),
     ("GET", "/v1/admin/deliveries?status=lost", None, "status"),
     ("POST", "/v1/admin/deliveries/resend", {"ids": []}, "ids"),
+    ("PUT", "/v1/admin/stores/SH-PUDONG/notification-settings", {}, "urgent_breaks_quiet"),
 ])
 def test_bad_input_is_refused_before_the_service_is_asked(client, sessions, service, method, path, body, field):
     path, _, query = path.partition("?")
@@ -103,7 +106,8 @@ def test_bad_input_is_refused_before_the_service_is_asked(client, sessions, serv
     ("GET", "/v1/admin/stores/SH-PUDONG/channels"), ("POST", "/v1/admin/stores/SH-PUDONG/channels"),
     ("PATCH", "/v1/admin/channels/ch1"), ("DELETE", "/v1/admin/channels/ch1"),
     ("POST", "/v1/admin/channels/ch1/test"), ("GET", "/v1/admin/deliveries"),
-    ("POST", "/v1/admin/deliveries/resend"),
+    ("POST", "/v1/admin/deliveries/resend"), ("GET", "/v1/admin/stores/SH-PUDONG/notification-settings"),
+    ("PUT", "/v1/admin/stores/SH-PUDONG/notification-settings"),
 ])
 def test_consultants_may_not_manage_channels_or_deliveries(client, sessions, service, method, path):
     answer = client.simulate_request(method, path, json={}, headers=staff_headers(sessions, "consultant.sh1"))

@@ -544,6 +544,16 @@ export function testChannel(id) {
   return write("POST", channelPath(id, "test"));
 }
 
+/** Managers: {store_code, urgent_breaks_quiet}: whether escalations and SLA warnings break through quiet hours. */
+export function storeNotificationSettings(storeCode) {
+  return get(`/v1/admin/stores/${encodeURIComponent(storeCode)}/notification-settings`);
+}
+
+export function saveStoreNotificationSettings(storeCode, urgentBreaksQuiet) {
+  return write("PUT", `/v1/admin/stores/${encodeURIComponent(storeCode)}/notification-settings`,
+               { body: { urgent_breaks_quiet: urgentBreaksQuiet } });
+}
+
 /** Managers: deliveries that failed for good (`status` dead), of one store or all mine. */
 export function deadLetters(storeCode) {
   return get("/v1/admin/deliveries", { status: "dead", store_code: storeCode });

@@ -1231,7 +1231,11 @@ export default {
     "kinds": "Messages it carries",
     "enabled": "On",
     "save": "Save channel",
-    "cancel": "Cancel"
+    "cancel": "Cancel",
+    "quiet": "Quiet hours in this store",
+    "urgentBreaks": "Escalations and response-deadline warnings reach people in their quiet hours",
+    "urgentHint": "Off: they wait until the quiet hours end, like every other message. The inbox gets everything at once either way.",
+    "urgentSaved": "Saved."
   },
   "channelType": {
     "wecom": "WeCom robot",

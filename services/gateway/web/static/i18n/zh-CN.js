@@ -1232,7 +1232,11 @@ export default {
     "kinds": "发送的消息类型",
     "enabled": "启用",
     "save": "保存渠道",
-    "cancel": "取消"
+    "cancel": "取消",
+    "quiet": "本门店的免打扰",
+    "urgentBreaks": "升级通知和首次联系超时预警在免打扰时段内也照常送达",
+    "urgentHint": "关闭时，它们和其他消息一样等免打扰结束再发送。应用内消息始终即时送达。",
+    "urgentSaved": "已保存。"
   },
   "channelType": {
     "wecom": "企业微信机器人",

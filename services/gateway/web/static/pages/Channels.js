@@ -4,8 +4,10 @@
 // gave and its rate limit; add, change or delete one
 // (components/ChannelForm.js); "send a test message" shows what the
 // channel really answered (a robot's errcode, an SMTP reply, a webhook's
-// status), as it said it. Below, the store's dead letters with resend
-// (components/DeadLetters.js). The store is kept in the URL (?store=).
+// status), as it said it. Whether escalations and SLA warnings break
+// through people's quiet hours in this store. Below, the store's dead
+// letters with resend (components/DeadLetters.js). The store is kept in
+// the URL (?store=).
 import { computed, ref, watch } from "vue";
 import { useI18n } from "vue-i18n";
 import { useRoute, useRouter } from "vue-router";
@@ -32,13 +34,29 @@ export default {
     const deleting = ref(null);
     const tests = ref({});         // channel id -> {busy} | {ok, outcome, answer} | {problem}
 
+    const urgent = ref(null);       // the store's urgent_breaks_quiet
+    const urgentDone = ref("");
+    const urgentProblem = ref("");
+
     async function load() {
-      problem.value = "";
-      channels.value = null;
+      problem.value = urgentDone.value = urgentProblem.value = "";
+      channels.value = urgent.value = null;
       try {
-        channels.value = await api.storeChannels(storeCode.value);
+        const [found, settings] = await Promise.all([api.storeChannels(storeCode.value),
+                                                     api.storeNotificationSettings(storeCode.value)]);
+        channels.value = found;
+        urgent.value = settings.urgent_breaks_quiet;
       } catch (error) {
         problem.value = actionProblem(error);
+      }
+    }
+    async function saveUrgent(value) {
+      urgentDone.value = urgentProblem.value = "";
+      try {
+        urgent.value = (await api.saveStoreNotificationSettings(storeCode.value, value)).urgent_breaks_quiet;
+        urgentDone.value = t("channels.urgentSaved");
+      } catch (error) {
+        urgentProblem.value = actionProblem(error);
       }
     }
     watch(storeCode, (code) => {
@@ -73,7 +91,7 @@ export default {
         result = { problem: actionProblem(error) };
       }
       tests.value = { ...tests.value, [channel.id]: result };
-      if (!result.problem) load();   // its state and last answer changed
+      if (!result.problem) channels.value = await api.storeChannels(storeCode.value).catch(() => channels.value);
     }
 
     /** A channel's state in words: never colour alone. */
@@ -88,6 +106,7 @@ export default {
     }
 
     return { stores, storeCode, chooseStore, channels, problem, editing, deleting, tests, saved, remove, test, state,
+             urgent, urgentDone, urgentProblem, saveUrgent,
              label, manager: computed(isManager) };
   },
   template: `
@@ -143,6 +162,14 @@ export default {
             </ul>
             <ChannelForm v-if="editing === 'new'" :key="storeCode" :store-code="storeCode" @saved="saved" @cancel="editing = null" />
             <button v-else type="button" class="button button--primary" @click="editing = 'new'">{{ $t('channels.add') }}</button>
+          </section>
+          <section v-if="urgent !== null" class="panel" :aria-label="$t('channels.quiet')">
+            <h2 class="panel__title">{{ $t('channels.quiet') }}</h2>
+            <label class="check"><input type="checkbox" :checked="urgent" @change="saveUrgent($event.target.checked)">
+              {{ $t('channels.urgentBreaks') }}</label>
+            <p class="muted">{{ $t('channels.urgentHint') }}</p>
+            <p class="notice" role="status">{{ urgentDone }}</p>
+            <p class="problem" role="alert">{{ urgentProblem }}</p>
           </section>
           <DeadLetters v-if="storeCode" :store-code="storeCode" />
         </div>
