@@ -64,6 +64,7 @@ def test_the_badge_goes_up_live_and_a_message_opens_its_lead_read(stack, open_ap
     expect(card).to_contain_text(name)
     expect(card.locator("[data-unread-mark]")).to_have_text("未读")
     expect(page.locator("[data-unread-count]")).to_have_text("1 条未读")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshots / "inbox-phone-zh-CN.png"), full_page=True)
 
     card.click()
@@ -92,6 +93,7 @@ def test_preferences_are_saved_and_shown_again_after_a_reload(stack, open_app, s
     page.get_by_label("How the store's robots mention you").fill("13900139000")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshots / "notification-settings-phone-en.png"), full_page=True)
 
     page.reload()
@@ -135,6 +137,7 @@ def test_a_manager_adds_a_robot_sends_a_test_message_and_sees_its_answer(
     item.get_by_role("button", name="发送测试消息").click()
     expect(result).to_contain_text("未送达")
     expect(result.locator("[data-answer]")).to_contain_text("keywords not in content")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshots / "channels-phone-zh-CN.png"), full_page=True)
 
     item.get_by_role("button", name="编辑 浦东销售群").click()

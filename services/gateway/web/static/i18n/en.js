@@ -1130,10 +1130,10 @@ export default {
     "test": "Test message"
   },
   "userChannel": {
-    "inapp": "In the app",
-    "webpush": "Push to this phone",
-    "email": "Email",
-    "robot": "Store group robot"
+    "inapp": "in the app's inbox (always)",
+    "webpush": "notifications on the devices you turned them on",
+    "email": "to your email address",
+    "robot": "the store's WeCom, DingTalk or Feishu group, mentioning you"
   },
   "notify": {
     "title": "Notification settings",
@@ -1261,5 +1261,11 @@ export default {
     "resend": "Send the {n} selected again",
     "refresh": "Refresh",
     "resent": "{n} queued to send again."
+  },
+  "userChannelShort": {
+    "inapp": "App",
+    "webpush": "Push",
+    "email": "Email",
+    "robot": "Robot"
   }
 };

@@ -1131,10 +1131,10 @@ export default {
     "test": "测试消息"
   },
   "userChannel": {
-    "inapp": "应用内",
-    "webpush": "推送到本机",
-    "email": "邮件",
-    "robot": "门店群机器人"
+    "inapp": "应用内消息（始终开启）",
+    "webpush": "在您开启通知的设备上弹出",
+    "email": "发到您的邮箱",
+    "robot": "门店的企业微信、钉钉或飞书群，并提及您"
   },
   "notify": {
     "title": "通知设置",
@@ -1262,5 +1262,11 @@ export default {
     "resend": "重新发送所选 {n} 条",
     "refresh": "刷新",
     "resent": "已将 {n} 条重新排队发送。"
+  },
+  "userChannelShort": {
+    "inapp": "应用内",
+    "webpush": "推送",
+    "email": "邮件",
+    "robot": "群机器人"
   }
 };

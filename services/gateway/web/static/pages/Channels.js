@@ -137,7 +137,7 @@ export default {
                       data-state>{{ state(channel) }}</span>
                 <span v-if="channel.url" class="card__line card__line--muted">{{ channel.url }}</span>
                 <span v-if="channel.rate_per_minute" class="card__line card__line--muted">{{ $t('channels.rate', { n: channel.rate_per_minute }) }}</span>
-                <span v-if="channel.last_answer" class="answer">{{ $t('channels.lastAnswer') }} <samp>{{ channel.last_answer }}</samp></span>
+                <span v-if="channel.last_answer && !tests[channel.id]" class="answer">{{ $t('channels.lastAnswer') }} <samp>{{ channel.last_answer }}</samp></span>
                 <div class="actions">
                   <button type="button" class="button" :disabled="tests[channel.id]?.busy" @click="test(channel)">
                     {{ tests[channel.id]?.busy ? $t('channels.testing') : $t('channels.test') }}</button>

@@ -137,12 +137,15 @@ export default {
         <fieldset class="field">
           <legend>{{ $t('notify.channels') }}</legend>
           <p class="hint">{{ $t('notify.channelsHint') }}</p>
+          <ul class="plain hint">
+            <li v-for="channel in USER_CHANNELS" :key="channel"><strong>{{ label('userChannelShort', channel) }}</strong>: {{ label('userChannel', channel) }}</li>
+          </ul>
           <div v-for="kind in KINDS" :key="kind" class="chip-group" role="group" :aria-labelledby="'kind-' + kind" :data-kind="kind">
             <span :id="'kind-' + kind" class="chip-group__name">{{ label('notificationKind', kind) }}</span>
             <div class="chips">
               <button v-for="channel in USER_CHANNELS" :key="channel" type="button" class="chip-button" :data-channel="channel"
                       :aria-pressed="carries(kind, channel) ? 'true' : 'false'" :disabled="channel === 'inapp'"
-                      @click="toggle(kind, channel)">{{ label('userChannel', channel) }}</button>
+                      @click="toggle(kind, channel)">{{ label('userChannelShort', channel) }}</button>
             </div>
           </div>
           <span class="field__error">{{ errorAt('channels') }}</span>
