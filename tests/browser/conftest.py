@@ -74,6 +74,8 @@ def sign_in(page, stack, username: str) -> None:
     page.click("button[type=submit]")
     page.wait_for_url(f"{stack.url}/")
     page.wait_for_selector(".cards", state="attached")
+    # the bar has read the inbox's count: a test that ends the session next meets no read still in flight
+    page.wait_for_selector("[data-inbox][data-unread-known]", state="attached")
 
 
 def api_token(stack, username: str) -> str:

@@ -39,6 +39,7 @@ export default {
       </router-link>
       <h1 class="bar__title">{{ title }}</h1>
       <router-link v-if="session.user" :to="{ name: 'inbox' }" class="bar__action bar__inbox" data-inbox
+                   :data-unread-known="inbox.unread === null ? null : ''"
                    :aria-label="inbox.unread ? $t('bar.inboxUnread', { n: inbox.unread }) : $t('bar.inbox')">
         <svg class="bar__bell" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
           <path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z"/>

@@ -2,7 +2,7 @@
 // the API knows (dealerflow/notification_contracts.py), the caller's unread
 // count (the app bar's badge, kept by whoever learns it), and where a
 // message leads.
-import { reactive } from "vue";
+import { reactive, watch } from "vue";
 import * as api from "../api.js";
 import { i18n, label } from "../i18n.js";
 
@@ -14,6 +14,9 @@ export const STORE_CHANNEL_TYPES = [...ROBOT_TYPES, "email", "webhook"];
 
 /** `unread`: the caller's unread messages (null until known). */
 export const inbox = reactive({ unread: null });
+
+// another user (or none) on this device: the last one's count is not theirs
+watch(() => api.session.user?.id, () => { inbox.unread = null; });
 
 let asking = null;
 let again = false;
