@@ -6,6 +6,7 @@ saved and shown again after a reload; a manager adds a DingTalk robot
 (a local fake that checks the signature), sends a test message and sees
 the robot's own answer, then its refusal, and deletes it. Set-up goes
 through the API; the part under test happens in the browser."""
+import json
 import re
 
 import pytest
@@ -105,6 +106,46 @@ def test_preferences_are_saved_and_shown_again_after_a_reload(stack, open_app, s
     saved = staff_get(stack, api_token(stack, "consultant.sh2"), "/v1/me/notification-preferences").json()
     assert (saved["quiet_start"], saved["quiet_end"], saved["language"]) == ("22:30", "07:00", "en")
     assert ("email" in saved["channels"]["lead_assigned"]) is (was != "true")
+
+
+def service_worker_registration(page) -> str:
+    """The app's service worker registration id, as Chromium's DevTools know it."""
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    cdp = page.context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(100):  # DevTools events arrive while Playwright waits
+        if registrations:
+            return cdp, registrations[0]["registrationId"]
+        page.wait_for_timeout(100)
+    raise AssertionError("no service worker registration")
+
+
+def test_push_on_this_device_is_refused_in_words_and_a_pushed_message_is_shown(stack, open_app):
+    page = open_app(PHONE, "en")
+    page.context.grant_permissions(["notifications"], origin=stack.url)
+    sign_in(page, stack, "consultant.sh3")
+    page.goto(f"{stack.url}/settings/notifications")
+    device = page.get_by_role("region", name="Notifications on this device")
+    expect(device.locator("[data-push-devices]")).to_have_text("Devices receiving push: 0")
+    # Chromium has no Web Push in a private window, which every Playwright context is: said plainly
+    device.get_by_role("button", name="Turn on notifications on this device").click()
+    expect(device.get_by_role("alert")).to_contain_text("The browser could not turn on push: ")
+
+    # a push the service worker gets (as the push service would bring it) is shown, opening its path here
+    cdp, registration = service_worker_registration(page)
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": stack.url, "registrationId": registration, "data": json.dumps(
+        {"title": "New lead: Li Na", "body": "Call within 15 minutes", "link": "https://crm.example/leads/L-1",
+         "kind": "lead_assigned"})})
+    shown = []
+    for _ in range(100):
+        shown = page.evaluate("""async () => (await (await navigator.serviceWorker.ready).getNotifications())
+                                   .map((n) => [n.title, n.body, n.data.url])""")
+        if shown:
+            break
+        page.wait_for_timeout(100)
+    assert shown == [["New lead: Li Na", "Call within 15 minutes", f"{stack.url}/leads/L-1"]]
 
 
 def test_a_manager_adds_a_robot_sends_a_test_message_and_sees_its_answer(

@@ -25,8 +25,20 @@ export function keyBytes(base64) {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
+const WORKER_WAIT = 10000;  // ms for the service worker to be active (a first visit installs it)
+
+/** The app's service worker once active: `subscribe` needs one; PushProblem when it does not start. */
 async function registration() {
-  return (await navigator.serviceWorker.getRegistration("/")) || navigator.serviceWorker.register("/sw.js");
+  if (!(await navigator.serviceWorker.getRegistration("/"))) await navigator.serviceWorker.register("/sw.js");
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new PushProblem("refused", "the service worker did not start")), WORKER_WAIT);
+  });
+  try {
+    return await Promise.race([navigator.serviceWorker.ready, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** This device's subscription, or null (no push here, none yet). */
@@ -47,7 +59,7 @@ export async function enablePush() {
   const { public_key: key } = await api.vapidKey();
   let subscription;
   try {
-    const pushManager = (await registration()).pushManager;
+    const { pushManager } = await registration();
     subscription = await pushManager.getSubscription()
       || await pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
   } catch (error) {
