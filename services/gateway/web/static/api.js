@@ -429,6 +429,32 @@ export function saveCadence(storeCode, data) {
   return write("PUT", `/v1/admin/cadences/${encodeURIComponent(storeCode)}`, { body: data });
 }
 
+const storeScriptPath = (storeCode, scriptId) =>
+  `/v1/admin/scripts/${encodeURIComponent(storeCode)}/${encodeURIComponent(scriptId)}`;
+
+/**
+ * Every script of a store's library, the hidden ones too: [{id, situation, stages, texts {zh, en},
+ * title {zh, en} | null, addresses, channels, origin "group" | "store", changed_by_store, hidden,
+ * used, moved_forward, forward_rate | null}].
+ */
+export function scriptLibrary(storeCode) {
+  return get("/v1/scripts/library", { store_code: storeCode });
+}
+
+/**
+ * The store's own wording of a script, or a script only the store has (a new id), or
+ * `{hidden: true}` for a group script the store does not use -> the store's library.
+ * ApiError 422 names the field (`texts.zh`, `stages`, `id`); 403 for consultants.
+ */
+export function saveStoreScript(storeCode, scriptId, template) {
+  return write("PUT", storeScriptPath(storeCode, scriptId), { body: template });
+}
+
+/** Back to the group's script (a store-only script is gone) -> the store's library. */
+export function revertStoreScript(storeCode, scriptId) {
+  return write("DELETE", storeScriptPath(storeCode, scriptId));
+}
+
 // -- test drives --------------------------------------------------------------
 
 const testDrivePath = (id, action) => `/v1/test-drives/${encodeURIComponent(id)}/${action}`;

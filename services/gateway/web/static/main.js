@@ -18,6 +18,7 @@ import Manage from "./pages/Manage.js";
 import NotFound from "./pages/NotFound.js";
 import NotificationSettings from "./pages/NotificationSettings.js";
 import RoutingRule from "./pages/RoutingRule.js";
+import ScriptLibrary from "./pages/ScriptLibrary.js";
 import SessionExpired from "./pages/SessionExpired.js";
 import SignIn from "./pages/SignIn.js";
 import TestDrives from "./pages/TestDrives.js";
@@ -34,6 +35,7 @@ const router = createRouter({
     { path: "/manage/rules/new", name: "ruleNew", component: RoutingRule },
     { path: "/manage/rules/:ruleId", name: "rule", component: RoutingRule, props: true },
     { path: "/manage/channels", name: "channels", component: Channels },
+    { path: "/scripts", name: "scripts", component: ScriptLibrary },
     { path: "/inbox", name: "inbox", component: Inbox },
     { path: "/settings/notifications", name: "notificationSettings", component: NotificationSettings },
     { path: "/customers", name: "customers", component: Customers },

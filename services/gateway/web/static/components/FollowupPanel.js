@@ -213,7 +213,7 @@ export default {
 
     <section v-if="loggable" class="panel panel--wide" :aria-label="$t('script.title')">
       <h2 class="panel__title">{{ $t('script.title') }}</h2>
-      <ScriptPicker :lead-id="lead.id" :stage="lead.stage" v-model:chosen="scriptId" @loaded="scripts = $event" />
+      <ScriptPicker :lead-id="lead.id" :stage="lead.stage" :store-code="lead.store_code" v-model:chosen="scriptId" @loaded="scripts = $event" />
     </section>
 
     <section class="panel" :aria-label="$t('followup.openTasks')">

@@ -2,7 +2,8 @@
 // when, and why), then the scripts for the lead's stage, the hinted one
 // and its alternatives first, each with its filled text (what could not be
 // filled, 【name】, highlighted and listed), a copy button and "use"
-// (v-model:chosen, the script id the record is sent with). In the app's
+// (v-model:chosen, the script id the record is sent with), and a link to
+// the store's script library (pages/ScriptLibrary.js). In the app's
 // language; loads again when it changes, and only the latest load's answer
 // is shown (an answer in the old language may arrive after the new one).
 import { computed, ref, watch } from "vue";
@@ -43,6 +44,7 @@ export default {
   props: {
     leadId: { type: String, required: true },
     stage: { type: String, default: "" },    // loads again when the lead's stage changes
+    storeCode: { type: String, default: "" },  // the lead's store: a link to its script library
     chosen: { type: String, default: "" },
   },
   emits: ["update:chosen", "loaded"],
@@ -131,7 +133,11 @@ export default {
           </div>
         </li>
       </ul>
-      <button v-if="!all && ordered.length > shown.length" type="button" class="button button--quiet" @click="all = true">{{ $t('script.showAll', { n: ordered.length }) }}</button>
+      <div v-if="storeCode || (!all && ordered.length > shown.length)" class="actions">
+        <button v-if="!all && ordered.length > shown.length" type="button" class="button button--quiet" @click="all = true">{{ $t('script.showAll', { n: ordered.length }) }}</button>
+        <router-link v-if="storeCode" :to="{ name: 'scripts', query: { store: storeCode, lead: leadId } }" class="button button--quiet"
+                     data-library>{{ $t('script.library') }}</router-link>
+      </div>
       <p class="problem" role="alert">{{ problem }}</p>
     </div>`,
 };

@@ -2,8 +2,9 @@
 // group's defaults): the losses waiting for approval, handing over every
 // open lead of a consultant, the routing rules in the order they are tried
 // (to edit: pages/RoutingRule.js), the response SLA and lead policy, the
-// follow-up cadence (components/CadenceForm.js), the way to the store's
-// notification channels (pages/Channels.js), and rebuilding the scoring model.
+// follow-up cadence (components/CadenceForm.js), the ways to the store's
+// script library (pages/ScriptLibrary.js) and notification channels
+// (pages/Channels.js), and rebuilding the scoring model.
 import { computed, ref, watch } from "vue";
 import { useI18n } from "vue-i18n";
 import { useRoute, useRouter } from "vue-router";
@@ -345,6 +346,12 @@ export default {
           </section>
 
           <CadenceForm :store-code="storeCode" />
+
+          <section v-if="!group" class="panel">
+            <h2 class="panel__title">{{ $t('library.title') }}</h2>
+            <p class="muted">{{ $t('library.manageHint') }}</p>
+            <router-link :to="{ name: 'scripts', query: { store: storeCode } }" class="button">{{ $t('library.open') }}</router-link>
+          </section>
 
           <section v-if="!group" class="panel">
             <h2 class="panel__title">{{ $t('channels.title') }}</h2>
