@@ -74,6 +74,9 @@ SAMPLES = {
     contracts.TEST_DRIVE_CANCELLED: dict(booking_id="b-1", lead_id="l-1", store_code="SH-PUDONG",
                                          vehicle_id="v-1", consultant_id="u-1", specialist_id=None, starts_at=NOW,
                                          status="cancelled", actor_id="u-1", at=NOW, reason="客户改期"),
+    contracts.NOTIFICATION_CREATED: dict(id="n-1", user_id="u-1", kind="lead_assigned", title="新线索：王磊",
+                                         body="来源：autohome", link="/leads/l-1", lead_id="l-1", created_at=NOW,
+                                         read_at=None),
 }
 
 
