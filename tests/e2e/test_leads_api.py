@@ -38,7 +38,8 @@ def lifecycle(stack, lead_id: str) -> str | None:
                                      "ON customers.id = customer_id WHERE lead_id = :id", id=lead_id)
 
 
-def inbox_kinds(stack, username: str, lead_id: str) -> list[str]:
+def inbox_titles(stack, username: str, lead_id: str) -> list[str]:
+    """The titles of the user's messages about the lead, in their language (the demo's staff read Chinese)."""
     detail = requests.get(f"{stack.url}/v1/leads/{lead_id}", headers=sign_in(stack, username), timeout=30)
     return [message["title"] for message in detail.json()["notifications"] or []]
 
@@ -57,7 +58,7 @@ def test_a_consultant_works_a_lead_and_the_manager_approves_its_loss(stack):
                 {"lost_reason": "bought_competitor", "note": "买了特斯拉"})
     assert lost.json()["status"] == "loss_pending"
     assert post(stack, consultant, f"/v1/leads/{lead_id}/loss-decision", {"approve": True}).status_code == 403
-    eventually(lambda: "Loss to approve: 王磊" in inbox_kinds(stack, "manager.sh", lead_id),
+    eventually(lambda: "战败待审批：王磊" in inbox_titles(stack, "manager.sh", lead_id),
                message="the manager is told of the loss to approve")
     queue = requests.get(f"{stack.url}/v1/leads?status=loss_pending", headers=manager, timeout=30).json()
     assert lead_id in [lead["id"] for lead in queue["items"]]
@@ -121,7 +122,7 @@ def test_a_second_inquiry_answers_the_platform_with_the_open_lead(stack):
     assert view["status"] == "assigned" and view["store_code"] == STORE
     detail = requests.get(f"{stack.url}/v1/leads/{first_id}", headers=sign_in(stack, username), timeout=30)
     assert [inquiry["id"] for inquiry in detail.json()["inquiries"]] == [second_id]
-    eventually(lambda: "王磊 asked again" in inbox_kinds(stack, username, first_id))
+    eventually(lambda: "客户再次询价：王磊" in inbox_titles(stack, username, first_id))
 
 
 def test_a_mentioned_colleague_sees_the_lead_and_hears_of_it(stack):
@@ -140,7 +141,7 @@ def test_a_mentioned_colleague_sees_the_lead_and_hears_of_it(stack):
     assert said.status_code == 200, said.text
     assert said.json()["discussion"][-1]["mentions"][0]["display_name"].startswith("Pudong Consultant")
     assert requests.get(f"{stack.url}/v1/leads/{lead_id}", headers=headers, timeout=30).status_code == 200
-    eventually(lambda: "New comment on 王磊's lead" in inbox_kinds(stack, colleague, lead_id))
+    eventually(lambda: "有人@了你：王磊" in inbox_titles(stack, colleague, lead_id))  # a mention, not a mere comment
 
 
 def test_a_breach_is_rerouted_once_by_two_replicas_and_the_task_follows(stack):
@@ -159,7 +160,7 @@ def test_a_breach_is_rerouted_once_by_two_replicas_and_the_task_follows(stack):
         new_owner_id = stack.scalar("leads", "SELECT consultant_id FROM leads WHERE id = :id", id=lead_id)
         eventually(lambda: stack.scalar("followups", "SELECT consultant_id FROM tasks WHERE lead_id = :id",
                                         id=lead_id) == new_owner_id, message="the task follows the lead")
-        eventually(lambda: "Deadline missed: 王磊 was not called in time" in inbox_kinds(stack, "manager.sh",
+        eventually(lambda: "超时未联系：王磊" in inbox_titles(stack, "manager.sh",
                                                                                           lead_id))
         assert stack.scalar("leads", "SELECT count(*) FROM lead_events WHERE lead_id = :id "
                                      "AND change = 'sla_breached'", id=lead_id) == 1
