@@ -26,6 +26,7 @@ route. A message in the recipient's quiet hours (their store's time) waits
 until they end, on every route but the inbox and webhooks, unless its kind
 is urgent (``URGENT_KINDS``) and S lets urgent kinds break through.
 """
+import logging
 import uuid
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -51,6 +52,8 @@ from services.notifications.models import (
     UserCopy,
 )
 from services.notifications.preferences import channels_of, language_for
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ZONE = "Asia/Shanghai"
 NO_ROUTE = {"channel_id": None, "subscription_id": None, "address": None, "mention": None,
@@ -177,5 +180,6 @@ def tell(session, event_id: str, notices: list[Notice], now=None) -> list[dict]:
         record(session, OutboxMessage, NOTIFICATION_CREATED,
                **{name: message[name] for name in ("id", "user_id", "kind", "title", "body", "link", "lead_id",
                                                    "created_at", "read_at")})
-    insert_new(session, Delivery, list({row["dedupe_key"]: row for row in reversed(deliveries)}.values()))
+    queued = insert_new(session, Delivery, list({row["dedupe_key"]: row for row in reversed(deliveries)}.values()))
+    log.info("event %s: %d new inbox message(s), %d delivery(ies) queued", event_id, len(created), len(queued))
     return created
