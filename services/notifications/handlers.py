@@ -30,13 +30,14 @@ from sqlalchemy import select, update
 
 from dealerflow.db import utcnow
 from dealerflow.notification_contracts import LANGUAGES
-from dealerflow.outbox import first_delivery, insert_or_ignore, save_copy
+from dealerflow.outbox import first_delivery, forget_sent, insert_or_ignore, save_copy
 from services.notifications.fanout import Notice, delivery, insert_new, mailer_of, tell, zone_of
 from services.notifications.messages import Word, language_of, render
 from services.notifications.models import (
     Delivery,
     DigestFact,
     InboxMessage,
+    OutboxMessage,
     ProcessedMessage,
     StoreChannel,
     StoreCopy,
@@ -285,4 +286,5 @@ def forget_customer(session, erased: dict) -> None:
                         .values(status="dead", next_attempt_at=None, last_answer="the customer's data was erased"))
         session.execute(update(TestDriveAlert).where(TestDriveAlert.lead_id.in_(lead_ids))
                         .values(customer_name=None))
+    forget_sent(session, OutboxMessage, erased["lead_ids"])  # notification_created carried the titles
     session.commit()

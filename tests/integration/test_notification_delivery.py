@@ -469,10 +469,13 @@ def test_the_customer_gets_the_confirmation_with_the_invitation_by_the_stores_em
     assert mail.rcpt_tos == ["lei.wang@example.com"] and mail.message["Subject"].startswith("Your test drive")
     [invitation] = [part for part in mail.message.walk() if part.get_content_type() == "text/calendar"]
     assert invitation.get_param("method") == "REQUEST" and "METHOD:REQUEST" in invitation.get_content()
-    with notifications() as session:  # erased with the customer
+    with notifications() as session:  # erased with the customer, once what was announced about it is out
+        session.execute(update(OutboxMessage).values(sent_at=utcnow()))
+        session.commit()
         handlers.forget_customer(session, event(CustomerErased, customer_id="cu-1", lead_ids=["l-1"]))
         row = only(session, channel="email")
         assert (row.address, row.calendar, row.body) == (None, None, "")
+        assert not session.scalar(select(func.count()).select_from(OutboxMessage))  # the titles named them
 
 
 def test_the_daily_digest_goes_to_the_stores_managers_at_half_past_eight_once(notifications):
