@@ -8,8 +8,11 @@ gateway and the bare nameko pipeline; then what staff wait for: a lead's
 assignment on a manager's live stream (at 50 and at 100 leads/s) and (PostgreSQL) the first page of a
 store's hundred thousand leads; then customers: (PostgreSQL) searches among a
 million of them, and the import of a 100,000-row spreadsheet (``--only
-customers`` measures just these); and reminders: 100,000 due within five
-minutes with two followups replicas. Before the backends: one routing
+customers`` measures just these); reminders: 100,000 due within five
+minutes with two followups replicas; and notifications (``--only
+notifications``): 10,000 a minute through Web Push, email, robots and
+webhooks to local fakes, and a new lead's message on its consultant's live
+stream. Before the backends: one routing
 decision in memory, with 50 rules and 200 consultants. Writes bench/results/<UTC time>.json
 and bench/results/latest.json and prints a summary with the targets.
 """
@@ -29,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import ceilings, customers, reminders, routing, staff, system  # noqa: E402
+from bench import ceilings, customers, notifications, reminders, routing, staff, system  # noqa: E402
 from bench.common import BENCH_CONSULTANTS, say, staff_the_store  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
@@ -71,8 +74,20 @@ def parse_args(argv) -> argparse.Namespace:
     add("--search-customers", type=int, default=1_000_000,
         help="customers in the database when search is timed (PostgreSQL only; 0: no search)")
     add("--search-requests", type=int, default=300, help="timed customer searches per kind")
-    add("--only", choices=("all", "customers", "reminders"), default="all",
-        help="customers: only the customer import and search; reminders: only the reminders (no lead phases)")
+    add("--notify-rate", type=float, default=11_000,
+        help="deliveries a minute offered to the fake receivers (the target is 10,000 sustained)")
+    add("--notify-seconds", type=float, default=60,
+        help="seconds of notification events at --notify-rate (0: throughput not measured)")
+    add("--notify-drain", type=float, default=60,
+        help="longest wait, in s, after the last event for every delivery to be sent")
+    add("--notify-replicas", type=int, default=1,
+        help="notifications service processes while the throughput is measured")
+    add("--inapp-rate", type=float, default=20,
+        help="leads/s while the in-app push latency is timed on the consultants' streams (0: not timed)")
+    add("--inapp-seconds", type=float, default=30)
+    add("--only", choices=("all", "customers", "reminders", "notifications"), default="all",
+        help="customers: only the customer import and search; reminders: only the reminders; "
+             "notifications: only the notification figures (no lead phases)")
     add("--connections", type=int, default=64, help="client keep-alive connections")
     add("--process-timeout", type=float, default=180,
         help="longest wait, in s, for the leads of one phase to be fully processed")
@@ -91,8 +106,10 @@ def bench_backend(backend: str, options) -> dict:
         say(f"{backend}: stack ready on {stack.url}; {BENCH_CONSULTANTS} more consultants in the store")
         staff_the_store(stack)
         if options.only != "all":
-            result = ({"customers": customer_figures(stack, backend, options)} if options.only == "customers"
-                      else {"reminders": reminders.reminder_figures(stack, options)})
+            figure = {"customers": lambda: customer_figures(stack, backend, options),
+                      "reminders": lambda: reminders.reminder_figures(stack, options),
+                      "notifications": lambda: notifications.notification_figures(stack, options)}
+            result = {options.only: figure[options.only]()}
             say(f"{backend}: stopping the stack")
             result["targets"] = targets(result)
             return result
@@ -116,6 +133,10 @@ def bench_backend(backend: str, options) -> dict:
             say(f"{backend}: staff list with {options.staff_leads} leads in {staff.STORE}")
             result["staff_list"] = staff.lead_list(stack, options)
         result["customers"] = customer_figures(stack, backend, options)
+        if options.notify_seconds or options.inapp_rate:  # last: its channels and devices are then removed
+            say(f"{backend}: notifications: {options.notify_rate:,.0f} deliveries a minute for "
+                f"{options.notify_seconds:g} s; in-app push at {options.inapp_rate:g} leads/s")
+            result["notifications"] = notifications.notification_figures(stack, options)
         say(f"{backend}: stopping the stack")
     best = max(result["intake"], key=lambda r: r["accepted_per_s"])
     result["ratios"] = {
@@ -144,8 +165,9 @@ def customer_figures(stack, backend: str, options) -> dict:
 
 def targets(result: dict) -> dict:
     """The targets, each with what was measured and PASS or MISS."""
-    if "intake" not in result:  # --only customers, --only reminders
-        return {**customer_targets(result), **reminder_targets(result)}
+    if "intake" not in result:  # --only customers, reminders, notifications
+        return {**customer_targets(result), **reminder_targets(result),
+                **notifications.targets(result.get("notifications", {}))}
     fast = [r for r in result["intake"] if r["accepted_per_s"] >= 800 and r["latency_ms"]["p99"] < 30]
     best = max(fast or result["intake"], key=lambda r: r["accepted_per_s"])
     at_50 = [r for r in result["steady"] if r["offered_per_s"] == 50]
@@ -164,6 +186,7 @@ def targets(result: dict) -> dict:
         **staff_targets(result),
         **customer_targets(result),
         **reminder_targets(result),
+        **notifications.targets(result.get("notifications", {})),
     }
 
 
@@ -254,8 +277,9 @@ def print_summary(report: dict) -> None:
               f"{routed['p50_ms']}/{routed['p99_ms']} ms, CPU p99 {routed['cpu_p99_ms']} ms")
     for backend, r in report["backends"].items():
         print(f"\n--- {backend}")
-        if "intake" not in r:  # --only customers, --only reminders
+        if "intake" not in r:  # --only customers, reminders, notifications
             print_customers(r.get("customers", {}))
+            print_notifications(r.get("notifications", {}))
             for name, target in r["targets"].items():
                 print(f"  {target['result']}  {name}: {target['measured']}")
             continue
@@ -292,6 +316,7 @@ def print_summary(report: dict) -> None:
                       f"{n['p50']}/{n['p95']}/{n['p99']} ms ({pages['requests']} requests, "
                       f"{pages['items']} items, others {pages['other_statuses'] or '-'})")
         print_customers(r.get("customers", {}))
+        print_notifications(r.get("notifications", {}))
         print(f"  ratios  accepted/gateway ceiling {r['ratios']['accepted_vs_gateway_ceiling']}, "
               f"fully processed/pipeline drain {r['ratios']['fully_processed_vs_pipeline_drain']}")
         for name, target in r["targets"].items():
@@ -313,6 +338,17 @@ def print_customers(figures: dict) -> None:
                   f"by updated_at)")
     if "import" in figures:
         print(f"  customer import  {customers.describe_import(figures['import'])}")
+
+
+def print_notifications(figures: dict) -> None:
+    if "throughput" in figures:
+        r = figures["throughput"]
+        print(f"  notifications  {notifications.describe_throughput(r)}; per channel created->sent p99: "
+              + ", ".join(f"{channel} {n['p99']} ms ({n['sent']:,})"
+                          for channel, n in r["lateness_ms_by_channel"].items())
+              + f"; event->inbox p99 {r['event_to_inbox_ms']['p99']} ms")
+    if "inapp" in figures:
+        print(f"  in-app push  {notifications.describe_inapp(figures['inapp'])}")
 
 
 def main(argv=None) -> int:
