@@ -177,7 +177,8 @@ def claim(session, owner: str, now) -> list[Job]:
     groups = defaultdict(list)
     for row in rows:
         groups[row.channel_id].append(row)
-    sent, flying = usage(session, list(groups.keys() - {None}), now) if groups.keys() - {None} else ({}, {})
+    limited = [channel_id for channel_id in groups.keys() - {None} if locked[channel_id].type in RATE_LIMITS]
+    sent, flying = usage(session, limited, now) if limited else ({}, {})  # webhooks and email have no limit
     claimed = list(groups.pop(None, []))
     for channel_id, group in groups.items():
         channel = locked[channel_id]

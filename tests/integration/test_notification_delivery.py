@@ -14,6 +14,7 @@ message answers what the receiver said; a push subscription that is gone
 is forgotten; test drives an hour away and the daily digest are told once.
 """
 import json
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -169,6 +170,8 @@ def test_a_new_lead_reaches_every_channel_once(notifications, receivers, smtp_si
     assert MOBILE in json.dumps(wecom.received[0].json)
     [mail] = smtp_sink.messages
     assert mail.rcpt_tos == ["c-1@example.com"] and mail.message["Subject"] == "新线索：王磊"
+    # the delivery's dedupe key (event:user:route) as a well-formed Message-ID: a receiver spots a redelivery
+    assert re.fullmatch(r"<[^<>@:\s]+\.c-1\.email@dealerflow>", mail.message["Message-ID"])
 
 
 # -- retries, rate limits, the circuit -------------------------------------------------------

@@ -48,7 +48,9 @@ def compose(sender: str, to: str, message: Message) -> EmailMessage:
     mail["From"] = sender
     mail["To"] = to
     mail["Date"] = formatdate(usegmt=True)
-    mail["Message-ID"] = f"<{message.event_id}@dealerflow>" if message.event_id else make_msgid("dealerflow")
+    # a dedupe key has colons, which a Message-ID's left part may not: dots instead
+    mail["Message-ID"] = (f"<{message.event_id.replace(':', '.')}@dealerflow>" if message.event_id
+                          else make_msgid("dealerflow"))
     label = open_label(message.language)
     text = message.body
     html = f"<h2>{escape(message.title)}</h2><p>{escape(message.body)}</p>".replace("\n", "<br>")
