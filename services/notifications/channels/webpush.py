@@ -19,7 +19,7 @@ from pywebpush import WebPushException, webpush
 
 from dealerflow.notification_contracts import URGENT_KINDS
 from services.notifications.channels import REFUSED, SENT, Message, Outcome, Target
-from services.notifications.channels.posting import answer_of, by_status, failed, trim
+from services.notifications.channels.posting import SESSION, answer_of, by_status, failed, trim
 
 TTL = 12 * 3600  # a phone off for the night still gets the morning's messages
 GONE = (404, 410)
@@ -52,7 +52,7 @@ def send(target: Target, message: Message, timeout: float) -> Outcome:
     try:
         response = webpush(json.loads(target.to), payload(message), vapid_private_key=vapid(target.secret),
                            vapid_claims={"sub": target.settings.get("subject", "mailto:admin@localhost")},
-                           timeout=timeout, ttl=TTL,
+                           timeout=timeout, ttl=TTL, requests_session=SESSION,
                            headers={"Urgency": "high" if message.kind in URGENT_KINDS else "normal"})
     except WebPushException as error:
         if error.response is None:
