@@ -140,7 +140,7 @@ def test_a_platforms_lead_reaches_the_signed_in_consultants_stream(stack, staff)
         answer.close()
 
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 10  # per operation and backend: some 150 operations, each example a request through the stack
 
 
 def test_no_request_the_document_allows_gets_a_server_error(stack, staff):
