@@ -146,6 +146,16 @@ class TestResultOut(Schema):
     answer = fields.String(metadata={"description": "what the channel answered, as it said it"})
 
 
+class StoreNotificationSettingsIn(Tolerant):
+    """A store's notification policy (managers of the store, group admins)."""
+    urgent_breaks_quiet = fields.Boolean(required=True, metadata={
+        "description": "escalations and SLA warnings reach people in their quiet hours (default false: they wait)"})
+
+
+class StoreNotificationSettingsOut(StoreNotificationSettingsIn):
+    store_code = fields.String()
+
+
 # -- deliveries that failed (admins) ----------------------------------------------
 
 class DeliveryOut(Schema):

@@ -43,6 +43,8 @@ from dealerflow.notification_contracts import (
     PreferencesOut,
     PushSubscriptionIn,
     ResendIn,
+    StoreNotificationSettingsIn,
+    StoreNotificationSettingsOut,
     TestResultOut,
     UnreadOut,
     VapidKeyOut,
@@ -60,7 +62,6 @@ from services.notifications import (
 )
 from services.notifications.exceptions import InvalidNotification, NotAllowed, NotificationNotFound
 from services.notifications.models import OutboxMessage, ProcessedMessage
-from services.notifications.schemas import StoreSettingsIn, StoreSettingsOut
 
 PUBLIC = (NotificationNotFound, InvalidNotification, NotAllowed)
 
@@ -217,12 +218,12 @@ class NotificationsService(Reliable):
 
     @rpc(expected_exceptions=PUBLIC)
     def get_store_settings(self, actor, store_code):
-        return schema(StoreSettingsOut).dump(store_channels.get_settings(self.db, Actor.load(actor), store_code))
+        return schema(StoreNotificationSettingsOut).dump(store_channels.get_settings(self.db, Actor.load(actor), store_code))
 
     @rpc(expected_exceptions=PUBLIC)
     def save_store_settings(self, actor, store_code, data):
-        return schema(StoreSettingsOut).dump(store_channels.save_settings(self.db, Actor.load(actor), store_code,
-                                                                          load(StoreSettingsIn, data)))
+        return schema(StoreNotificationSettingsOut).dump(store_channels.save_settings(self.db, Actor.load(actor), store_code,
+                                                                          load(StoreNotificationSettingsIn, data)))
 
     # -- deliveries and dead letters (managers, group admins) --------------------------------
 

@@ -28,6 +28,8 @@ from dealerflow.notification_contracts import (  # noqa: F401 (named in the docs
     PreferencesOut,
     PushSubscriptionIn,
     ResendIn,
+    StoreNotificationSettingsIn,
+    StoreNotificationSettingsOut,
     TestResultOut,
     UnreadOut,
     VapidKeyOut,
@@ -56,16 +58,6 @@ class DeliveryQuery(Tolerant):
     status = fields.String(load_default="dead", validate=validate.OneOf(DELIVERY_STATUSES))
     store_code = fields.String(validate=validate.Length(min=1, max=32))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-
-
-class StoreNotificationSettingsIn(Tolerant):
-    """A store's notification policy (the service's ``StoreSettingsIn``)."""
-    urgent_breaks_quiet = fields.Boolean(required=True, metadata={
-        "description": "escalations and SLA warnings reach people in their quiet hours (default false: they wait)"})
-
-
-class StoreNotificationSettingsOut(StoreNotificationSettingsIn):
-    store_code = fields.String()
 
 
 class EndpointQuery(Tolerant):
