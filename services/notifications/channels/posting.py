@@ -124,7 +124,7 @@ def post(url: str, body: bytes, timeout: float, headers: dict | None = None) -> 
 
 
 def to_json(payload: dict) -> bytes:
-    """JSON as UTF-8, not ``\\uXXXX`` escapes: robots cap requests by bytes,
+    """JSON as UTF-8, not ``\\u4e2d``-style escapes: robots cap requests by bytes,
     and escaping triples what a Chinese text costs."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
