@@ -13,6 +13,7 @@ PACKAGES=(  # package version built-file
   "vue-router 5.5.1 dist/vue-router.esm-browser.prod.js"
   "vue-i18n 11.4.18 dist/vue-i18n.esm-browser.prod.js"
   "redoc 2.5.4 bundles/redoc.standalone.js"
+  "echarts 6.1.0 dist/echarts.esm.min.js"  # the analytics dashboard's charts (the ES module build, all charts)
 )
 
 command -v npm >/dev/null || { echo "npm is needed to vendor (apt-get install npm)" >&2; exit 1; }
@@ -27,6 +28,8 @@ for entry in "${PACKAGES[@]}"; do
   mkdir -p "$work/$name" && tar -xzf "$work/$tarball" -C "$work/$name"
   cp "$work/$name/package/$file" "$DEST/"
   cp "$work/$name/package/LICENSE" "$DEST/$name.LICENSE"
+  # Apache-2.0 packages (echarts) ship a NOTICE that must travel with them
+  if [ -f "$work/$name/package/NOTICE" ]; then cp "$work/$name/package/NOTICE" "$DEST/$name.NOTICE"; fi
   base=$(basename "$file")
   echo "$name $version $base $(sha256sum "$DEST/$base" | cut -d' ' -f1)" >> "$DEST/VERSIONS"
 done
