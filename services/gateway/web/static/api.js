@@ -662,6 +662,25 @@ export function commitImport(id, skipRejected) {
                { body: { skip_rejected: skipRejected } });
 }
 
+// -- analytics (managers: their stores; group admins: the group) -------------------
+
+/** `report`: funnel, sources, demand, consultants or response-times; `filters`: from, to (dates),
+ * store_code, team_id, consultant_id, channel, source, brand, model (demand: by). */
+export function analytics(report, filters = {}) {
+  return get(`/v1/analytics/${encodeURIComponent(report)}`, filters);
+}
+
+/** One table as a file (a Blob): `table` funnel, rates, lost_reasons, sources, demand, consultants or
+ * response_times; `format` csv or xlsx; `lang` zh or en; the report's filters. */
+export function analyticsExport(table, format, lang, filters = {}) {
+  return getBlob("/v1/analytics/export", { ...filters, table, format, lang });
+}
+
+/** A store's monthly cost of a source: {store_code, source, month "YYYY-MM", amount (fen) or null to remove}. */
+export function saveSourceCost(cost) {
+  return write("PUT", "/v1/admin/source-costs", { body: cost });
+}
+
 // -- the live stream ----------------------------------------------------------
 
 // One connection per tab, shared by everything that listens (a page and the

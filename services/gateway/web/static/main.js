@@ -5,6 +5,8 @@ import { createRouter, createWebHistory } from "vue-router";
 import * as api from "./api.js";
 import { i18n } from "./i18n.js";
 import ConnectionBanner from "./components/ConnectionBanner.js";
+import Analytics from "./pages/Analytics.js";
+import AnalyticsLeads from "./pages/AnalyticsLeads.js";
 import Channels from "./pages/Channels.js";
 import CustomerForm from "./pages/CustomerForm.js";
 import CustomerImport from "./pages/CustomerImport.js";
@@ -36,6 +38,8 @@ const router = createRouter({
     { path: "/manage/rules/:ruleId", name: "rule", component: RoutingRule, props: true },
     { path: "/manage/channels", name: "channels", component: Channels },
     { path: "/scripts", name: "scripts", component: ScriptLibrary },
+    { path: "/analytics", name: "analytics", component: Analytics },
+    { path: "/analytics/leads", name: "analyticsLeads", component: AnalyticsLeads },
     { path: "/inbox", name: "inbox", component: Inbox },
     { path: "/settings/notifications", name: "notificationSettings", component: NotificationSettings },
     { path: "/customers", name: "customers", component: Customers },

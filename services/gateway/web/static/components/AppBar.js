@@ -2,7 +2,8 @@
 // unread count (live: a `notification` on the stream reads the count again;
 // no sound, the chime is for new leads), language, sign-out; on the
 // top-level pages (no back link) the tabs between them: leads, today's
-// follow-ups, test drives, customers, and for managers the store's lead management.
+// follow-ups, test drives, customers, and for managers the store's lead
+// management and the analytics dashboard.
 import { computed, onMounted, onUnmounted } from "vue";
 import { useRouter } from "vue-router";
 import * as api from "../api.js";
@@ -57,5 +58,6 @@ export default {
       <router-link :to="{ name: 'testDrives' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.testDrives') }}</router-link>
       <router-link :to="{ name: 'customers' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.customers') }}</router-link>
       <router-link v-if="manager" :to="{ name: 'manage' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.manage') }}</router-link>
+      <router-link v-if="manager" :to="{ name: 'analytics' }" class="tabs__tab" active-class="tabs__tab--on">{{ $t('bar.analytics') }}</router-link>
     </nav>`,
 };

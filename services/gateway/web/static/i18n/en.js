@@ -16,7 +16,8 @@ export default {
     "customers": "Customers",
     "testDrives": "Test drives",
     "inbox": "Inbox",
-    "inboxUnread": "Inbox, {n} unread"
+    "inboxUnread": "Inbox, {n} unread",
+    "analytics": "Analytics"
   },
   "connection": {
     "offline": "Connection lost. Retrying…"
@@ -1351,5 +1352,216 @@ export default {
     "webpush": "Push",
     "email": "Email",
     "robot": "Robot"
+  },
+  "funnelStage": {
+    "initial_contact": "First contact",
+    "needs_confirmed": "Needs confirmed",
+    "proposal": "Proposal",
+    "negotiation": "Negotiation",
+    "won": "Won"
+  },
+  "budgetBand": {
+    "under_100k": "Under ¥100k",
+    "100k_200k": "¥100k–200k",
+    "200k_300k": "¥200k–300k",
+    "300k_500k": "¥300k–500k",
+    "500k_plus": "¥500k or more",
+    "unknown": "Not said"
+  },
+  "analytics": {
+    "title": "Analytics",
+    "managersOnly": "Only managers see the analytics.",
+    "manageHint": "The funnel, sources and their cost, demand, the consultants' figures and response times.",
+    "open": "Open analytics",
+    "loading": "Loading…",
+    "empty": "No leads in this range.",
+    "offline": "The server cannot be reached. Trying again…",
+    "forbidden": "You may not see these figures.",
+    "failed": "The figures could not be read: {reason}",
+    "chartFailed": "The chart could not be drawn; the table shows the same numbers.",
+    "scope": "Leads created {from} – {to} ({zone}), and what became of them up to now",
+    "someone": "Someone",
+    "minutes": "{n} min",
+    "hours": "{n} h",
+    "days": "{n} days",
+    "lostN": "{n} lost",
+    "pendingN": "{n} waiting for approval",
+    "filter": {
+      "title": "Filters",
+      "quick": "Quick ranges",
+      "lastDays": "Last {n} days",
+      "from": "From",
+      "to": "To",
+      "fromAfterTo": "The first day is after the last.",
+      "store": "Store",
+      "allStores": "All my stores",
+      "team": "Team",
+      "allTeams": "All teams",
+      "consultant": "Consultant",
+      "everyone": "Everyone",
+      "storeFirst": "Choose a store first",
+      "channel": "Channel",
+      "allChannels": "All channels",
+      "source": "Source",
+      "allSources": "All sources",
+      "clear": "Clear filters"
+    },
+    "export": {
+      "csv": "CSV",
+      "xlsx": "Excel"
+    },
+    "exportNamed": {
+      "csv": "Export “{table}” as CSV",
+      "xlsx": "Export “{table}” as Excel (.xlsx)"
+    },
+    "rate": {
+      "contact_rate": "Contact rate",
+      "appointment_rate": "Appointment rate",
+      "show_rate": "Show rate",
+      "test_drive_rate": "Test-drive rate",
+      "close_rate": "Close rate",
+      "lost_rate": "Lost rate"
+    },
+    "metric": {
+      "leads": "All leads",
+      "contacted": "Contacted",
+      "appointment": "Appointment made",
+      "visited": "Visited the store",
+      "showed": "Came to their appointment",
+      "test_drive": "Test drive",
+      "won": "Won",
+      "lost": "Lost",
+      "loss_pending": "Loss waiting for approval",
+      "stalled": "Stalled",
+      "waiting": "Not contacted yet",
+      "reached": "Reached “{stage}”",
+      "in": "Now in “{stage}”",
+      "response": "First response {bucket}"
+    },
+    "bucket": {
+      "under": "Under {n} min",
+      "minutes": "{from}–{to} min",
+      "hours": "{from}–{to} h",
+      "minutesPlus": "{n} min or more",
+      "daysPlus": "{n} day or more"
+    },
+    "funnel": {
+      "title": "Funnel",
+      "stages": "Stages",
+      "chart": "Bar chart: leads that reached each stage. The table below has the same numbers.",
+      "reached": "Reached",
+      "counts": "Figures",
+      "rates": "Rates",
+      "lostReasons": "Why leads were lost",
+      "noLosses": "No lost leads in this range."
+    },
+    "col": {
+      "stage": "Stage",
+      "reached": "Reached",
+      "current": "In it now",
+      "conversion": "On to the next",
+      "medianTime": "Median time in it",
+      "figure": "Figure",
+      "leads": "Leads",
+      "reason": "Reason",
+      "firstResponse": "First response",
+      "store": "Store",
+      "consultant": "Consultant",
+      "contacted": "Contacted",
+      "source": "Source",
+      "channel": "Channel",
+      "contactRate": "Contact rate",
+      "testDrives": "Test drives",
+      "testDriveRate": "Test-drive rate",
+      "won": "Won",
+      "winRate": "Win rate",
+      "medianResponse": "Median response",
+      "revenue": "Revenue",
+      "cost": "Cost",
+      "costPerLead": "Cost per lead",
+      "costPerSale": "Cost per sale",
+      "rank": "Rank",
+      "followupsDone": "Follow-ups done",
+      "tasksDue": "Tasks due",
+      "onTime": "On time",
+      "slaBreaches": "Deadlines missed",
+      "appointments": "Appointments",
+      "visits": "Visits",
+      "wins": "Wins",
+      "total": "Total"
+    },
+    "response": {
+      "title": "Response times",
+      "under5": "Answered within 5 min",
+      "median": "Median first response",
+      "contacted": "Contacted",
+      "waiting": "Still waiting",
+      "chart": "Bar chart: leads by how long their first response took. The table below has the same numbers.",
+      "leads": "Leads",
+      "perStore": "Per store",
+      "perConsultant": "Per consultant"
+    },
+    "demand": {
+      "title": "Demand",
+      "by": "Count by",
+      "byName": {
+        "model": "Model",
+        "brand": "Brand",
+        "fuel_type": "Fuel",
+        "budget_band": "Budget"
+      },
+      "per": {
+        "day": "Leads per day",
+        "week": "Leads per week",
+        "month": "Leads per month"
+      },
+      "chart": "Stacked bar chart: leads by {by} in each period. The table below has the same numbers.",
+      "other": "Other"
+    },
+    "sources": {
+      "title": "Sources",
+      "chart": "Bar chart: leads and wins of each source. The table below has the same numbers.",
+      "costHint": "Cost per lead and per sale come from each source's monthly cost, spread over the days of the range."
+    },
+    "cost": {
+      "title": "Monthly cost of {source}",
+      "month": "Month",
+      "amount": "Cost (yuan)",
+      "amountHint": "e.g. 12000",
+      "save": "Save cost",
+      "remove": "Remove this month's cost",
+      "cancel": "Cancel",
+      "notAmount": "Type an amount in yuan, 0 or more.",
+      "enter": "Enter cost",
+      "enterFor": "Enter the monthly cost of {source}",
+      "none": "Not entered",
+      "saved": "The cost of {source} is saved.",
+      "removed": "The cost of {source} is removed."
+    },
+    "consultants": {
+      "title": "Consultants",
+      "chart": "Bar chart: wins and follow-ups done of each consultant. The table below has the same numbers.",
+      "none": "No consultant has figures in this range."
+    },
+    "leads": {
+      "title": "Leads behind a figure",
+      "lostBecause": "Lost: {reason}",
+      "range": "created {from} – {to}",
+      "inStore": "store {store}",
+      "ofTeam": "team {team}",
+      "aTeam": "a team",
+      "ofConsultant": "consultant {name}",
+      "fromSource": "source {source}",
+      "byChannel": "channel {channel}",
+      "brand": "brand {brand}",
+      "model": "model {model}",
+      "fuel": "fuel {fuel}",
+      "budget": "budget {band}",
+      "back": "Back to the dashboard",
+      "none": "No leads in this range.",
+      "shown": "{n} leads",
+      "shownMore": "The first {n} leads",
+      "more": "More leads"
+    }
   }
 };

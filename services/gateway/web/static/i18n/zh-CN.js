@@ -17,7 +17,8 @@ export default {
     "customers": "客户",
     "testDrives": "试驾",
     "inbox": "消息",
-    "inboxUnread": "消息，{n} 条未读"
+    "inboxUnread": "消息，{n} 条未读",
+    "analytics": "分析"
   },
   "connection": {
     "offline": "网络已断开，正在重试…"
@@ -1352,5 +1353,216 @@ export default {
     "webpush": "推送",
     "email": "邮件",
     "robot": "群机器人"
+  },
+  "funnelStage": {
+    "initial_contact": "初步接触",
+    "needs_confirmed": "需求确认",
+    "proposal": "方案提供",
+    "negotiation": "议价成交",
+    "won": "成交"
+  },
+  "budgetBand": {
+    "under_100k": "10万以下",
+    "100k_200k": "10–20万",
+    "200k_300k": "20–30万",
+    "300k_500k": "30–50万",
+    "500k_plus": "50万以上",
+    "unknown": "未说明"
+  },
+  "analytics": {
+    "title": "分析",
+    "managersOnly": "只有经理可以查看分析。",
+    "manageHint": "漏斗、来源及其成本、需求、顾问业绩和响应时间。",
+    "open": "打开分析",
+    "loading": "加载中…",
+    "empty": "这段时间没有线索。",
+    "offline": "无法连接服务器，正在重试…",
+    "forbidden": "你没有权限查看这些数据。",
+    "failed": "数据加载失败：{reason}",
+    "chartFailed": "图表无法显示；下面的表格是同样的数字。",
+    "scope": "{from} 至 {to}（{zone}）创建的线索，以及它们到现在的结果",
+    "someone": "某人",
+    "minutes": "{n} 分钟",
+    "hours": "{n} 小时",
+    "days": "{n} 天",
+    "lostN": "战败 {n}",
+    "pendingN": "待审批 {n}",
+    "filter": {
+      "title": "筛选",
+      "quick": "快速选择时间",
+      "lastDays": "近 {n} 天",
+      "from": "开始日期",
+      "to": "结束日期",
+      "fromAfterTo": "开始日期晚于结束日期。",
+      "store": "门店",
+      "allStores": "我的所有门店",
+      "team": "小组",
+      "allTeams": "所有小组",
+      "consultant": "顾问",
+      "everyone": "所有人",
+      "storeFirst": "请先选门店",
+      "channel": "渠道",
+      "allChannels": "所有渠道",
+      "source": "来源",
+      "allSources": "所有来源",
+      "clear": "清除筛选"
+    },
+    "export": {
+      "csv": "CSV",
+      "xlsx": "Excel"
+    },
+    "exportNamed": {
+      "csv": "导出「{table}」为 CSV",
+      "xlsx": "导出「{table}」为 Excel（.xlsx）"
+    },
+    "rate": {
+      "contact_rate": "联系率",
+      "appointment_rate": "邀约率",
+      "show_rate": "到店率",
+      "test_drive_rate": "试驾率",
+      "close_rate": "成交率",
+      "lost_rate": "战败率"
+    },
+    "metric": {
+      "leads": "全部线索",
+      "contacted": "已联系",
+      "appointment": "已邀约",
+      "visited": "已到店",
+      "showed": "按约到店",
+      "test_drive": "已试驾",
+      "won": "已成交",
+      "lost": "已战败",
+      "loss_pending": "战败待审批",
+      "stalled": "停滞",
+      "waiting": "尚未联系",
+      "reached": "到达「{stage}」",
+      "in": "现处于「{stage}」",
+      "response": "首次响应 {bucket}"
+    },
+    "bucket": {
+      "under": "不到 {n} 分钟",
+      "minutes": "{from}–{to} 分钟",
+      "hours": "{from}–{to} 小时",
+      "minutesPlus": "{n} 分钟以上",
+      "daysPlus": "{n} 天以上"
+    },
+    "funnel": {
+      "title": "销售漏斗",
+      "stages": "各阶段",
+      "chart": "条形图：到达各阶段的线索数。下表是同样的数字。",
+      "reached": "到达",
+      "counts": "各项数字",
+      "rates": "转化率",
+      "lostReasons": "战败原因",
+      "noLosses": "这段时间没有战败的线索。"
+    },
+    "col": {
+      "stage": "阶段",
+      "reached": "到达",
+      "current": "目前在此",
+      "conversion": "进入下一阶段",
+      "medianTime": "停留时间中位数",
+      "figure": "指标",
+      "leads": "线索",
+      "reason": "原因",
+      "firstResponse": "首次响应",
+      "store": "门店",
+      "consultant": "顾问",
+      "contacted": "已联系",
+      "source": "来源",
+      "channel": "渠道",
+      "contactRate": "联系率",
+      "testDrives": "试驾",
+      "testDriveRate": "试驾率",
+      "won": "成交",
+      "winRate": "成交率",
+      "medianResponse": "响应时间中位数",
+      "revenue": "成交金额",
+      "cost": "成本",
+      "costPerLead": "单条线索成本",
+      "costPerSale": "单台成交成本",
+      "rank": "排名",
+      "followupsDone": "完成跟进",
+      "tasksDue": "到期任务",
+      "onTime": "按时率",
+      "slaBreaches": "超时次数",
+      "appointments": "邀约",
+      "visits": "到店",
+      "wins": "成交",
+      "total": "合计"
+    },
+    "response": {
+      "title": "响应时间",
+      "under5": "5 分钟内响应",
+      "median": "首次响应中位数",
+      "contacted": "已联系",
+      "waiting": "仍在等待",
+      "chart": "柱状图：按首次响应用时统计的线索数。下表是同样的数字。",
+      "leads": "线索",
+      "perStore": "按门店",
+      "perConsultant": "按顾问"
+    },
+    "demand": {
+      "title": "需求",
+      "by": "统计维度",
+      "byName": {
+        "model": "车型",
+        "brand": "品牌",
+        "fuel_type": "能源类型",
+        "budget_band": "预算"
+      },
+      "per": {
+        "day": "每天的线索",
+        "week": "每周的线索",
+        "month": "每月的线索"
+      },
+      "chart": "堆叠柱状图：各时段按{by}统计的线索数。下表是同样的数字。",
+      "other": "其他"
+    },
+    "sources": {
+      "title": "来源效果",
+      "chart": "条形图：各来源的线索数和成交数。下表是同样的数字。",
+      "costHint": "单条线索成本和单台成交成本由各来源的月度成本按时间段的天数分摊算出。"
+    },
+    "cost": {
+      "title": "{source} 的月度成本",
+      "month": "月份",
+      "amount": "成本（元）",
+      "amountHint": "例如 12000",
+      "save": "保存成本",
+      "remove": "删除该月成本",
+      "cancel": "取消",
+      "notAmount": "请输入以元为单位的金额（0 或以上）。",
+      "enter": "录入成本",
+      "enterFor": "录入 {source} 的月度成本",
+      "none": "未录入",
+      "saved": "已保存 {source} 的成本。",
+      "removed": "已删除 {source} 的成本。"
+    },
+    "consultants": {
+      "title": "顾问业绩",
+      "chart": "条形图：各顾问的成交数和完成跟进数。下表是同样的数字。",
+      "none": "这段时间没有顾问的数据。"
+    },
+    "leads": {
+      "title": "指标背后的线索",
+      "lostBecause": "战败原因：{reason}",
+      "range": "创建于 {from} 至 {to}",
+      "inStore": "门店 {store}",
+      "ofTeam": "小组 {team}",
+      "aTeam": "某小组",
+      "ofConsultant": "顾问 {name}",
+      "fromSource": "来源 {source}",
+      "byChannel": "渠道 {channel}",
+      "brand": "品牌 {brand}",
+      "model": "车型 {model}",
+      "fuel": "能源类型 {fuel}",
+      "budget": "预算 {band}",
+      "back": "返回分析",
+      "none": "这段时间没有这样的线索。",
+      "shown": "共 {n} 条线索",
+      "shownMore": "前 {n} 条线索",
+      "more": "更多线索"
+    }
   }
 };

@@ -4,7 +4,8 @@
 // (to edit: pages/RoutingRule.js), the response SLA and lead policy, the
 // follow-up cadence (components/CadenceForm.js), the ways to the store's
 // script library (pages/ScriptLibrary.js) and notification channels
-// (pages/Channels.js), and rebuilding the scoring model.
+// (pages/Channels.js), the analytics dashboard (pages/Analytics.js), and
+// rebuilding the scoring model.
 import { computed, ref, watch } from "vue";
 import { useI18n } from "vue-i18n";
 import { useRoute, useRouter } from "vue-router";
@@ -357,6 +358,12 @@ export default {
             <h2 class="panel__title">{{ $t('channels.title') }}</h2>
             <p class="muted">{{ $t('channels.manageHint') }}</p>
             <router-link :to="{ name: 'channels', query: { store: storeCode } }" class="button">{{ $t('channels.open') }}</router-link>
+          </section>
+
+          <section class="panel">
+            <h2 class="panel__title">{{ $t('analytics.title') }}</h2>
+            <p class="muted">{{ $t('analytics.manageHint') }}</p>
+            <router-link :to="{ name: 'analytics', query: group ? {} : { store_code: storeCode } }" class="button" data-analytics-link>{{ $t('analytics.open') }}</router-link>
           </section>
 
           <section class="panel">
