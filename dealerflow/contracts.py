@@ -100,6 +100,25 @@ LEAD_SORTS = ("-created_at", "created_at", "-received_at", "received_at")
 MAX_PAGE = 200
 
 
+# -- the analytics' figures, each a set of leads that ``LeadQuery.metric`` lists (docs/analytics.md)
+
+# the funnel's stages in order; won ends it (a won lead is in after-sales care)
+FUNNEL_STAGES = STAGES[:-1] + ("won",)
+# the first-response histogram, in minutes: [from, to); the last has no end
+RESPONSE_BUCKETS = ((0, 1), (1, 5), (5, 15), (15, 30), (30, 60), (60, 240), (240, 1440), (1440, None))
+BUDGET_BANDS = ("under_100k", "100k_200k", "200k_300k", "300k_500k", "500k_plus", "unknown")  # yuan
+
+
+def bucket_name(start: int, end: int | None) -> str:
+    return f"response_{start}_{end}" if end is not None else f"response_{start}_plus"
+
+
+METRICS = ("leads", "contacted", "appointment", "visited", "showed", "test_drive", "won", "lost",
+           "loss_pending", "stalled", "waiting",
+           *(f"reached_{stage}" for stage in FUNNEL_STAGES), *(f"in_{stage}" for stage in STAGES[:-1]),
+           *(bucket_name(*bucket) for bucket in RESPONSE_BUCKETS))
+
+
 class LeadQuery(Tolerant):
     """Which leads to list (``leads.list_leads``), within the actor's scope.
     Pages are keyset: ``cursor`` is the ``next_cursor`` of the page before."""
@@ -113,6 +132,14 @@ class LeadQuery(Tolerant):
     created_from = fields.AwareDateTime()
     created_to = fields.AwareDateTime()
     q = fields.String(validate=validate.Length(min=1, max=100))
+    # the drill-down from an analytics figure (docs/analytics.md): the leads it counts
+    metric = fields.String(validate=validate.OneOf(METRICS))
+    team_id = fields.String(validate=validate.Length(min=1, max=36))
+    brand = fields.String(validate=validate.Length(min=1, max=100))
+    model = fields.String(validate=validate.Length(min=1, max=100))
+    fuel_type = fields.String(validate=validate.Length(min=1, max=20))
+    budget_band = fields.String(validate=validate.OneOf(BUDGET_BANDS))
+    lost_reason = fields.String(validate=validate.Length(min=1, max=40))
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(LEAD_SORTS))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
     cursor = fields.String(validate=validate.Length(max=200))

@@ -48,6 +48,7 @@ from dealerflow.followup_contracts import (
 from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
 from dealerflow.outbox import Relay
 from services.followups import (
+    activity,
     attachments,
     guidance,
     handlers,
@@ -120,6 +121,11 @@ class FollowupsService(Reliable):
     def transcribe_voice_notes(self):
         """Voice recordings waiting for their transcript (every replica; each once, under a lease)."""
         transcription.transcribe_pending(self.db)
+
+    @rpc
+    def activity(self, actor, query):
+        """Each consultant's follow-ups done and tasks on time in a range (docs/analytics.md)."""
+        return activity.activity(self.db, Actor.load(actor), query)
 
     @rpc
     def list_tasks(self, actor, lead_id=None, status=None):

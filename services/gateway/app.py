@@ -25,6 +25,7 @@ from services.gateway.models import OutboxMessage
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.resources import (
     admin,
+    analytics,
     auth,
     customers,
     followups,
@@ -85,8 +86,8 @@ def create_app(gateway: Gateway) -> falcon.App:
     app = falcon.App(middleware=[RequestId(), StorableQuery(),
                                  authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
-    for area in (health, leads, lead_actions, customers, followups, test_drives, notifications, auth, me, admin,
-                 routing, stream, web, openapi):
+    for area in (health, leads, lead_actions, customers, followups, test_drives, notifications, analytics, auth,
+                 me, admin, routing, stream, web, openapi):
         area.add_routes(app, gateway)
     return app
 

@@ -51,6 +51,8 @@ def announce(session, lead: Lead, change: str, actor_id: str | None = None, reas
     """Keep the change in the lead's history and announce it."""
     at = at or utcnow()
     lead.updated_at = at
+    if actor_id:  # someone acted on it: not stalled (docs/analytics.md)
+        lead.last_activity_at = at
     details = details or {}
     session.add(LeadEvent(lead_id=lead.id, change=change, actor_id=actor_id, at=at, reason=reason,
                           details=details))
@@ -66,12 +68,23 @@ def first_contact(session, lead: Lead, actor_id: str | None, how: str, at=None) 
     record, or a stage change). False if it was contacted already."""
     if lead.first_contact_at is not None or lead.status != "assigned":
         return False
-    lead.first_contact_at = at or utcnow()
+    lead.first_contact_at = at = at or utcnow()
     lead.status = "contacted"
+    lead.response_seconds = max(0, round((at - lead.created_at).total_seconds()))
+    if lead.assigned_at:
+        lead.owner_response_seconds = max(0, round((at - lead.assigned_at).total_seconds()))
     announce(session, lead, "first_contact", actor_id, details={
         "how": how, "minutes": round((lead.first_contact_at - lead.assigned_at).total_seconds() / 60, 1)
         if lead.assigned_at else None}, at=lead.first_contact_at)
     return True
+
+
+def mark(lead: Lead, at, moments: list[str]) -> None:
+    """Keep when the lead first got to each of ``moments`` (its columns:
+    stages reached, milestones; docs/analytics.md)."""
+    for moment in moments:
+        if getattr(lead, moment) is None:
+            setattr(lead, moment, at)
 
 
 def invalid(exc: Exception) -> InvalidChange:
@@ -101,6 +114,7 @@ def change_stage(session, actor: Actor, lead_id: str, stage: str, reason: str | 
         raise invalid(exc)
     first_contact(session, lead, actor.user_id, "stage_change")
     before, lead.stage = lead.stage, stage
+    mark(lead, utcnow(), stages.passed(stage))
     announce(session, lead, "stage_changed", actor.user_id, reason, {"from": before, "to": stage},
              tell=[lead.consultant_id])
     session.commit()
@@ -116,6 +130,7 @@ def win(session, actor: Actor, lead_id: str, won: dict) -> Lead:
     first_contact(session, lead, actor.user_id, "stage_change")
     before = {"stage": lead.stage, "grade": lead.grade}
     lead.status, lead.stage, lead.grade, lead.closed_at = "won", "after_sales", "O", utcnow()
+    mark(lead, lead.closed_at, stages.passed("after_sales"))
     lead.deal_value, lead.deal_currency = won.get("deal_value"), won.get("currency")
     lead.vehicle = won.get("vehicle") or None
     announce(session, lead, "won", actor.user_id, won.get("note"), dict(

@@ -11,7 +11,7 @@ from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
 from dealerflow.outbox import first_delivery, forget_sent, record, save_copy
 from dealerflow.paging import BadCursor, keyset_page
-from services.leads import assignment, changes, duplicates, grading, scoring, training
+from services.leads import analytics, assignment, changes, duplicates, grading, scoring, stages, training
 from services.leads.exceptions import InvalidQuery, LeadNotFound
 from services.leads.models import (
     Assignment,
@@ -139,15 +139,33 @@ def link_customer(session, matched: dict) -> None:
     session.commit()
 
 
-def record_first_contact(session, recorded: dict) -> None:
-    """The lead's first follow-up record stops its response clock."""
-    if not recorded["first"] or not first_delivery(session, ProcessedMessage, recorded["event_id"],
-                                                   "record_first_contact"):
+def record_followup(session, recorded: dict) -> None:
+    """A follow-up record: the lead's first stops its response clock; each
+    keeps the lead's last activity and the milestones it tells of. A voice
+    note's transcript, announced again under the record's id, is not news."""
+    if recorded.get("transcript") or not first_delivery(session, ProcessedMessage, recorded["event_id"],
+                                                        "record_followup"):
         return
     lead = session.get(Lead, recorded["lead_id"], with_for_update=True)
     if lead is None:
         raise LeadNotFound(recorded["lead_id"])  # retried: not possible unless its commit lags
-    changes.first_contact(session, lead, recorded["consultant_id"], "followup_record", at=recorded["recorded_at"])
+    at = recorded["recorded_at"]
+    if recorded["first"]:
+        changes.first_contact(session, lead, recorded["consultant_id"], "followup_record", at=at)
+    changes.mark(lead, at, stages.milestones(recorded["channel"], recorded["outcome"]))
+    if lead.last_activity_at is None or lead.last_activity_at < at:
+        lead.last_activity_at = at
+    session.commit()
+
+
+def record_test_drive(session, changed: dict, status: str) -> None:
+    """A test drive booked is an appointment; one checked in, a visit and a test drive."""
+    if not first_delivery(session, ProcessedMessage, changed["event_id"], "record_test_drive"):
+        return
+    lead = session.get(Lead, changed["lead_id"], with_for_update=True)
+    if lead is None:
+        raise LeadNotFound(changed["lead_id"])
+    changes.mark(lead, changed.get("booked_at") or changed.get("at"), stages.milestones("test_drive", status))
     session.commit()
 
 
@@ -232,10 +250,9 @@ def list_leads(session, actor: Actor, query: dict) -> dict:
 
 
 def lead_filters(query: dict) -> list:
-    """The WHERE clauses of a ``LeadQuery``'s filters."""
-    equal = {"store_code": Lead.store_code, "consultant_id": Lead.consultant_id,
-             "source": Lead.source, "channel": Lead.channel}
-    clauses = [column == query[name] for name, column in equal.items() if query.get(name)]
+    """The WHERE clauses of a ``LeadQuery``'s filters (those it shares with
+    the analytics, ``metric`` included, are theirs: a figure and its leads agree)."""
+    clauses = analytics.segment_filters(query, utcnow())
     # an inquiry that joined an open lead is listed only when asked for
     clauses.append(Lead.status.in_(query["status"]) if query.get("status") else Lead.status != "joined")
     if query.get("grade"):

@@ -74,6 +74,18 @@ class Lead(Base):
     deal_currency: Mapped[str | None] = mapped_column(String(3))
     vehicle: Mapped[dict | None] = mapped_column(JSON)  # what was sold: brand, model, trim, vin
     updated_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # the funnel's moments (docs/analytics.md): when it first reached each stage after the first
+    needs_confirmed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    proposal_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    negotiation_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # and the milestones the followups service announces (records, test drives)
+    appointment_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    visited_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    test_drive_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[object | None] = mapped_column(UTCDateTime)  # a record or a change; stalled?
+    # the first contact's speed: from the lead's arrival, and from its owner's assignment
+    response_seconds: Mapped[int | None] = mapped_column(Integer)
+    owner_response_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class LeadEvent(Base):
@@ -83,7 +95,8 @@ class LeadEvent(Base):
     system), when and why. The history screens and the events other
     services read are made from these."""
     __tablename__ = "lead_events"
-    __table_args__ = (Index("ix_lead_events_lead_id_at", "lead_id", "at"),)
+    __table_args__ = (Index("ix_lead_events_lead_id_at", "lead_id", "at"),
+                      Index("ix_lead_events_change_at", "change", "at"))  # SLA breaches in a range
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"))
@@ -204,6 +217,20 @@ class StoreSettings(Base):
     revision: Mapped[int]
     business_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     holidays: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class SourceCost(Base):
+    """What a lead source costs a store in a month (entered by its managers),
+    for the cost per lead and per sale (docs/analytics.md)."""
+    __tablename__ = "source_costs"
+
+    store_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2026-11
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    updated_by: Mapped[str | None] = mapped_column(String(36))
+    updated_at: Mapped[object] = mapped_column(UTCDateTime)
 
 
 class StoreRotation(Base):

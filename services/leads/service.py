@@ -5,6 +5,7 @@ from marshmallow import ValidationError
 from nameko.timer import timer
 
 from dealerflow.actor import Actor
+from dealerflow.analytics_contracts import SourceCostOut
 from dealerflow.contracts import (
     CUSTOMER_ERASED,
     CUSTOMER_MATCHED,
@@ -12,6 +13,8 @@ from dealerflow.contracts import (
     FOLLOWUP_RECORDED,
     INTAKE_QUEUE,
     STORE_SAVED,
+    TEST_DRIVE_BOOKED,
+    TEST_DRIVE_SHOWN,
     USER_SAVED,
     CustomerErased,
     CustomerMatched,
@@ -20,6 +23,8 @@ from dealerflow.contracts import (
     LeadQuery,
     LeadSubmitted,
     StoreSaved,
+    TestDriveBooked,
+    TestDriveChanged,
     UserSaved,
     schema,
 )
@@ -39,12 +44,13 @@ from dealerflow.lead_contracts import (
 )
 from dealerflow.messaging import Correlation, Reliable, consume, event_handler, rpc
 from dealerflow.outbox import Relay
-from services.leads import assignment, changes, handlers, policies, training
+from services.leads import analytics, assignment, changes, handlers, policies, training
 from services.leads.exceptions import InvalidChange, InvalidQuery, LeadConflict, LeadNotFound, NotAllowed
 from services.leads.models import OutboxMessage, ProcessedMessage
 from services.leads.schemas import LeadDetail, LeadPage, LeadPlatformView
 
 PUBLIC = (LeadNotFound, InvalidChange, NotAllowed, LeadConflict)
+REPORTS = ("funnel", "sources", "demand", "consultants", "response_times")  # functions of analytics.py
 
 
 def load_query(query: dict) -> dict:
@@ -89,7 +95,15 @@ class LeadsService(Reliable):
 
     @event_handler("followups", FOLLOWUP_RECORDED)
     def handle_followup_recorded(self, payload):
-        handlers.record_first_contact(self.db, schema(FollowupRecorded).load(payload))
+        handlers.record_followup(self.db, schema(FollowupRecorded).load(payload))
+
+    @event_handler("followups", TEST_DRIVE_BOOKED)
+    def handle_test_drive_booked(self, payload):
+        handlers.record_test_drive(self.db, schema(TestDriveBooked).load(payload), "booked")
+
+    @event_handler("followups", TEST_DRIVE_SHOWN)
+    def handle_test_drive_shown(self, payload):
+        handlers.record_test_drive(self.db, schema(TestDriveChanged).load(payload), "shown")
 
     @event_handler("customers", CUSTOMERS_MERGED)
     def handle_customers_merged(self, payload):
@@ -110,6 +124,26 @@ class LeadsService(Reliable):
     @rpc(expected_exceptions=(InvalidQuery,))
     def list_leads(self, actor, query):
         return schema(LeadPage).dump(handlers.list_leads(self.db, Actor.load(actor), load_query(query)))
+
+    # -- the funnel and the KPIs (docs/analytics.md) ----------------------------------
+
+    @rpc(expected_exceptions=PUBLIC + (InvalidQuery,))
+    def analytics(self, actor, report, query):
+        """One report (``funnel``, ``sources``, ``demand``, ``consultants``,
+        ``response_times``) of the scope ``query`` gives (``AnalyticsQuery``)."""
+        if report not in REPORTS:
+            raise InvalidQuery({"report": [f"one of {', '.join(REPORTS)}"]})
+        return getattr(analytics, report)(self.db, analytics.scope_of(self.db, Actor.load(actor), query))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def list_source_costs(self, actor, store_code=None):
+        return schema(SourceCostOut, many=True).dump(
+            analytics.list_source_costs(self.db, Actor.load(actor), store_code))
+
+    @rpc(expected_exceptions=PUBLIC)
+    def save_source_cost(self, actor, data):
+        cost = analytics.save_source_cost(self.db, Actor.load(actor), data)
+        return schema(SourceCostOut).dump(cost) if cost else None
 
     # -- the response SLA and the scoring model ------------------------------------
 

@@ -22,6 +22,29 @@ from dealerflow.lead_contracts import LOSS_REASONS, MAX_REASON
 
 OPEN_STAGES = STAGES[:-1]        # after_sales only follows a win
 OWNED = ("assigned", "contacted")
+# the lead's column that keeps when it first reached a stage (the first stage: ``created_at``)
+REACHED_AT = {stage: f"{stage}_at" for stage in OPEN_STAGES[1:]}
+
+
+def passed(to: str) -> list[str]:
+    """The moments a lead reaching ``to`` has passed: every stage up to it
+    (a skipped stage is reached together with the one it led to)."""
+    return [REACHED_AT[stage] for stage in STAGES[1:STAGES.index(to) + 1] if stage in REACHED_AT]
+
+
+def milestones(channel: str | None, outcome: str | None) -> list[str]:
+    """The funnel's milestones a follow-up record (or a test drive: channel
+    ``test_drive``, outcome ``booked`` or ``shown``) tells of, as the lead's
+    columns (docs/analytics.md): an appointment made, a visit to the store,
+    a test drive."""
+    moments = []
+    if outcome in ("appointment", "booked"):
+        moments.append("appointment_at")
+    if channel == "visit" or outcome in ("visited", "test_drive", "shown"):
+        moments.append("visited_at")
+    if outcome == "test_drive" or (channel, outcome) == ("test_drive", "shown"):
+        moments.append("test_drive_at")
+    return moments
 
 
 class StageError(ValueError):
