@@ -26,6 +26,8 @@ export default {
     const manager = computed(() => ["manager", "group_admin"].includes(api.session.user?.role));
     let stream = null;
     onMounted(() => {
+      // on a narrow phone the tabs may scroll sideways: the page's own tab is shown
+      document.querySelector(".tabs__tab--on")?.scrollIntoView({ block: "nearest", inline: "nearest" });
       if (!api.signedIn()) return;
       refreshUnread();
       stream = api.openStream({ notification: refreshUnread });

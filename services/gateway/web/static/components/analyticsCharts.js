@@ -11,7 +11,7 @@ function base() {
   return {
     animationDuration: 300,
     textStyle: { fontFamily: token("--font-family"), color: token("--color-text") },
-    grid: { left: 8, right: 24, top: 40, bottom: 8, containLabel: true },
+    grid: { left: 16, right: 32, top: 40, bottom: 8, containLabel: true },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true },
     legend: { top: 0, type: "scroll", textStyle: { color: token("--color-text") } },
     aria: { enabled: false },  // the panel's table says the same in words
@@ -21,7 +21,8 @@ function base() {
 const valueAxis = () => ({ type: "value", minInterval: 1, axisLabel: { color: token("--color-muted") },
                            splitLine: { lineStyle: { color: token("--color-divider") } } });
 const categoryAxis = (names, extra = {}) => ({
-  type: "category", data: names, axisLabel: { color: token("--color-text"), ...extra.axisLabel },
+  type: "category", data: names,
+  axisLabel: { color: token("--color-text"), width: 140, overflow: "truncate", ...extra.axisLabel },
   axisTick: { alignWithLabel: true }, ...extra, axisLine: { lineStyle: { color: token("--color-border") } },
 });
 const barLabel = (position) => ({ show: true, position, color: token("--color-text") });
@@ -32,7 +33,7 @@ export function funnelOption(funnel) {
   return {
     ...base(),
     legend: { show: false },
-    grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
+    grid: { left: 16, right: 40, top: 8, bottom: 8, containLabel: true },
     yAxis: categoryAxis(stages.map((stage) => stageText(stage.stage)), { inverse: true }),
     xAxis: valueAxis(),
     series: [{
