@@ -12,7 +12,9 @@ customers`` measures just these); reminders: 100,000 due within five
 minutes with two followups replicas; and notifications (``--only
 notifications``): 10,000 a minute through Web Push, email, robots and
 webhooks to local fakes, and a new lead's message on its consultant's live
-stream. Before the backends: one routing
+stream; and (PostgreSQL, last, or ``--only analytics``) the analytics
+dashboard on a generated dealer group of a million leads (``bench/dataset.py``).
+Before the backends: one routing
 decision in memory, with 50 rules and 200 consultants. Writes bench/results/<UTC time>.json
 and bench/results/latest.json and prints a summary with the targets.
 """
@@ -32,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import ceilings, customers, notifications, reminders, routing, staff, system  # noqa: E402
+from bench import analytics, ceilings, customers, notifications, reminders, routing, staff, system  # noqa: E402
 from bench.common import BENCH_CONSULTANTS, say, staff_the_store  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
@@ -85,9 +87,17 @@ def parse_args(argv) -> argparse.Namespace:
     add("--inapp-rate", type=float, default=20,
         help="leads/s while the in-app push latency is timed on the consultants' streams (0: not timed)")
     add("--inapp-seconds", type=float, default=30)
-    add("--only", choices=("all", "customers", "reminders", "notifications"), default="all",
+    add("--dataset-stores", type=int, default=50, help="stores of the analytics data set (PostgreSQL only)")
+    add("--dataset-consultants", type=int, default=1_000)
+    add("--dataset-leads", type=int, default=1_000_000,
+        help="leads of the analytics data set (0: the analytics are not timed)")
+    add("--dataset-followups", type=int, default=5_000_000, help="follow-up records of the analytics data set")
+    add("--dataset-years", type=float, default=2)
+    add("--analytics-rounds", type=int, default=30, help="timed dashboards per user and date range")
+    add("--only", choices=("all", "customers", "reminders", "notifications", "analytics"), default="all",
         help="customers: only the customer import and search; reminders: only the reminders; "
-             "notifications: only the notification figures (no lead phases)")
+             "notifications: only the notification figures (no lead phases); analytics: only the "
+             "dashboard on the generated group (PostgreSQL)")
     add("--connections", type=int, default=64, help="client keep-alive connections")
     add("--process-timeout", type=float, default=180,
         help="longest wait, in s, for the leads of one phase to be fully processed")
@@ -95,6 +105,9 @@ def parse_args(argv) -> argparse.Namespace:
 
 
 def bench_backend(backend: str, options) -> dict:
+    if options.only == "analytics" and backend != "postgresql":
+        say(f"{backend}: the analytics are timed on PostgreSQL only")
+        return {"targets": {}}
     with ExitStack() as cleanup:
         workdir = Path(tempfile.mkdtemp(prefix=f"dealerflow-bench-{backend}-"))
         cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
@@ -108,7 +121,8 @@ def bench_backend(backend: str, options) -> dict:
         if options.only != "all":
             figure = {"customers": lambda: customer_figures(stack, backend, options),
                       "reminders": lambda: reminders.reminder_figures(stack, options),
-                      "notifications": lambda: notifications.notification_figures(stack, options)}
+                      "notifications": lambda: notifications.notification_figures(stack, options),
+                      "analytics": lambda: analytics.analytics_figures(stack, options)}
             result = {options.only: figure[options.only]()}
             say(f"{backend}: stopping the stack")
             result["targets"] = targets(result)
@@ -137,6 +151,9 @@ def bench_backend(backend: str, options) -> dict:
             say(f"{backend}: notifications: {options.notify_rate:,.0f} deliveries a minute for "
                 f"{options.notify_seconds:g} s; in-app push at {options.inapp_rate:g} leads/s")
             result["notifications"] = notifications.notification_figures(stack, options)
+        if backend == "postgresql" and options.dataset_leads:  # last: a million leads are then in its databases
+            say(f"{backend}: analytics dashboard on a generated group of {options.dataset_leads:,} leads")
+            result["analytics"] = analytics.analytics_figures(stack, options)
         say(f"{backend}: stopping the stack")
     best = max(result["intake"], key=lambda r: r["accepted_per_s"])
     result["ratios"] = {
@@ -167,7 +184,7 @@ def targets(result: dict) -> dict:
     """The targets, each with what was measured and PASS or MISS."""
     if "intake" not in result:  # --only customers, reminders, notifications
         return {**customer_targets(result), **reminder_targets(result),
-                **notifications.targets(result.get("notifications", {}))}
+                **notifications.targets(result.get("notifications", {})), **analytics.targets(result)}
     fast = [r for r in result["intake"] if r["accepted_per_s"] >= 800 and r["latency_ms"]["p99"] < 30]
     best = max(fast or result["intake"], key=lambda r: r["accepted_per_s"])
     at_50 = [r for r in result["steady"] if r["offered_per_s"] == 50]
@@ -187,6 +204,7 @@ def targets(result: dict) -> dict:
         **customer_targets(result),
         **reminder_targets(result),
         **notifications.targets(result.get("notifications", {})),
+        **analytics.targets(result),
     }
 
 
@@ -280,6 +298,7 @@ def print_summary(report: dict) -> None:
         if "intake" not in r:  # --only customers, reminders, notifications
             print_customers(r.get("customers", {}))
             print_notifications(r.get("notifications", {}))
+            print_analytics(r.get("analytics"))
             for name, target in r["targets"].items():
                 print(f"  {target['result']}  {name}: {target['measured']}")
             continue
@@ -317,6 +336,7 @@ def print_summary(report: dict) -> None:
                       f"{pages['items']} items, others {pages['other_statuses'] or '-'})")
         print_customers(r.get("customers", {}))
         print_notifications(r.get("notifications", {}))
+        print_analytics(r.get("analytics"))
         print(f"  ratios  accepted/gateway ceiling {r['ratios']['accepted_vs_gateway_ceiling']}, "
               f"fully processed/pipeline drain {r['ratios']['fully_processed_vs_pipeline_drain']}")
         for name, target in r["targets"].items():
@@ -349,6 +369,11 @@ def print_notifications(figures: dict) -> None:
               + f"; event->inbox p99 {r['event_to_inbox_ms']['p99']} ms")
     if "inapp" in figures:
         print(f"  in-app push  {notifications.describe_inapp(figures['inapp'])}")
+
+
+def print_analytics(figures: dict | None) -> None:
+    for line in analytics.describe(figures) if figures else ():
+        print(f"  {line}")
 
 
 def main(argv=None) -> int:
