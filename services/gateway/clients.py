@@ -39,7 +39,8 @@ class LeadsClient(ServiceClient):
     service = "leads"
     METHODS = ("change_grade", "change_stage", "win_lead", "lose_lead", "decide_loss", "reopen_lead",
                "comment_lead", "claim_lead", "assign_lead", "assign_leads", "get_policy", "save_policy",
-               "list_rules", "save_rule", "delete_rule", "rebuild_scoring")
+               "list_rules", "save_rule", "delete_rule", "rebuild_scoring", "analytics", "list_source_costs",
+               "save_source_cost")
 
     def get_lead(self, lead_id: str, actor: Actor) -> dict:
         """The lead as this actor may see it (a platform's narrow view, or
@@ -72,7 +73,7 @@ class FollowupsClient(ServiceClient):
                "hint_for", "script_library", "save_script", "revert_script", "get_cadence", "save_cadence",
                "add_attachment", "get_attachment", "list_vehicles",
                "add_vehicle", "change_vehicle", "vehicle_calendar", "list_test_drives", "book_test_drive",
-               "check_in_test_drive", "cancel_test_drive", "test_drive_invitation")
+               "check_in_test_drive", "cancel_test_drive", "test_drive_invitation", "activity")
 
     def list_tasks(self, actor: Actor, lead_id: str | None = None, status: str | None = None) -> list[dict]:
         return self.call("list_tasks", actor.dump(), lead_id, status)

@@ -60,8 +60,9 @@ class Scope:
         return [*self.segment, Lead.created_at >= self.start, Lead.created_at < self.end]
 
     def dump(self) -> dict:
-        return {"from": self.from_.isoformat(), "to": self.to.isoformat(), "timezone": self.zone,
-                "created_from": self.start.isoformat(), "created_to": self.end.isoformat()}
+        """As ``ScopeOut`` reads it."""
+        return {"from_": self.from_, "to": self.to, "timezone": self.zone, "created_from": self.start,
+                "created_to": self.end}
 
 
 def scope_of(session, actor: Actor, query: dict, now=None) -> Scope:

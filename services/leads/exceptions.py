@@ -8,9 +8,12 @@ class LeadNotFound(Exception):
     """No such lead, or not one the caller may see."""
 
 
-class InvalidQuery(Exception):
-    """A list query that does not meet ``LeadQuery`` (its argument: the errors);
-    a cursor this list did not hand out is one too."""
+class InvalidQuery(ServiceError):
+    """A query that does not meet ``LeadQuery`` or ``AnalyticsQuery`` (its
+    argument: the errors, by field); a cursor this list did not hand out is one too."""
+
+    def __init__(self, errors: dict):
+        super().__init__("The query is not valid; see errors.", errors)
 
 
 class InvalidChange(ServiceError):

@@ -5,7 +5,14 @@ from marshmallow import ValidationError
 from nameko.timer import timer
 
 from dealerflow.actor import Actor
-from dealerflow.analytics_contracts import SourceCostOut
+from dealerflow.analytics_contracts import (
+    ConsultantsOut,
+    DemandOut,
+    FunnelOut,
+    ResponseTimesOut,
+    SourceCostOut,
+    SourcesOut,
+)
 from dealerflow.contracts import (
     CUSTOMER_ERASED,
     CUSTOMER_MATCHED,
@@ -50,7 +57,9 @@ from services.leads.models import OutboxMessage, ProcessedMessage
 from services.leads.schemas import LeadDetail, LeadPage, LeadPlatformView
 
 PUBLIC = (LeadNotFound, InvalidChange, NotAllowed, LeadConflict)
-REPORTS = ("funnel", "sources", "demand", "consultants", "response_times")  # functions of analytics.py
+# each report: its function in analytics.py and the schema it answers with
+REPORTS = {"funnel": FunnelOut, "sources": SourcesOut, "demand": DemandOut, "consultants": ConsultantsOut,
+           "response_times": ResponseTimesOut}
 
 
 def load_query(query: dict) -> dict:
@@ -133,7 +142,8 @@ class LeadsService(Reliable):
         ``response_times``) of the scope ``query`` gives (``AnalyticsQuery``)."""
         if report not in REPORTS:
             raise InvalidQuery({"report": [f"one of {', '.join(REPORTS)}"]})
-        return getattr(analytics, report)(self.db, analytics.scope_of(self.db, Actor.load(actor), query))
+        scope = analytics.scope_of(self.db, Actor.load(actor), query)
+        return schema(REPORTS[report]).dump(getattr(analytics, report)(self.db, scope))
 
     @rpc(expected_exceptions=PUBLIC)
     def list_source_costs(self, actor, store_code=None):

@@ -33,10 +33,10 @@ def scope_params(req) -> dict:
 
 def report(clients, actor, name: str, query: dict) -> dict:
     """One report; the consultants' with what each did, from the followups service."""
-    answer = clients.leads.analytics(actor.dump(), name, query)
+    answer = clients.leads.analytics(actor, name, query)
     if name == "consultants":
         narrowed = bool(query.get("consultant_id") or query.get("team_id"))
-        done = clients.followups.activity(actor.dump(), {
+        done = clients.followups.activity(actor, {
             "created_from": answer["scope"]["created_from"], "created_to": answer["scope"]["created_to"],
             "store_codes": sorted({row["store_code"] for row in answer["rows"] if row["store_code"]}),
             "consultant_ids": [row["consultant_id"] for row in answer["rows"]] if narrowed else None})
@@ -145,7 +145,7 @@ class SourceCosts:
           401: {description: Not signed in}
           404: {description: A store that is not the caller's}
         """
-        resp.media = self.clients.leads.list_source_costs(staff(req).dump(), req.get_param("store_code"))
+        resp.media = self.clients.leads.list_source_costs(staff(req), req.get_param("store_code"))
 
     def on_put(self, req, resp):
         """Set what a source costs a store in a month.
@@ -165,7 +165,7 @@ class SourceCosts:
           404: {description: A store that is not the caller's}
           422: {description: Invalid; errors names each field}
         """
-        resp.media = self.clients.leads.save_source_cost(staff(req).dump(), load_json(req, Passthrough))
+        resp.media = self.clients.leads.save_source_cost(staff(req), load_json(req, Passthrough))
 
 
 def add_routes(app, gateway) -> None:
