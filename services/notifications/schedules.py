@@ -76,8 +76,11 @@ def send_digests(session, now=None) -> int:
             continue
         if insert_or_ignore(session, DigestSent, store_code=store.code, day=day, sent_at=now):
             values = digest_values(session, store, local.date(), zone)
-            tell(session, f"digest:{store.code}:{day}", [Notice(manager, "daily_digest", store.code, values, None, "/")
-                                                          for manager in managers_of(session, store.code)], now)
+            yesterday = (local.date() - timedelta(days=1)).isoformat()
+            figures = f"/analytics?store_code={store.code}&from={yesterday}&to={yesterday}"  # the day's dashboard
+            tell(session, f"digest:{store.code}:{day}", [Notice(manager, "daily_digest", store.code, values, None,
+                                                                figures)
+                                                         for manager in managers_of(session, store.code)], now)
             session.execute(delete(DigestFact).where(DigestFact.store_code == store.code,
                                                      DigestFact.day < (local.date() - KEEP_FACTS).isoformat()))
             sent += 1

@@ -506,3 +506,4 @@ def test_the_daily_digest_goes_to_the_stores_managers_at_half_past_eight_once(no
         [digest] = session.scalars(select(InboxMessage).where(InboxMessage.kind == "daily_digest")).all()
     assert (digest.user_id, digest.title) == ("m-1", "浦东店 每日简报 2026-11-30")
     assert digest.body.splitlines() == ["昨日新线索：3", "昨日超时未联系：1", "昨日逾期跟进：1", "今日试驾：1"]
+    assert digest.link == f"/analytics?store_code={STORE}&from=2026-11-29&to=2026-11-29"  # the day's figures
