@@ -29,6 +29,7 @@ from tests.browser.conftest import (
     sign_in,
     staff_get,
 )
+from tests.browser.test_web_app import too_small
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
@@ -194,7 +195,7 @@ def test_the_dashboard_draws_the_apis_numbers_and_drills_down_to_them(stack, ope
     assert query["created_from"] == [funnel["scope"]["created_from"]]
     assert query["created_to"] == [funnel["scope"]["created_to"]]
     expect(page.locator("[data-drill-what]")).to_have_text("到达「成交」")
-    expect(page.locator("[data-drill-range]")).to_contain_text(f"来源 {SOURCE}")
+    expect(page.locator("[data-drill-range]")).to_contain_text(f"来源：{SOURCE}")
     expect(page.locator(".cards a.card")).to_have_count(1)
     expect(page.locator(".cards a.card")).to_contain_text(made["won"][1])
     assert listed_ids(page) == drill_ids(stack, manager, page.url) == [made["won"][0]]
@@ -245,4 +246,5 @@ def test_the_dashboard_draws_the_apis_numbers_and_drills_down_to_them(stack, ope
         "boxes => boxes.some((box) => box.scrollWidth > box.clientWidth)")  # a wide table scrolls in its box
     width = page.evaluate("document.querySelector('[data-chart=funnel]').getBoundingClientRect().width")
     assert width > PHONE["width"] - 80
+    assert too_small(page) == []
     shot(page, screenshots, "analytics-phone-zh-CN")

@@ -65,20 +65,21 @@ export function percent(fraction) {
   return new Intl.NumberFormat(language(), { style: "percent", maximumFractionDigits: 1 }).format(fraction);
 }
 
-const number = (value, digits = 1) => new Intl.NumberFormat(language(), { maximumFractionDigits: digits }).format(value);
+/** A quantity of a unit in the app's language (Intl): `3.5分钟` / `3.5 min`, `20小时` / `20 hr`. */
+const quantity = (value, unit) => new Intl.NumberFormat(language(), {
+  style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1,
+}).format(value);
 
-/** Minutes in words: `3.5 分钟` / `3.5 min`; an hour or more in hours; null as `—`. */
+/** Minutes in words: `3.5分钟` / `3.5 min`; two hours or more in hours; null as `—`. */
 export function minutesText(minutes) {
   if (minutes === null || minutes === undefined) return "—";
-  if (minutes >= 120) return t("analytics.hours", { n: number(minutes / 60) });
-  return t("analytics.minutes", { n: number(minutes) });
+  return minutes >= 120 ? quantity(minutes / 60, "hour") : quantity(minutes, "minute");
 }
 
-/** Hours in words (a stage's median time), a day or more in days. */
+/** Hours in words (a stage's median time), two days or more in days. */
 export function hoursText(hours) {
   if (hours === null || hours === undefined) return "—";
-  if (hours >= 48) return t("analytics.days", { n: number(hours / 24) });
-  return t("analytics.hours", { n: number(hours) });
+  return hours >= 48 ? quantity(hours / 24, "day") : quantity(hours, "hour");
 }
 
 /** Money in minor units (fen) as yuan; null as `—`. */

@@ -22,7 +22,7 @@ const valueAxis = () => ({ type: "value", minInterval: 1, axisLabel: { color: to
                            splitLine: { lineStyle: { color: token("--color-divider") } } });
 const categoryAxis = (names, extra = {}) => ({
   type: "category", data: names,
-  axisLabel: { color: token("--color-text"), width: 140, overflow: "truncate", ...extra.axisLabel },
+  axisLabel: { color: token("--color-text"), width: 180, overflow: "truncate", ...extra.axisLabel },
   axisTick: { alignWithLabel: true }, ...extra, axisLine: { lineStyle: { color: token("--color-border") } },
 });
 const barLabel = (position) => ({ show: true, position, color: token("--color-text") });
