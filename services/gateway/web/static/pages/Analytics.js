@@ -293,8 +293,8 @@ export default {
                   <dt class="figure__name">{{ $t('analytics.rate.' + rate) }}</dt>
                   <dd class="figure__value">{{ percent(funnel.rates[rate]) }}</dd>
                   <dd v-if="parts[0]" class="figure__of">
-                    <router-link v-if="funnel.counts[parts[0]]" :to="funnelCountRoute(parts[0])" :data-drill="'rate:' + rate">{{ funnel.counts[parts[0]] }}</router-link>
-                    <template v-else>0</template> / {{ funnel.counts[parts[1]] }}
+                    <router-link v-if="funnel.counts[parts[0]]" :to="funnelCountRoute(parts[0])" :data-drill="'rate:' + rate">{{ funnel.counts[parts[0]] }} / {{ funnel.counts[parts[1]] }}</router-link>
+                    <template v-else>0 / {{ funnel.counts[parts[1]] }}</template>
                   </dd>
                   <dd v-else class="figure__of">
                     <router-link v-if="funnel.counts.lost" :to="funnelCountRoute('lost')">{{ $t('analytics.lostN', { n: funnel.counts.lost }) }}</router-link>
