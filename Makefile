@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint unit bench venv clean
+.PHONY: run test lint unit bench bench-data venv clean
 
 run:
 	@deploy/local/run.sh
@@ -19,6 +19,11 @@ unit: venv
 
 bench: venv
 	$(PY) -m bench $(BENCH_ARGS)
+
+# A generated dealer group (50 stores, 1M leads, 5M follow-ups) in PostgreSQL databases
+# dealerflow_bench_<service>; BENCH_DATA_ARGS="--leads 20000 --followups 100000" for a quick one.
+bench-data: venv
+	$(PY) -m bench.dataset $(BENCH_DATA_ARGS)
 
 # The virtualenv, rebuilt only when the pinned requirements change.
 venv: $(VENV)/.installed

@@ -83,7 +83,6 @@ import psycopg2
 if __package__ in (None, ""):  # python bench/dataset.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.customers import name_pool  # noqa: E402
 from dealerflow.config import SERVICES  # noqa: E402
 
 PASSWORD = os.environ.get("DEALERFLOW_DEMO_PASSWORD", "dealerflow-demo")  # as seed-demo takes it
@@ -320,6 +319,7 @@ def spread(total: int, weights) -> list[int]:
 
 def organisation(size: Size, rng: random.Random) -> tuple[list[Store], dict]:
     """The stores, their teams, managers and consultants, and the group admin."""
+    from bench.customers import name_pool  # which imports bench.staff, which imports this
     names, name_weights = name_pool()
     per_city = spread(size.stores, [city[3] for city in CITIES])
     stores = []
@@ -463,6 +463,7 @@ class Group:
         self.sources = list(SOURCES)
         self.source_cum = cumulative(SOURCES[s][0] for s in self.sources)
         self.hour_cum = {kind: cumulative(weights) for kind, weights in HOUR_WEIGHTS.items()}
+        from bench.customers import name_pool
         self.names, names_weights = name_pool()
         self.names_cum = cumulative(names_weights)
         self.cars_by_brand = {brand: [car for car in CARS if car[0] == brand] for brand in BRANDS}

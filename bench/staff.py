@@ -1,9 +1,7 @@
 """What staff wait for, on the running system: how soon a lead's assignment
 reaches a signed-in manager's live stream, and how fast the first page of
 the store's leads comes back once the store holds a hundred thousand."""
-import csv
 import http.client
-import io
 import json
 import os
 import random
@@ -19,6 +17,7 @@ import psycopg2
 import requests
 
 from bench.common import Leads, intake_summary, latency, say, settle
+from bench.dataset import copy_rows, psycopg_url
 from bench.loadgen import open_loop
 from tests.conftest import make_lead
 
@@ -135,7 +134,7 @@ LIST_BUDGET_S = 120     # at most this long per user for the timed requests
 
 def connect(stack, service: str):
     """A psycopg2 connection to the service's database, closed when the block ends."""
-    return closing(psycopg2.connect(stack.databases[service].replace("+psycopg2", "")))
+    return closing(psycopg2.connect(psycopg_url(stack.databases[service])))
 
 
 def store_consultants(stack) -> list[str]:
@@ -173,13 +172,9 @@ def fill_store(stack, total: int) -> dict:
     with connect(stack, "leads") as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM leads WHERE store_code = %s", (STORE,))
         existing = cursor.fetchone()[0]
-        copy = f"COPY leads ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
         for first in range(0, max(0, total - existing), BATCH):
-            buffer = io.StringIO()
-            csv.writer(buffer).writerows(lead_row(rng, n, consultants, now)
-                                         for n in range(first, min(first + BATCH, total - existing)))
-            buffer.seek(0)
-            cursor.copy_expert(copy, buffer)
+            copy_rows(cursor, "leads", COLUMNS, (lead_row(rng, n, consultants, now)
+                                                 for n in range(first, min(first + BATCH, total - existing))))
         cursor.execute("ANALYZE leads")
         cursor.execute("SELECT count(*) FROM leads WHERE store_code = %s", (STORE,))
         leads = cursor.fetchone()[0]
