@@ -89,7 +89,8 @@ PASSWORD = os.environ.get("DEALERFLOW_DEMO_PASSWORD", "dealerflow-demo")  # as s
 ADMIN = "group.admin"
 ZONE, OFFSET = "Asia/Shanghai", 8 * 3600  # no daylight saving since 1991
 OPEN_HOUR, CLOSE_HOUR = 9, 21
-HOURS = {day: [f"{OPEN_HOUR:02d}:00-{CLOSE_HOUR:02d}:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+HOURS = {day: [f"{OPEN_HOUR:02d}:00-{CLOSE_HOUR:02d}:00"]
+         for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 DEFAULT_SERVER = os.environ.get("BENCH_DATA_SERVER", "postgresql://postgres@127.0.0.1:5432")
 DEFAULT_PREFIX = os.environ.get("BENCH_DATA_PREFIX", "dealerflow_bench_")
 BATCH = 10_000  # leads per batch of COPYs
@@ -110,14 +111,15 @@ CITIES = (
 )
 # brand, model, fuel type, price (10,000 yuan), weight among the brand's leads
 CARS = (
-    ("BYD", "Qin PLUS DM-i", "PHEV", 10, 5), ("BYD", "Song PLUS DM-i", "PHEV", 16, 5), ("BYD", "Han EV", "EV", 22, 3),
-    ("BYD", "Seal", "EV", 20, 3), ("BYD", "Yuan PLUS", "EV", 14, 3),
+    ("BYD", "Qin PLUS DM-i", "PHEV", 10, 5), ("BYD", "Song PLUS DM-i", "PHEV", 16, 5),
+    ("BYD", "Han EV", "EV", 22, 3), ("BYD", "Seal", "EV", 20, 3), ("BYD", "Yuan PLUS", "EV", 14, 3),
     ("Tesla", "Model 3", "EV", 24, 4), ("Tesla", "Model Y", "EV", 26, 6),
     ("Li Auto", "L6", "PHEV", 25, 5), ("Li Auto", "L7", "PHEV", 32, 3), ("Li Auto", "L9", "PHEV", 42, 2),
     ("NIO", "ET5", "EV", 30, 3), ("NIO", "ES6", "EV", 34, 3),
     ("Xiaomi", "SU7", "EV", 23, 6),
     ("Toyota", "Camry", "HEV", 18, 5), ("Toyota", "RAV4", "ICE", 19, 4), ("Toyota", "Corolla", "HEV", 12, 3),
-    ("Volkswagen", "Lavida", "ICE", 11, 5), ("Volkswagen", "ID.4", "EV", 18, 2), ("Volkswagen", "Tiguan L", "ICE", 22, 3),
+    ("Volkswagen", "Lavida", "ICE", 11, 5), ("Volkswagen", "ID.4", "EV", 18, 2),
+    ("Volkswagen", "Tiguan L", "ICE", 22, 3),
     ("BMW", "3 Series", "ICE", 32, 4), ("BMW", "X3", "ICE", 40, 3), ("BMW", "i3", "EV", 35, 1),
     ("Mercedes-Benz", "C-Class", "ICE", 34, 4), ("Mercedes-Benz", "GLC", "ICE", 45, 3),
     ("Audi", "A6L", "ICE", 42, 4), ("Audi", "Q5L", "ICE", 40, 3),
@@ -212,6 +214,11 @@ def psycopg_url(url: str) -> str:
     return url.replace("+psycopg2", "")
 
 
+def connect(url: str):
+    """A psycopg2 connection to the database at ``url``, closed when the block ends."""
+    return closing(psycopg2.connect(psycopg_url(url)))
+
+
 def copy_rows(cursor, table: str, columns, rows) -> int:
     """COPY ``rows`` (tuples in the order of ``columns``; None is NULL) into ``table``."""
     buffer = io.StringIO()
@@ -249,31 +256,46 @@ class Loader:
         self.thread = threading.Thread(target=self.work, name="copy", daemon=True)
         self.thread.start()
 
-    def flush(self) -> None:
+    def flush(self, after: threading.Event | None = None) -> threading.Event:
+        """Queue the rows made so far, to be COPYed once ``after`` is set;
+        the Event set when they are committed."""
         if self.error:
             raise RuntimeError(f"COPY failed: {self.error}") from self.error
+        if after is not None:
+            self.batches.put(("wait", after))
         for table, rows in self.rows.items():
             if rows:
                 keep = self.keep[table]
                 buffer = io.StringIO()
-                csv.writer(buffer).writerows(rows if keep is None else ([row[i] for i in keep] for row in rows))
+                csv.writer(buffer).writerows(rows if keep is None
+                                             else ([row[i] for i in keep] for row in rows))
                 buffer.seek(0)
                 self.counts[table] += len(rows)
                 self.batches.put((table, buffer))
                 self.rows[table] = []
+        done = threading.Event()
+        self.batches.put(("done", done))
+        return done
 
     def work(self) -> None:
         try:
             while (batch := self.batches.get()) is not None:
                 table, buffer = batch
+                if table == "wait":  # buffer: the other database's Event
+                    buffer.wait()
+                    continue
+                if table == "done":
+                    buffer.set()
+                    continue
                 with self.connection.cursor() as cursor:
                     cursor.copy_expert(f"COPY {table} ({', '.join(self.columns[table])}) FROM STDIN "
                                        "WITH (FORMAT csv)", buffer, size=1 << 20)
                 self.connection.commit()
         except BaseException as exc:  # told to the main thread at its next flush or close
             self.error = exc
-            while self.batches.get() is not None:  # let the producer finish
-                pass
+            while (batch := self.batches.get()) is not None:  # let the producer finish
+                if batch[0] == "done":
+                    batch[1].set()
 
     def close(self) -> None:
         self.flush()
@@ -326,7 +348,9 @@ def organisation(size: Size, rng: random.Random) -> tuple[list[Store], dict]:
     for (code, city, districts, _), count in zip(CITIES, per_city):
         districts = districts.split()
         for n in range(count):
-            district = districts[n % len(districts)] + ("" if n < len(districts) else str(n // len(districts) + 1))
+            district = districts[n % len(districts)]
+            if n >= len(districts):
+                district += str(n // len(districts) + 1)
             brand = BRANDS[len(stores) % len(BRANDS)]
             stores.append(Store(f"{code}-{n + 1:02d}", f"{city}{district}{brand}店", city, brand,
                                 rng.lognormvariate(0, 0.35), rng.choice((10, 15, 15, 15, 20, 30))))
@@ -364,8 +388,8 @@ ORG_TABLES = {
     },
     "leads": {
         "stores": ("code", "timezone", "response_minutes", "revision", "business_hours", "holidays"),
-        "roster": ("user_id", "store_code", "display_name", "role", "active", "revision", "team_id", "languages",
-                   "shift", "leave", "daily_capacity"),
+        "roster": ("user_id", "store_code", "display_name", "role", "active", "revision", "team_id",
+                   "languages", "shift", "leave", "daily_capacity"),
     },
     "followups": {
         "store_calendars": ("store_code", "timezone", "response_minutes", "revision", "business_hours",
@@ -389,20 +413,20 @@ def write_organisation(urls: dict, stores: list[Store], admin: dict) -> int:
     hours, capacity = jsonb(HOURS), 30
     rows = {
         "gateway": {
-            "stores": [(s.code, s.name, ZONE, "CN", s.response_minutes, hours, "[]", True, 1, ts(admin["created_at"]))
-                       for s in stores],
+            "stores": [(s.code, s.name, ZONE, "CN", s.response_minutes, hours, "[]", True, 1,
+                        ts(admin["created_at"])) for s in stores],
             # the leaders after the users (each references the other)
             "teams": [(t["id"], t["name"], t["store_code"], None, ts(t["created_at"]))
                       for s in stores for t in s.teams],
-            "users": [(u["id"], u["username"], u["display_name"], f"{u['username']}@dealer.example", u["role"],
-                       password_hash, u["team_id"], '["zh"]', "{}", "[]", capacity, True, 1, ts(u["created_at"]))
-                      for u in users],
+            "users": [(u["id"], u["username"], u["display_name"], f"{u['username']}@dealer.example",
+                       u["role"], password_hash, u["team_id"], '["zh"]', "{}", "[]", capacity, True, 1,
+                       ts(u["created_at"])) for u in users],
             "user_stores": [(u["id"], code) for u in users for code in u["stores"]],
         },
         "leads": {
             "stores": [(s.code, ZONE, s.response_minutes, 1, hours, "[]") for s in stores],
-            "roster": [(u["id"], code, u["display_name"], u["role"], True, 1, u["team_id"], '["zh"]', "{}", "[]",
-                        capacity) for u in users for code in u["stores"]],
+            "roster": [(u["id"], code, u["display_name"], u["role"], True, 1, u["team_id"], '["zh"]', "{}",
+                        "[]", capacity) for u in users for code in u["stores"]],
         },
         "followups": {
             "store_calendars": [(s.code, ZONE, s.response_minutes, 1, hours, "[]") for s in stores],
@@ -415,7 +439,7 @@ def write_organisation(urls: dict, stores: list[Store], admin: dict) -> int:
         },
     }
     for service, tables in rows.items():
-        with closing(psycopg2.connect(psycopg_url(urls[service]))) as connection, connection.cursor() as cursor:
+        with connect(urls[service]) as connection, connection.cursor() as cursor:
             for table, table_rows in tables.items():
                 copy_rows(cursor, table, ORG_TABLES[service][table], table_rows)
             if service == "gateway":
@@ -438,15 +462,16 @@ LEAD_COLUMNS = (
 EVENT_COLUMNS = ("lead_id", "change", "actor_id", "at", "reason", "details")
 ASSIGNMENT_COLUMNS = ("lead_id", "consultant_id", "reason", "assigned_at", "actor_id")
 COST_COLUMNS = ("store_code", "source", "month", "amount", "currency", "updated_by", "updated_at")
-RECORD_COLUMNS = ("id", "lead_id", "task_id", "consultant_id", "store_code", "channel", "direction", "outcome",
-                  "notes", "stage_at", "created_at")
+RECORD_COLUMNS = ("id", "lead_id", "task_id", "consultant_id", "store_code", "channel", "direction",
+                  "outcome", "notes", "stage_at", "created_at")
 TASK_COLUMNS = ("id", "lead_id", "consultant_id", "store_code", "kind", "status", "source", "due_at",
                 "created_at", "remind_at", "reminded_at", "escalate_at", "escalated_at", "completed_at",
                 "outcome", "created_by")
 STATE_COLUMNS = ("lead_id", "store_code", "consultant_id", "customer_name", "grade", "stage", "status",
                  "recorded", "interest")
 # the big tables: their secondary indexes are built once, after the load
-BIG = {"leads": ("leads", "lead_events", "assignments"), "followups": ("followup_records", "tasks", "lead_states")}
+BIG = {"leads": ("leads", "lead_events", "assignments"),
+       "followups": ("followup_records", "tasks", "lead_states")}
 # records beyond the milestones', per lead, by how far it got (contacted ... won)
 FILLER_WEIGHT = (1.5, 3, 4, 5, 6, 7, 8)
 
@@ -467,7 +492,8 @@ class Group:
         self.names, names_weights = name_pool()
         self.names_cum = cumulative(names_weights)
         self.cars_by_brand = {brand: [car for car in CARS if car[0] == brand] for brand in BRANDS}
-        self.cars_cum = {brand: cumulative(car[4] for car in cars) for brand, cars in self.cars_by_brand.items()}
+        self.cars_cum = {brand: cumulative(car[4] for car in cars)
+                         for brand, cars in self.cars_by_brand.items()}
         self.all_cars_cum = cumulative(car[4] for car in CARS)
         self.filler_cum = cumulative(f[2] for f in FILLER)
         self.loss_cum = [cumulative(w for _, w in reasons) for reasons in LOSS_REASONS]
@@ -488,7 +514,8 @@ class Group:
         weights = []
         for d, start in enumerate(starts):
             local = datetime.fromtimestamp(start + DAY / 2 + OFFSET, timezone.utc)
-            weights.append((1 + 0.25 * d / days) * (1.35 if local.weekday() >= 5 else 0.9) * MONTHS[local.month - 1])
+            weekday = 1.35 if local.weekday() >= 5 else 0.9
+            weights.append((1 + 0.25 * d / days) * weekday * MONTHS[local.month - 1])
         return list(zip(starts, spread(self.size.leads, weights)))
 
     def arrival(self, start: float, hours: str) -> float:
@@ -525,10 +552,10 @@ class Group:
         _, hours, funnel = SOURCES[key]
         consultant = rng.choice(store.consultants)
         skill = consultant["skill"]
-        lead = {"created": created, "store": store, "key": key, "consultant": consultant, "assigned": created + 0.1,
-                "assignments": [(consultant["id"], "routing", created + 0.1)], "breaches": [], "depth": -1,
-                "fc": None, "due": None, "status": None, "closed": None, "moments": {}, "pooled": None,
-                "lost_at": None}
+        lead = {"created": created, "store": store, "key": key, "consultant": consultant,
+                "assigned": created + 0.1, "assignments": [(consultant["id"], "routing", created + 0.1)],
+                "breaches": [], "depth": -1, "fc": None, "due": None, "status": None, "closed": None,
+                "moments": {}, "pooled": None, "lost_at": None}
         if rng.random() < (0.03 if channel == "auto_show" else 0.008):  # a rule sent it to the claim pool
             lead["pooled"] = created
             lead["assignments"] = []
@@ -566,7 +593,8 @@ class Group:
             if rng.random() >= chance:
                 break
             if step == "needs":
-                t += (rng.uniform(5, 60) * MINUTE if walk_in else max(5 * MINUTE, rng.lognormvariate(math.log(20 * HOUR), 1.0)))
+                t += (rng.uniform(5, 60) * MINUTE if walk_in
+                      else max(5 * MINUTE, rng.lognormvariate(math.log(20 * HOUR), 1.0)))
             elif step == "appointment":
                 t += max(10 * MINUTE, rng.lognormvariate(math.log(24 * HOUR), 0.8))
             elif step == "visited":
@@ -588,7 +616,8 @@ class Group:
                 break
             moments[step] = t
             lead["depth"] = depth
-        if "visited" in moments and "test_drive" not in moments and rng.random() < (0.45 if walk_in else 0.55):
+        drives = 0.45 if walk_in else 0.55
+        if "visited" in moments and "test_drive" not in moments and rng.random() < drives:
             drive = moments["visited"] + rng.uniform(10, 60) * MINUTE
             if drive <= now and drive < moments.get("proposal", math.inf):
                 moments["test_drive"] = drive
@@ -681,11 +710,16 @@ class Group:
         self.seen["filler"] += w_batch
         self.seen["leads"] += len(plans)
         self.leads_left -= len(plans)
-        mean_m, mean_w = (self.seen["mandatory"] / self.seen["leads"], self.seen["filler"] / self.seen["leads"])
+        mean_m = self.seen["mandatory"] / self.seen["leads"]
+        mean_w = self.seen["filler"] / self.seen["leads"]
         rest_filler = self.records_left - m_batch - self.leads_left * mean_m
         share = w_batch / (w_batch + self.leads_left * mean_w) if w_batch else 0
-        fillers = max(0, round(rest_filler * share)) if self.leads_left else max(0, self.records_left - m_batch)
-        for plan, records, count in zip(plans, mandatory, spread(fillers, weights) if w_batch else [0] * len(plans)):
+        if self.leads_left:
+            fillers = max(0, round(rest_filler * share))
+        else:  # the last batch: whatever is left
+            fillers = max(0, self.records_left - m_batch)
+        counts = spread(fillers, weights) if w_batch else [0] * len(plans)
+        for plan, records, count in zip(plans, mandatory, counts):
             records.extend(self.filler_records(plan, count))
             self.records_left -= len(records)
             self.lead_rows(plan, records)
@@ -701,7 +735,8 @@ class Group:
             records.append((plan["fc"], "visit", "visited"))
         else:
             channel = rng.choice(("call", "call", "wechat")) if plan["key"][1] != "store" else "call"
-            records.append((plan["fc"], channel, rng.choices(("reached", "no_answer", "busy"), (70, 20, 10))[0]))
+            outcome = rng.choices(("reached", "no_answer", "busy"), (70, 20, 10))[0]
+            records.append((plan["fc"], channel, outcome))
         if "needs" in m:
             records.append((m["needs"], rng.choice(("call", "wechat")), "reached"))
         if "appointment" in m:
@@ -767,14 +802,15 @@ class Group:
         interest = {"brand": brand, "model": model, "fuel_type": fuel}
         if rng.random() < 0.7:
             low = max(5, round(price * rng.uniform(0.75, 0.95)))
-            interest.update(budget_min=low * 10_000_00, budget_max=round(price * rng.uniform(1.0, 1.2)) * 10_000_00)
+            high = round(price * rng.uniform(1.0, 1.2))
+            interest.update(budget_min=low * 10_000_00, budget_max=high * 10_000_00)
         plan["interest"] = interest = jsonb(interest)
         plan["name"] = name
         customer = jsonb({"name": name, "phone": phone, "city": store.city})
         m, status, depth = plan["moments"], plan["status"], plan["depth"]
         first, consultant = plan["fc"], plan["consultant"]
-        stage = ("initial_contact", "initial_contact", "needs_confirmed", "needs_confirmed", "needs_confirmed",
-                 "proposal", "negotiation", "after_sales")[depth + 1]
+        stage = ("initial_contact", "initial_contact", "needs_confirmed", "needs_confirmed",
+                 "needs_confirmed", "proposal", "negotiation", "after_sales")[depth + 1]
         needs, proposal, negotiation = m.get("needs"), m.get("proposal"), m.get("negotiation")
         closed, deal, vehicle, lost_reason, lost_note = plan["closed"], None, None, None, None
         grade = ("N", "C", "B", "A", "A", "H", "H", "O")[depth + 1] if depth < 6 else "O"
@@ -807,13 +843,14 @@ class Group:
         plan["last_activity"] = activity
         plan["stage"], plan["grade"], plan["final_status"] = stage, grade, status
         assigned = plan["assignments"][-1][2] if plan["assignments"] else None
-        due = plan["due"] if status == "assigned" and plan["consultant"] is not plan["store"].manager else None
+        clocked = status == "assigned" and plan["consultant"] is not plan["store"].manager
+        due = plan["due"] if clocked else None
         updated = max(t for t in (created, assigned, first, activity, closed) if t is not None)
         self.leads.rows["leads"].append((
             lead_id, platform, source, f"BD-{n}", channel, "json", status, store.code,
             consultant["id"] if consultant else None, customer, name, phone, f"+86{phone}", interest,
-            ts(created - rng.uniform(1, 120)), ts(created - 0.3), ts(created), ts(assigned), ts(due), ts(first),
-            grade, min(100, max(0, 30 + 12 * depth + rng.randrange(-10, 11))), "rules", stage,
+            ts(created - rng.uniform(1, 120)), ts(created - 0.3), ts(created), ts(assigned), ts(due),
+            ts(first), grade, min(100, max(0, 30 + 12 * depth + rng.randrange(-10, 11))), "rules", stage,
             len(plan["breaches"]), ts(plan["pooled"]), lost_reason, lost_note, ts(closed), deal,
             "CNY" if deal else None, vehicle, ts(updated), ts(needs), ts(proposal), ts(negotiation),
             ts(m.get("appointment")), ts(m.get("visited")), ts(m.get("test_drive")), ts(activity),
@@ -835,15 +872,17 @@ class Group:
         code, rows_r = store.code, self.followups.rows["followup_records"]
         records.sort(key=lambda r: r[0])
         m = plan["moments"]
-        stages = [(t, stage) for stage, t in (("needs_confirmed", m.get("needs")), ("proposal", m.get("proposal")),
-                                              ("negotiation", m.get("negotiation")), ("after_sales", plan["closed"]
-                                              if plan["final_status"] == "won" else None)) if t is not None]
+        won = plan["closed"] if plan["final_status"] == "won" else None
+        stages = [(t, stage) for stage, t in (
+            ("needs_confirmed", m.get("needs")), ("proposal", m.get("proposal")),
+            ("negotiation", m.get("negotiation")), ("after_sales", won)) if t is not None]
         if plan["assignments"]:  # the first-contact task, due at the deadline of its owner then
             assigned_to, _, assigned = plan["assignments"][-1]
             due = plan["due"] or self.deadline(assigned, store.response_minutes)
             first = plan["fc"]
             if first is not None:
-                self.task(lead_id, assigned_to, code, "first_contact", "sla", assigned, due, first, "contacted")
+                self.task(lead_id, assigned_to, code, "first_contact", "sla", assigned, due, first,
+                          "contacted")
             elif plan["final_status"] == "assigned" and plan["due"]:
                 self.task(lead_id, assigned_to, code, "first_contact", "sla", assigned, due, None, None)
             else:  # escalated to the manager: the consultant's task was closed then
@@ -857,7 +896,8 @@ class Group:
                 if moment <= t:
                     stage_at = stage
             task_id = None
-            if i and rng.random() < 0.65 and consultant is not store.manager:  # done for a task of the cadence
+            # done for a task of the cadence
+            if i and rng.random() < 0.65 and consultant is not store.manager:
                 task_id = self.task(lead_id, owner, code, TASK_KIND[channel], "cadence", previous,
                                     None, t, outcome)
             rows_r.append((uid(rng), lead_id, task_id, owner, code, channel,
@@ -925,8 +965,8 @@ class Group:
                             continue
                         low, high = 60_000, 150_000
                     amount = round(rng.uniform(low, high) * store.weight / 100) * 100 * 100
-                    rows.append((store.code, source, f"{year}-{month + 1:02d}", amount, "CNY", store.manager["id"],
-                                 ts(self.now - back * 30 * DAY)))
+                    rows.append((store.code, source, f"{year}-{month + 1:02d}", amount, "CNY",
+                                 store.manager["id"], ts(self.now - back * 30 * DAY)))
         return rows
 
 
@@ -974,7 +1014,7 @@ def load(urls: dict, size: Size, progress=print, rebuild_indexes: bool = True) -
     dropped = {}
     if rebuild_indexes:
         for service, tables in BIG.items():
-            with closing(psycopg2.connect(psycopg_url(urls[service]))) as connection, connection.cursor() as cursor:
+            with connect(urls[service]) as connection, connection.cursor() as cursor:
                 dropped[service] = secondary_indexes(cursor, tables)
                 for name, _ in dropped[service]:
                     cursor.execute(f'DROP INDEX "{name}"')
@@ -990,8 +1030,10 @@ def load(urls: dict, size: Size, progress=print, rebuild_indexes: bool = True) -
         done, shown = 0, 0.0
         for count in group.batches():
             done += count
-            for loader in loaders:
-                loader.flush()
+            # a batch's copies in the followups service first: a running leads service may re-route a
+            # lead it has just been given (its deadline passed while loading), and the followups
+            # service then updates the lead's copy instead of making one this load would collide with
+            group.leads.flush(after=group.followups.flush())
             if done / size.leads >= shown + 0.05 or done == size.leads:
                 shown = done / size.leads
                 elapsed = time.monotonic() - started
@@ -1003,7 +1045,7 @@ def load(urls: dict, size: Size, progress=print, rebuild_indexes: bool = True) -
             loader.close()
     generated = time.monotonic() - started
     for service, indexes in dropped.items():
-        with closing(psycopg2.connect(psycopg_url(urls[service]))) as connection, connection.cursor() as cursor:
+        with connect(urls[service]) as connection, connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem TO '512MB'")
             for name, definition in indexes:
                 progress(f"{service}: building {name}")
@@ -1020,7 +1062,8 @@ def load(urls: dict, size: Size, progress=print, rebuild_indexes: bool = True) -
                   consultants=sum(len(s.consultants) for s in stores), leads=size.leads,
                   followups=size.followups - group.records_left)
     counts["on_time_rate"] = round(counts.pop("tasks_on_time") / max(1, counts.pop("tasks_due")), 3)
-    return {"counts": counts, "copied": {table: n for loader in loaders for table, n in loader.counts.items()},
+    copied = {table: n for loader in loaders for table, n in loader.counts.items()}
+    return {"counts": counts, "copied": copied,
             "seconds": {"rows_and_copy": round(generated, 1), "indexes": round(indexed - generated, 1),
                         "vacuum_analyze": round(time.monotonic() - indexed, 1),
                         "total": round(time.monotonic() - started, 1)},
@@ -1085,7 +1128,7 @@ def prepare(server: str, prefix: str, replace: bool) -> dict:
         name = f"{prefix}{service}"
         if replace:
             admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        with closing(psycopg2.connect(f"{server.rstrip('/')}/postgres")) as connection, connection.cursor() as cursor:
+        with connect(f"{server.rstrip('/')}/postgres") as connection, connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             exists = cursor.fetchone() is not None
         if not exists:
@@ -1102,7 +1145,7 @@ def prepare(server: str, prefix: str, replace: bool) -> dict:
 def check_disk(server: str, size: Size) -> None:
     """Stop before a load that would fill the disk (about 3 kB a lead with its follow-ups, twice over)."""
     try:
-        with closing(psycopg2.connect(f"{server.rstrip('/')}/postgres")) as connection, connection.cursor() as cursor:
+        with connect(f"{server.rstrip('/')}/postgres") as connection, connection.cursor() as cursor:
             cursor.execute("SHOW data_directory")
             directory = cursor.fetchone()[0]
         free = shutil.disk_usage(directory).free
@@ -1110,13 +1153,14 @@ def check_disk(server: str, size: Size) -> None:
         return  # not a local server, or not ours to look at
     need = 2 * (size.leads * 1800 + size.followups * 600)
     if free < need:
-        raise SystemExit(f"{free / 1e9:.1f} GB free under {directory}; this data set wants about {need / 1e9:.1f} GB")
+        raise SystemExit(f"{free / 1e9:.1f} GB free under {directory}; this data set wants about "
+                         f"{need / 1e9:.1f} GB")
 
 
 def main(argv=None) -> int:
     options = parse_args(argv if argv is not None else sys.argv[1:])
-    size = Size(options.stores, options.consultants, options.leads, options.followups, options.years, options.seed,
-                options.now or datetime.now(timezone.utc))
+    size = Size(options.stores, options.consultants, options.leads, options.followups, options.years,
+                options.seed, options.now or datetime.now(timezone.utc))
     try:
         size.check()
     except ValueError as exc:
@@ -1134,7 +1178,8 @@ def main(argv=None) -> int:
     print(f"\n{counts['stores']} stores, {counts['consultants']:,} consultants, {counts['leads']:,} leads "
           f"(won {counts['won']:,}, lost {counts['lost']:,}, pending {counts['loss_pending']:,}, open "
           f"{counts['open']:,}, pooled {counts['pooled']:,}), {counts['followups']:,} follow-up records, "
-          f"{counts['tasks']:,} tasks (on time {counts['on_time_rate']:.0%}), in {result['seconds']['total']:.0f} s; "
+          f"{counts['tasks']:,} tasks (on time {counts['on_time_rate']:.0%}), "
+          f"in {result['seconds']['total']:.0f} s; "
           f"{sum(result['bytes'].values()) / 1e9:.2f} GB on disk")
     print("\nTo run Dealerflow on it (make run migrates, seeds the demo group beside it, and starts):\n")
     for service, url in urls.items():
