@@ -90,6 +90,8 @@ class SourcesOut(Schema):
 
 class SeriesOut(Schema):
     key = fields.String(metadata={"description": "the brand, model (brand model), fuel type or band; other"})
+    brand = fields.String(allow_none=True, metadata={"description": "by model: the brand, for the drill-down"})
+    model = fields.String(allow_none=True, metadata={"description": "by model: the model, for the drill-down"})
     total = fields.Integer()
     counts = fields.List(fields.Integer(), metadata={"description": "one per period"})
 

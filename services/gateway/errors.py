@@ -50,7 +50,7 @@ HTTP_ERRORS = {
 # A service's public exception (its exceptions.py), by class name.
 REMOTE_ERRORS = {
     "LeadNotFound": NotFound,
-    "InvalidQuery": Invalid,
+    "InvalidQuery": InvalidInput,
     "InvalidChange": InvalidInput,
     "LeadConflict": Conflict,
     "TaskNotFound": NotFound,

@@ -310,17 +310,17 @@ def demand(session, scope: Scope) -> dict:
                   for _, start, end in cuts]
     series = {}
     for row in session.execute(select(*keys, *per_period).where(*scope.cohort).group_by(*keys)):
-        parts = [part for part in row[:len(keys)] if part]
-        key = " ".join(parts) or "unknown"
-        counts = series.setdefault(key, [0] * len(cuts))
-        for i, count in enumerate(row[len(keys):]):
-            counts[i] += count
-    ranked = sorted(series.items(), key=lambda item: (-sum(item[1]), item[0]))
+        parts = row[:len(keys)]
+        key = " ".join(part for part in parts if part) or "unknown"
+        named = series.setdefault(key, {"key": key, "counts": [0] * len(cuts),
+                                        **(dict(zip(("brand", "model"), parts)) if by == "model" else {})})
+        named["counts"] = [was + count for was, count in zip(named["counts"], row[len(keys):])]
+    ranked = sorted(series.values(), key=lambda named: (-sum(named["counts"]), named["key"]))
     top, rest = ranked[:DEMAND_TOP], ranked[DEMAND_TOP:]
     if rest:
-        top.append(("other", [sum(column) for column in zip(*(counts for _, counts in rest))]))
+        top.append({"key": "other", "counts": [sum(column) for column in zip(*(named["counts"] for named in rest))]})
     return {"scope": scope.dump(), "by": by, "interval": interval, "periods": [label for label, _, _ in cuts],
-            "series": [{"key": key, "total": sum(counts), "counts": counts} for key, counts in top]}
+            "series": [dict(named, total=sum(named["counts"])) for named in top]}
 
 
 def consultants(session, scope: Scope) -> dict:

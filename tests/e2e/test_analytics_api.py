@@ -55,8 +55,10 @@ def test_the_figures_say_what_the_consultants_did(stack):
 
     expected = {"leads": 3, "contacted": 2, "appointment": 1, "visited": 1, "showed": 1, "test_drive": 1,
                 "won": 1, "lost": 1, "loss_pending": 0, "stalled": 0}
-    funnel = eventually(lambda: (answer := get(stack, manager, "/v1/analytics/funnel").json())["counts"] == expected
-                        and answer, message="the records' milestones reached the leads service")
+    def counted():
+        answer = get(stack, manager, "/v1/analytics/funnel").json()
+        return answer if answer["counts"] == expected else print("COUNTS", answer["counts"])
+    funnel = eventually(counted, message="the records' milestones reached the leads service")
     assert [(stage["stage"], stage["reached"]) for stage in funnel["stages"]] == [
         ("initial_contact", 3), ("needs_confirmed", 1), ("proposal", 1), ("negotiation", 1), ("won", 1)]
     assert funnel["rates"]["contact_rate"] == 0.6667 and funnel["lost_reasons"] == [{"key": "price", "count": 1}]
@@ -74,8 +76,15 @@ def test_the_figures_say_what_the_consultants_did(stack):
     cost = {"store_code": "SH-PUDONG", "source": SOURCE, "month": month["from"][:7], "amount": 900_000}
     assert requests.put(f"{stack.url}/v1/admin/source-costs", json=cost, headers=seller_headers,
                         timeout=30).status_code == 403
+    dropped = requests.put(f"{stack.url}/v1/admin/source-costs", json=dict(cost, source="gone", amount=1),
+                           headers=manager, timeout=30)
+    assert dropped.status_code == 200 and requests.put(
+        f"{stack.url}/v1/admin/source-costs", json=dict(cost, source="gone", amount=None), headers=manager,
+        timeout=30).status_code == 204
     saved = requests.put(f"{stack.url}/v1/admin/source-costs", json=cost, headers=manager, timeout=30)
     assert saved.status_code == 200 and saved.json()["amount"] == 900_000, saved.text
+    listed = requests.get(f"{stack.url}/v1/admin/source-costs?store_code=SH-PUDONG", headers=manager, timeout=30)
+    assert [(row["source"], row["amount"]) for row in listed.json()] == [(SOURCE, 900_000)]
     [row] = get(stack, manager, "/v1/analytics/sources", **month).json()["rows"]
     assert {key: row[key] for key in ("leads", "contacted", "test_drive", "won", "revenue", "cost", "cost_per_lead",
                                       "cost_per_sale")} == {"leads": 3, "contacted": 2, "test_drive": 1, "won": 1,

@@ -5,6 +5,8 @@ time); ``/v1/analytics/export`` writes any table as CSV or ``.xlsx``.
 ``/v1/admin/source-costs``: what a lead source costs a store a month."""
 import json
 
+import falcon
+
 from dealerflow.analytics_contracts import (  # noqa: F401 (OpenAPI)
     TABLES,
     AnalyticsQuery,
@@ -158,14 +160,19 @@ class SourceCosts:
           content: {application/json: {schema: SourceCostIn}}
         responses:
           200:
-            description: The cost as kept (null when removed)
+            description: The cost as kept
             content: {application/json: {schema: SourceCostOut}}
+          204: {description: Removed (amount null)}
           401: {description: Not signed in}
           403: {description: Not a manager or a group admin}
           404: {description: A store that is not the caller's}
           422: {description: Invalid; errors names each field}
         """
-        resp.media = self.clients.leads.save_source_cost(staff(req), load_json(req, Passthrough))
+        kept = self.clients.leads.save_source_cost(staff(req), load_json(req, Passthrough))
+        if kept is None:
+            resp.status = falcon.HTTP_204
+        else:
+            resp.media = kept
 
 
 def add_routes(app, gateway) -> None:

@@ -23,8 +23,9 @@ WEB = Path(__file__).resolve().parents[1] / "web"
 # Any path of the app's own screens: no dot (not a file), not the API, not a static file.
 APP_PATHS = re.compile(r"^/(?!v1(?:/|$)|static/)[\w/-]*$")
 
-# Precached by the service worker. The API docs' Redoc (1 MB) is left to the network.
-NOT_IN_SHELL = {"static/vendor/redoc.standalone.js"}
+# Precached by the service worker. The API docs' Redoc (1 MB) and the managers' charts (ECharts,
+# 1 MB, of no use offline: the dashboard is live figures) are left to the network.
+NOT_IN_SHELL = {"static/vendor/redoc.standalone.js", "static/vendor/echarts.esm.min.js"}
 
 
 def content_security_policy(html: str) -> str:

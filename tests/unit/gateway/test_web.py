@@ -99,6 +99,7 @@ def test_the_service_worker_precaches_the_shell_of_this_version(client):
     assert {"/static/main.js", "/static/api.js", "/static/pages/Leads.js", "/static/i18n/en.js",
             "/static/vendor/vue.esm-browser.prod.js", "/static/icons/icon-192.png"} <= set(shell)
     assert "/static/vendor/redoc.standalone.js" not in shell  # 1 MB for the API docs alone
+    assert "/static/vendor/echarts.esm.min.js" not in shell  # 1 MB for the managers' charts, live only
     assert "/v1/" in result.text  # and it keeps its hands off the API
 
 
@@ -127,7 +128,7 @@ def vendored() -> list[list[str]]:
 
 def test_vendored_files_are_what_versions_records():
     entries = vendored()
-    assert {name for name, *_ in entries} == {"vue", "vue-router", "vue-i18n", "redoc"}
+    assert {name for name, *_ in entries} == {"vue", "vue-router", "vue-i18n", "redoc", "echarts"}
     script = (ROOT / "scripts" / "vendor.sh").read_text()
     for name, version, file, sha256 in entries:
         assert f'"{name} {version} ' in script
@@ -137,7 +138,7 @@ def test_vendored_files_are_what_versions_records():
 def test_the_import_map_points_at_vendored_files():
     html = (WEB / "index.html").read_text()
     imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html, re.S).group(1))
-    assert set(imports["imports"]) == {"vue", "vue-router", "vue-i18n"}
+    assert set(imports["imports"]) == {"vue", "vue-router", "vue-i18n", "echarts"}
     for url in imports["imports"].values():
         assert (WEB / url.lstrip("/")).is_file(), url
     assert "http" not in re.sub(r"https?://www\.w3\.org", "", html)  # no CDN

@@ -148,6 +148,7 @@ def test_demand_by_model_and_by_budget_per_day(data):
     assert [(s["key"], s["total"]) for s in demand["series"]] == [
         ("BYD Han", 2), ("BYD Seal", 1), ("Tesla Model Y", 1), ("unknown", 1)]
     assert demand["series"][0]["counts"][9] == 2 and demand["series"][1]["counts"][24] == 1
+    assert (demand["series"][2]["brand"], demand["series"][2]["model"]) == ("Tesla", "Model Y")  # the drill-down's
     bands = {s["key"]: s["total"] for s in report(data, "demand", by="budget_band")["series"]}
     assert bands == {"200k_300k": 1, "under_100k": 1, "unknown": 3}
     assert {s["key"]: s["total"] for s in report(data, "demand", by="fuel_type")["series"]} == {"EV": 2,
