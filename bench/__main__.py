@@ -34,7 +34,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import analytics, ceilings, customers, notifications, reminders, routing, staff, system  # noqa: E402
+from bench import (  # noqa: E402
+    analytics,
+    ceilings,
+    customers,
+    notifications,
+    reminders,
+    routing,
+    staff,
+    system,
+)
 from bench.common import BENCH_CONSULTANTS, say, staff_the_store  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
@@ -91,7 +100,8 @@ def parse_args(argv) -> argparse.Namespace:
     add("--dataset-consultants", type=int, default=1_000)
     add("--dataset-leads", type=int, default=1_000_000,
         help="leads of the analytics data set (0: the analytics are not timed)")
-    add("--dataset-followups", type=int, default=5_000_000, help="follow-up records of the analytics data set")
+    add("--dataset-followups", type=int, default=5_000_000,
+        help="follow-up records of the analytics data set")
     add("--dataset-years", type=float, default=2)
     add("--analytics-rounds", type=int, default=30, help="timed dashboards per user and date range")
     add("--only", choices=("all", "customers", "reminders", "notifications", "analytics"), default="all",
@@ -151,7 +161,8 @@ def bench_backend(backend: str, options) -> dict:
             say(f"{backend}: notifications: {options.notify_rate:,.0f} deliveries a minute for "
                 f"{options.notify_seconds:g} s; in-app push at {options.inapp_rate:g} leads/s")
             result["notifications"] = notifications.notification_figures(stack, options)
-        if backend == "postgresql" and options.dataset_leads:  # last: a million leads are then in its databases
+        # last: a million leads are then in its databases
+        if backend == "postgresql" and options.dataset_leads:
             say(f"{backend}: analytics dashboard on a generated group of {options.dataset_leads:,} leads")
             result["analytics"] = analytics.analytics_figures(stack, options)
         say(f"{backend}: stopping the stack")

@@ -59,7 +59,8 @@ class Dashboard:
 
     def get(self, name: str, params: dict, started: float) -> tuple[int, float]:
         try:
-            status = self.sessions[name].get(f"{self.url}/v1/analytics/{name}", params=params, timeout=60).status_code
+            status = self.sessions[name].get(f"{self.url}/v1/analytics/{name}", params=params,
+                                             timeout=60).status_code
         except requests.RequestException:
             status = 0
         return status, (time.perf_counter() - started) * 1000
@@ -97,7 +98,8 @@ def timed(dashboard: Dashboard, params: dict, rounds: int) -> dict:
     reports = {name: latency(per_report[name], (50, 95, 100)) for name in REPORTS}
     slowest = max(REPORTS, key=lambda name: reports[name]["p95"] or 0) if totals else None
     return {"rounds": len(totals), "other_statuses": dict(others),
-            "dashboard_ms": latency(totals, (50, 95, 99, 100)), "reports_ms": reports, "slowest_report": slowest}
+            "dashboard_ms": latency(totals, (50, 95, 99, 100)), "reports_ms": reports,
+            "slowest_report": slowest}
 
 
 def statements(stack, actor_of: dict, params: dict) -> dict:
@@ -130,9 +132,11 @@ def statements(stack, actor_of: dict, params: dict) -> dict:
             for name in REPORTS:
                 current["report"] = name
                 started, before_count = time.perf_counter(), len(seen)
-                getattr(analytics, name.replace("-", "_"))(session, analytics.scope_of(session, actor, params))
+                scope = analytics.scope_of(session, actor, params)
+                getattr(analytics, name.replace("-", "_"))(session, scope)
                 result["reports"][name] = {
-                    "ms": round((time.perf_counter() - started) * 1000, 1), "statements": len(seen) - before_count,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                    "statements": len(seen) - before_count,
                     "sql_ms": round(sum(ms for ms, *_ in seen[before_count:]), 1)}
         ms, report, statement, parameters, rows = max(seen, key=lambda s: s[0])
         with engine.connect() as connection:
@@ -152,25 +156,27 @@ def statements(stack, actor_of: dict, params: dict) -> dict:
 def analytics_figures(stack, options) -> dict:
     """Generate the group into the stack's databases, then time the dashboard."""
     size = size_of(options)
-    say(f"  analytics: generating {size.stores} stores, {size.consultants:,} consultants, {size.leads:,} leads, "
-        f"{size.followups:,} follow-ups over {size.years:g} years")
-    generated = dataset.load(dataset.stack_urls(stack), size, progress=lambda line: say(f"  dataset: {line}"))
+    say(f"  analytics: generating {size.stores} stores, {size.consultants:,} consultants, "
+        f"{size.leads:,} leads, {size.followups:,} follow-ups over {size.years:g} years")
+    generated = dataset.load(dataset.stack_urls(stack), size,
+                             progress=lambda line: say(f"  dataset: {line}"))
     say(f"  analytics: data set written in {generated['seconds']['total']:g} s, "
         f"{sum(generated['bytes'].values()) / 1e9:.2f} GB")
     store = busiest_store(stack, generated["stores"])
     users = {"store": f"{store.lower()}.manager", "group": dataset.ADMIN}
-    result = {"dataset": {k: v for k, v in generated.items() if k != "stores"}, "store": store, "users": users,
-              "settled_s": settle(), "scopes": {}}
+    result = {"dataset": {k: v for k, v in generated.items() if k != "stores"}, "store": store,
+              "users": users, "settled_s": settle(), "scopes": {}}
     for scope, username in users.items():
         dashboard = Dashboard(stack, username)
         try:
             for name, params in ranges().items():
-                figures = result["scopes"].setdefault(scope, {})[name] = timed(dashboard, params, options.analytics_rounds)
-                n = figures["dashboard_ms"]
-                say(f"  analytics {scope} ({username}), {name}: dashboard p50/p95/p99 {n['p50']}/{n['p95']}/{n['p99']} ms "
-                    f"over {figures['rounds']} rounds; slowest report {figures['slowest_report']} "
-                    f"(p95 {figures['reports_ms'][figures['slowest_report']]['p95'] if figures['slowest_report'] else None} ms)"
-                    f", others {figures['other_statuses'] or '-'}")
+                figures = timed(dashboard, params, options.analytics_rounds)
+                result["scopes"].setdefault(scope, {})[name] = figures
+                n, slowest = figures["dashboard_ms"], figures["slowest_report"]
+                say(f"  analytics {scope} ({username}), {name}: dashboard p50/p95/p99 "
+                    f"{n['p50']}/{n['p95']}/{n['p99']} ms over {figures['rounds']} rounds; slowest report "
+                    f"{slowest} (p95 {figures['reports_ms'][slowest]['p95'] if slowest else None} ms), "
+                    f"others {figures['other_statuses'] or '-'}")
         finally:
             dashboard.close()
     with closing(psycopg2.connect(dataset.psycopg_url(stack.databases["gateway"]))) as connection, \
@@ -179,8 +185,8 @@ def analytics_figures(stack, options) -> dict:
         admin_id = cursor.fetchone()[0]
         cursor.execute("SELECT code FROM stores WHERE active ORDER BY code")
         every_store = tuple(row[0] for row in cursor.fetchall())
-    result["statements"] = statements(stack, {"user_id": admin_id, "role": "group_admin", "stores": every_store},
-                                      ranges()["365_days"])
+    admin = {"user_id": admin_id, "role": "group_admin", "stores": every_store}
+    result["statements"] = statements(stack, admin, ranges()["365_days"])
     slowest = result["statements"].get("slowest")
     if slowest:
         say(f"  analytics: slowest statement (group, 365 days): {slowest['report']}, {slowest['ms']} ms")
@@ -215,6 +221,8 @@ def describe(figures: dict) -> list[str]:
     for scope, by_range in figures["scopes"].items():
         for name, timed_ in by_range.items():
             n = timed_["dashboard_ms"]
-            lines.append(f"analytics {scope} {name}: dashboard p50/p95/p99 {n['p50']}/{n['p95']}/{n['p99']} ms; "
-                         + ", ".join(f"{report} p95 {r['p95']}" for report, r in timed_["reports_ms"].items()))
+            lines.append(f"analytics {scope} {name}: dashboard p50/p95/p99 "
+                         f"{n['p50']}/{n['p95']}/{n['p99']} ms; "
+                         + ", ".join(f"{report} p95 {r['p95']}"
+                                     for report, r in timed_["reports_ms"].items()))
     return lines

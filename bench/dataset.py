@@ -1065,7 +1065,7 @@ def load(urls: dict, size: Size, progress=print, rebuild_indexes: bool = True) -
     copied = {table: n for loader in loaders for table, n in loader.counts.items()}
     return {"counts": counts, "copied": copied,
             "seconds": {"rows_and_copy": round(generated, 1), "indexes": round(indexed - generated, 1),
-                        "vacuum_analyze": round(time.monotonic() - indexed, 1),
+                        "vacuum_analyze": round(time.monotonic() - started - indexed, 1),
                         "total": round(time.monotonic() - started, 1)},
             "bytes": database_sizes(urls), "seed": size.seed, "now": size.now.isoformat(),
             "logins": {"group_admin": ADMIN, "manager": stores[0].manager["username"],
