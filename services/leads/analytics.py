@@ -187,6 +187,22 @@ def median_of(values) -> float | None:
     return round(median(values), 1) if values else None
 
 
+def minutes_median_by(session, scope: Scope, keys: list, seconds) -> dict:
+    """The median of ``seconds`` (a column), in minutes, for each value of
+    ``keys`` (a tuple of them; ``()``: over the whole cohort). PostgreSQL
+    takes it itself (``percentile_cont``); SQLite has no such aggregate, so
+    the values come here."""
+    where = [*scope.cohort, seconds.isnot(None)]
+    if session.get_bind().dialect.name == "postgresql":
+        middle = func.percentile_cont(0.5).within_group(seconds)
+        return {tuple(row[:-1]): round(row[-1] / 60, 1) for row in session.execute(
+            select(*keys, middle).where(*where).group_by(*keys))}
+    values = {}
+    for row in session.execute(select(*keys, seconds).where(*where)):
+        values.setdefault(tuple(row[:-1]), []).append(row[-1] / 60)
+    return {key: median_of(minutes) for key, minutes in values.items()}
+
+
 # -- the reports --------------------------------------------------------------------
 
 def funnel(session, scope: Scope) -> dict:
@@ -234,10 +250,7 @@ def sources(session, scope: Scope) -> dict:
     rows = session.execute(select(Lead.source, Lead.channel, *(counted(name, scope.now) for name in (
         "leads", "contacted", "test_drive", "won")), revenue()).where(*scope.cohort)
         .group_by(Lead.source, Lead.channel)).all()
-    speeds = {}
-    for source, channel, seconds in session.execute(select(Lead.source, Lead.channel, Lead.response_seconds)
-                                                    .where(*scope.cohort, Lead.response_seconds.isnot(None))):
-        speeds.setdefault((source, channel), []).append(seconds / 60)
+    speeds = minutes_median_by(session, scope, [Lead.source, Lead.channel], Lead.response_seconds)
     costs = source_costs(session, scope)
     leads_of = {}
     for row in rows:
@@ -250,7 +263,7 @@ def sources(session, scope: Scope) -> dict:
             "source": row.source, "channel": row.channel, "leads": row.leads, "contacted": row.contacted,
             "contact_rate": rate(row.contacted, row.leads), "test_drive": row.test_drive,
             "test_drive_rate": rate(row.test_drive, row.leads), "won": row.won, "win_rate": rate(row.won, row.leads),
-            "median_response_minutes": median_of(speeds.get((row.source, row.channel))), "revenue": row.revenue,
+            "median_response_minutes": speeds.get((row.source, row.channel)), "revenue": row.revenue,
             "cost": cost, "cost_per_lead": round(cost / row.leads) if cost is not None and row.leads else None,
             "cost_per_sale": round(cost / row.won) if cost is not None and row.won else None})
     return {"scope": scope.dump(), "rows": answer}
@@ -338,10 +351,7 @@ def consultants(session, scope: Scope) -> dict:
         select(Lead.consultant_id, *(counted(name, scope.now) for name in (
             "leads", "appointment", "visited", "test_drive", "won")), revenue())
         .where(*scope.cohort, Lead.consultant_id.isnot(None)).group_by(Lead.consultant_id))}
-    speeds = {}
-    for consultant, seconds in session.execute(select(Lead.consultant_id, Lead.owner_response_seconds).where(
-            *scope.cohort, Lead.owner_response_seconds.isnot(None))):
-        speeds.setdefault(consultant, []).append(seconds / 60)
+    speeds = minutes_median_by(session, scope, [Lead.consultant_id], Lead.owner_response_seconds)
     late = LeadEvent.details["consultant_id"].as_string()
     breaches = dict(session.execute(select(late, func.count()).join(Lead, Lead.id == LeadEvent.lead_id).where(
         LeadEvent.change == "sla_breached", LeadEvent.at >= scope.start, LeadEvent.at < scope.end,
@@ -352,7 +362,7 @@ def consultants(session, scope: Scope) -> dict:
         rows.append({
             "consultant_id": user_id, "name": member.display_name if member else None,
             "store_code": member.store_code if member else None, "leads": row.leads if row else 0,
-            "median_response_minutes": median_of(speeds.get(user_id)), "sla_breaches": breaches.get(user_id, 0),
+            "median_response_minutes": speeds.get((user_id,)), "sla_breaches": breaches.get(user_id, 0),
             "appointments": row.appointment if row else 0, "visits": row.visited if row else 0,
             "test_drives": row.test_drive if row else 0, "wins": row.won if row else 0,
             "revenue": row.revenue if row else 0})
@@ -376,15 +386,12 @@ def response_times(session, scope: Scope) -> dict:
     names = [bucket_name(*bucket) for bucket in RESPONSE_BUCKETS]
     rows = session.execute(select(key, *(counted(name, scope.now) for name in (*names, "contacted", "waiting")))
                            .where(*scope.cohort).group_by(key)).all()
-    speeds, everyone = {}, []
-    for group, seconds in session.execute(select(key, Lead.response_seconds).where(
-            *scope.cohort, Lead.response_seconds.isnot(None))):
-        speeds.setdefault(group, []).append(seconds / 60)
-        everyone.append(seconds / 60)
+    speeds = minutes_median_by(session, scope, [key], Lead.response_seconds)
+    everyone = minutes_median_by(session, scope, [], Lead.response_seconds).get(())
     labels = names_of(session, per, [row[0] for row in rows])
     groups = [{"key": row[0], "name": labels.get(row[0]), "counts": list(row[1:len(names) + 1]),
                "contacted": row.contacted, "under_5_share": rate(sum(row[1:3]), row.contacted),
-               "median_minutes": median_of(speeds.get(row[0]))}
+               "median_minutes": speeds.get((row[0],))}
               for row in sorted(rows, key=lambda row: (-row.contacted, row[0] or "")) if row[0]]
     totals = [sum(row[i + 1] for row in rows) for i in range(len(names))]
     contacted = sum(row.contacted for row in rows)
@@ -392,7 +399,7 @@ def response_times(session, scope: Scope) -> dict:
             "buckets": [{"metric": name, "from_minutes": start, "to_minutes": end, "count": count}
                         for name, (start, end), count in zip(names, RESPONSE_BUCKETS, totals)],
             "contacted": contacted, "waiting": sum(row.waiting for row in rows),
-            "under_5_share": rate(sum(totals[:2]), contacted), "median_minutes": median_of(everyone)}
+            "under_5_share": rate(sum(totals[:2]), contacted), "median_minutes": everyone}
 
 
 def names_of(session, per: str, keys: list) -> dict:

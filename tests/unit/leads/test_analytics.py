@@ -31,6 +31,10 @@ def at(hours: float) -> datetime:
 
 @pytest.fixture
 def data(sessions):
+    return fill(sessions)
+
+
+def fill(sessions):
     """Five leads of SH-PUDONG in November, and three that must not count."""
     with sessions() as session:
         session.add(StoreSettings(code="SH-PUDONG", timezone="Asia/Shanghai", response_minutes=15, revision=1))
