@@ -14,6 +14,7 @@ import { label } from "../i18n.js";
 import AppBar from "../components/AppBar.js";
 import Chart from "../components/Chart.js";
 import ExportButtons from "../components/ExportButtons.js";
+import ReportPanel from "../components/ReportPanel.js";
 import SourceCostForm from "../components/SourceCostForm.js";
 import { colleagues } from "../components/LeadAssign.js";
 import { CHANNELS, isManager } from "../components/leads.js";
@@ -30,7 +31,7 @@ const REPORTS = { funnel: "funnel", sources: "sources", demand: "demand", consul
 
 export default {
   name: "Analytics",
-  components: { AppBar, Chart, ExportButtons, SourceCostForm },
+  components: { AppBar, Chart, ExportButtons, ReportPanel, SourceCostForm },
   setup() {
     const { t } = useI18n();
     const route = useRoute();
@@ -283,10 +284,7 @@ export default {
 
         <div class="dashboard">
           <!-- the funnel and the dealer rates -->
-          <section class="panel panel--wide" data-panel="funnel" aria-labelledby="funnel-title" :aria-busy="reports.funnel.loading ? 'true' : 'false'">
-            <h2 id="funnel-title" class="panel__title">{{ $t('analytics.funnel.title') }}</h2>
-            <p class="problem" role="alert">{{ reports.funnel.problem }}</p>
-            <p v-if="reports.funnel.loading && !funnel" class="muted">{{ $t('analytics.loading') }}</p>
+          <ReportPanel name="funnel" :title="$t('analytics.funnel.title')" :report="reports.funnel" wide>
             <template v-if="funnel && !empty">
               <dl class="figures">
                 <div v-for="(parts, rate) in RATES" :key="rate" class="figure" :data-rate="rate">
@@ -369,13 +367,10 @@ export default {
                 </div>
               </div>
             </template>
-          </section>
+          </ReportPanel>
 
           <!-- response times -->
-          <section class="panel" data-panel="responses" aria-labelledby="responses-title" :aria-busy="reports.responses.loading ? 'true' : 'false'">
-            <h2 id="responses-title" class="panel__title">{{ $t('analytics.response.title') }}</h2>
-            <p class="problem" role="alert">{{ reports.responses.problem }}</p>
-            <p v-if="reports.responses.loading && !responses" class="muted">{{ $t('analytics.loading') }}</p>
+          <ReportPanel name="responses" :title="$t('analytics.response.title')" :report="reports.responses">
             <template v-if="responses">
               <p v-if="responsesEmpty" class="muted">{{ $t('analytics.empty') }}</p>
               <template v-else>
@@ -439,17 +434,16 @@ export default {
               </template>
               <ExportButtons table="response_times" :title="$t('analytics.response.title')" :filters="filterQuery" />
             </template>
-          </section>
+          </ReportPanel>
 
           <!-- demand -->
-          <section class="panel" data-panel="demand" aria-labelledby="demand-title" :aria-busy="reports.demand.loading ? 'true' : 'false'">
-            <h2 id="demand-title" class="panel__title">{{ $t('analytics.demand.title') }}</h2>
-            <div class="chips" role="group" :aria-label="$t('analytics.demand.by')">
-              <button v-for="name in DEMAND_BY" :key="name" type="button" class="chip-button" :data-by="name"
-                      :aria-pressed="by === name ? 'true' : 'false'" @click="chooseBy(name)">{{ $t('analytics.demand.byName.' + name) }}</button>
-            </div>
-            <p class="problem" role="alert">{{ reports.demand.problem }}</p>
-            <p v-if="reports.demand.loading && !demand" class="muted">{{ $t('analytics.loading') }}</p>
+          <ReportPanel name="demand" :title="$t('analytics.demand.title')" :report="reports.demand">
+            <template #controls>
+              <div class="chips" role="group" :aria-label="$t('analytics.demand.by')">
+                <button v-for="name in DEMAND_BY" :key="name" type="button" class="chip-button" :data-by="name"
+                        :aria-pressed="by === name ? 'true' : 'false'" @click="chooseBy(name)">{{ $t('analytics.demand.byName.' + name) }}</button>
+              </div>
+            </template>
             <template v-if="demand">
               <p v-if="!demand.series.length" class="muted">{{ $t('analytics.empty') }}</p>
               <template v-else>
@@ -475,13 +469,10 @@ export default {
               </template>
               <ExportButtons table="demand" :title="$t('analytics.demand.title')" :filters="demandQuery" />
             </template>
-          </section>
+          </ReportPanel>
 
           <!-- sources -->
-          <section class="panel panel--wide" data-panel="sources" aria-labelledby="sources-title" :aria-busy="reports.sources.loading ? 'true' : 'false'">
-            <h2 id="sources-title" class="panel__title">{{ $t('analytics.sources.title') }}</h2>
-            <p class="problem" role="alert">{{ reports.sources.problem }}</p>
-            <p v-if="reports.sources.loading && !reports.sources.data" class="muted">{{ $t('analytics.loading') }}</p>
+          <ReportPanel name="sources" :title="$t('analytics.sources.title')" :report="reports.sources" wide>
             <template v-if="reports.sources.data">
               <p v-if="!sourceRows.length" class="muted">{{ $t('analytics.empty') }}</p>
               <template v-else>
@@ -537,13 +528,10 @@ export default {
               </template>
               <ExportButtons table="sources" :title="$t('analytics.sources.title')" :filters="filterQuery" />
             </template>
-          </section>
+          </ReportPanel>
 
           <!-- consultants -->
-          <section class="panel panel--wide" data-panel="consultants" aria-labelledby="consultants-title" :aria-busy="reports.consultants.loading ? 'true' : 'false'">
-            <h2 id="consultants-title" class="panel__title">{{ $t('analytics.consultants.title') }}</h2>
-            <p class="problem" role="alert">{{ reports.consultants.problem }}</p>
-            <p v-if="reports.consultants.loading && !reports.consultants.data" class="muted">{{ $t('analytics.loading') }}</p>
+          <ReportPanel name="consultants" :title="$t('analytics.consultants.title')" :report="reports.consultants" wide>
             <template v-if="reports.consultants.data">
               <p v-if="!consultantRows.length" class="muted">{{ $t('analytics.consultants.none') }}</p>
               <template v-else>
@@ -590,7 +578,7 @@ export default {
               </template>
               <ExportButtons table="consultants" :title="$t('analytics.consultants.title')" :filters="filterQuery" />
             </template>
-          </section>
+          </ReportPanel>
         </div>
       </template>
     </main>`,
