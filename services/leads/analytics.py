@@ -54,6 +54,7 @@ class Scope:
     stores: tuple         # the stores it covers
     segment: list         # who and what: the actor's leads narrowed by the filters
     query: dict
+    own: str | None = None  # a consultant's own figures only: their id
 
     @property
     def cohort(self) -> list:
@@ -89,7 +90,7 @@ def scope_of(session, actor: Actor, query: dict, now=None) -> Scope:
     if actor.role == CONSULTANT:
         segment.append(Lead.consultant_id == actor.user_id)
     return Scope(from_, to, zone, midnight(from_, zone), midnight(to + timedelta(days=1), zone), now,
-                 stores, segment, query)
+                 stores, segment, query, actor.user_id if actor.role == CONSULTANT else None)
 
 
 def midnight(day: date, zone: str) -> datetime:
@@ -344,6 +345,8 @@ def consultants(session, scope: Scope) -> dict:
     for name, column in (("consultant_id", RosterMember.user_id), ("team_id", RosterMember.team_id)):
         if scope.query.get(name):
             roster = roster.where(column == scope.query[name])
+    if scope.own:  # a consultant sees their own row, not colleagues' zeros
+        roster = roster.where(RosterMember.user_id == scope.own)
     people = {}
     for member in session.scalars(roster.order_by(RosterMember.store_code, RosterMember.user_id)):
         people.setdefault(member.user_id, member)

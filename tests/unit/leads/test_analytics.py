@@ -174,6 +174,7 @@ def test_every_figure_is_the_leads_its_drill_down_lists(data, metric):
 
 def test_a_consultant_sees_their_own_figures_only(data):
     assert report(data, "funnel", actor=SH_CONSULTANT)["counts"]["leads"] == 3
+    assert [row["consultant_id"] for row in report(data, "consultants", actor=SH_CONSULTANT)["rows"]] == ["c-sh1"]
 
 
 def test_bad_scopes_are_refused(data):
