@@ -197,7 +197,7 @@ def minutes_median_by(session, scope: Scope, keys: list, seconds) -> dict:
     if session.get_bind().dialect.name == "postgresql":
         middle = func.percentile_cont(0.5).within_group(seconds)
         return {tuple(row[:-1]): round(row[-1] / 60, 1) for row in session.execute(
-            select(*keys, middle).where(*where).group_by(*keys))}
+            select(*keys, middle).where(*where).group_by(*keys)) if row[-1] is not None}  # none: no values
     values = {}
     for row in session.execute(select(*keys, seconds).where(*where)):
         values.setdefault(tuple(row[:-1]), []).append(row[-1] / 60)

@@ -36,7 +36,8 @@ def databases(tmp_path_factory):
 @pytest.mark.parametrize("actor", [SH_MANAGER, SH_CONSULTANT, ADMIN], ids=["manager", "consultant", "admin"])
 @pytest.mark.parametrize("name,params", [(name, {}) for name in REPORTS] + [
     ("demand", {"by": by}) for by in ("brand", "fuel_type", "budget_band")] + [
-    ("funnel", {"source": "autohome", "brand": "BYD"}), ("sources", {"from": "2026-11-01", "to": "2026-11-10"})])
+    ("funnel", {"source": "autohome", "brand": "BYD"}), ("sources", {"from": "2026-11-01", "to": "2026-11-10"})] + [
+    (name, {"source": "nobody-sends-this"}) for name in REPORTS])  # no lead at all
 def test_postgresql_answers_as_sqlite_does(databases, actor, name, params):
     answers = {}
     for backend, engine in databases.items():
