@@ -66,13 +66,17 @@ def announce(session, lead: Lead, change: str, actor_id: str | None = None, reas
 def first_contact(session, lead: Lead, actor_id: str | None, how: str, at=None) -> bool:
     """Stop the response clock: the lead's first contact (a follow-up
     record, or a stage change). False if it was contacted already."""
-    if lead.first_contact_at is not None or lead.status != "assigned":
+    if lead.first_contact_at is not None or lead.status in ("accepted", "pooled", "joined"):
         return False
     lead.first_contact_at = at = at or utcnow()
-    lead.status = "contacted"
     lead.response_seconds = max(0, round((at - lead.created_at).total_seconds()))
     if lead.assigned_at:
         lead.owner_response_seconds = max(0, round((at - lead.assigned_at).total_seconds()))
+    if lead.status != "assigned":
+        # it moved on before the record's news came (a loss asked right after the call):
+        # the contact counts (the funnel's "contacted"), the status stays
+        return False
+    lead.status = "contacted"
     announce(session, lead, "first_contact", actor_id, details={
         "how": how, "minutes": round((lead.first_contact_at - lead.assigned_at).total_seconds() / 60, 1)
         if lead.assigned_at else None}, at=lead.first_contact_at)

@@ -8,6 +8,7 @@ next call forward; completing, rescheduling and making tasks by hand;
 attachments checked before anything is kept, and erased with the customer."""
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -24,6 +25,7 @@ from tests.unit.followups.test_blobs import png
 pytestmark = pytest.mark.integration
 
 STORE = "SH-PUDONG"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 OWNER = Actor(kind="user", stores=(STORE,), user_id="c-1", role="consultant")
 OTHER = Actor(kind="user", stores=(STORE,), user_id="c-2", role="consultant")
 
@@ -110,7 +112,9 @@ def test_a_record_completes_the_task_is_the_first_and_the_cadence_schedules_the_
         assert recorded["first"] is True and recorded["notes"] == "关心续航，周末想试驾"
         [following] = tasks.open_tasks(session, "l-1")
         assert following.source == "cadence" and following.kind == "call"
-        assert timedelta(hours=12) < following.due_at - note.created_at < timedelta(days=2)  # H: the next day
+        # H: the next (business) day at the cadence's 10:00 in the store's zone, whatever the hour now
+        due, done = following.due_at.astimezone(SHANGHAI), note.created_at.astimezone(SHANGHAI)
+        assert (due.hour, due.minute) == (10, 0) and done.date() < due.date() <= done.date() + timedelta(days=4)
         records.add(session, OWNER, {"lead_id": "l-1", "channel": "wechat", "direction": "outbound",
                                      "outcome": "no_answer"})
         assert [payload["first"] for payload in events(session, "followup_recorded")] == [True, False]

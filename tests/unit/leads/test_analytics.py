@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import METRICS, schema
-from services.leads import analytics, handlers
+from services.leads import analytics, changes, handlers
 from services.leads.exceptions import InvalidQuery, LeadNotFound, NotAllowed
 from services.leads.models import LeadEvent, RosterMember, SourceCost, StoreSettings
 from services.leads.service import REPORTS
@@ -227,3 +227,17 @@ def test_periods_cut_the_range_without_gap_or_overlap(first, length, zone):
     assert all(a[2] == b[1] for a, b in zip(cuts, cuts[1:])) and all(c[1] < c[2] for c in cuts)
     assert len({label for label, _, _ in cuts}) == len(cuts) <= (31 if interval == "day" else 28 if
                                                                  interval == "week" else 38)
+
+
+def test_a_call_whose_news_comes_after_the_loss_still_counts_as_contact(sessions):
+    """The record's event can reach the leads service after the consultant
+    already asked to lose the lead: contacted for the funnel, status kept."""
+    with sessions() as session:
+        late = lead(1, status="loss_pending", created_at=DAY, assigned_at=DAY)
+        waiting = lead(2, created_at=DAY, assigned_at=DAY)
+        session.add_all([late, waiting])
+        session.flush()
+        assert changes.first_contact(session, late, "c-sh1", "followup_record", at=at(0.5)) is False
+        assert (late.status, late.first_contact_at, late.owner_response_seconds) == ("loss_pending", at(0.5), 1800)
+        assert changes.first_contact(session, waiting, "c-sh1", "followup_record", at=at(1)) is True
+        assert (waiting.status, waiting.response_seconds) == ("contacted", 3600)
