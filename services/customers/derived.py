@@ -24,12 +24,19 @@ def lexicon() -> Lexicon:
 
 
 def learn(session, customer_id: str, hits) -> list[str]:
-    """Add the hits to the customer's traits; the traits that changed."""
+    """Add the hits to the customer's traits; the traits that changed.
+    The customer's traits that the hits name are read in one query, and
+    the session is flushed once for it (not once per hit)."""
+    if not hits:
+        return []
+    known = {trait.trait: trait for trait in session.scalars(select(Trait).where(
+        Trait.customer_id == customer_id, Trait.trait.in_({hit.trait for hit in hits})))}
     changed = []
     for hit in hits:
-        trait = session.get(Trait, (customer_id, hit.trait))
+        trait = known.get(hit.trait)
         if trait is None:
-            trait = Trait(customer_id=customer_id, trait=hit.trait, status="inferred", weights=[], evidence=[])
+            trait = known[hit.trait] = Trait(customer_id=customer_id, trait=hit.trait, status="inferred",
+                                             weights=[], evidence=[])
             session.add(trait)
         if trait.status == "removed":
             continue
