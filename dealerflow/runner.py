@@ -13,6 +13,7 @@ eventlet.monkey_patch()
 import gc  # noqa: E402
 import importlib  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import traceback  # noqa: E402
 
@@ -38,5 +39,8 @@ def run(service_path: str) -> None:
     service_cls = getattr(importlib.import_module(module_name), class_name)
     settings = config.nameko_config(service_cls.name)
     setup_logging(service_cls.name, settings["LOG_LEVEL"])
+    # below the gateway: when the services and the gateway share cores, a burst of
+    # leads gets its 202s first and the services drain the backlog after
+    os.nice(config.env_int("SERVICE_NICE", 10))
     signal.signal(signal.SIGUSR1, dump_green_threads)
     nameko_run([service_cls], settings)
