@@ -16,9 +16,12 @@ from dataclasses import dataclass
 import phonenumbers
 from pypinyin import Style, lazy_pinyin
 
-from dealerflow.phones import plain, read_phone
+from dealerflow.phones import is_placeholder, plain, read_phone
 
 DEFAULT_REGION = "CN"
+# A Chinese mobile as most are typed: 11 digits that phonenumbers would take
+# as they are (none starts with a carrier code it strips, 11xx, 12xx or 179xx)
+_PLAIN_MOBILE = re.compile(r"1(?:[3-689]\d|7[0-8])\d{8}")
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,15 @@ class Phone:
 
 
 def read(raw: str | None, region: str = DEFAULT_REGION) -> Phone | None:
-    """The phone as typed, or None when it is no real number."""
-    found = read_phone(raw, region or DEFAULT_REGION, valid_only=True)
+    """The phone as typed, or None when it is no real number. A plain
+    Chinese mobile is not parsed (an import reads a hundred thousand): the
+    number phonenumbers would parse it into is checked as it would be."""
+    region = region or DEFAULT_REGION
+    if region == "CN" and raw and _PLAIN_MOBILE.fullmatch(raw):
+        valid = not is_placeholder(raw) and phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=86, national_number=int(raw)))
+        return Phone("+86" + raw) if valid else None
+    found = read_phone(raw, region, valid_only=True)
     return Phone(found["e164"], found.get("extension", "")) if found else None
 
 

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dealerflow.phones import read_phone
 from services.customers.contacts import Phone, initials, normalize_email, normalize_phone, read
 
 
@@ -106,3 +107,21 @@ def test_the_national_number_is_what_phonenumbers_reads(typed):
     phone = read(typed)
     assert phone.national == str(phonenumbers.parse(phone.e164).national_number)
     assert phone.reversed == phone.e164[:0:-1]
+
+
+def parsed(raw: str, region: str = "CN") -> Phone | None:
+    """The phone as phonenumbers parses it, the way every number not a plain Chinese mobile is read."""
+    found = read_phone(raw, region, valid_only=True)
+    return Phone(found["e164"], found.get("extension", "")) if found else None
+
+
+@given(st.from_regex(r"1[0-9]{10}", fullmatch=True))
+def test_a_plain_mobile_read_without_parsing_is_what_phonenumbers_makes_of_it(raw):
+    assert read(raw) == parsed(raw)
+
+
+@pytest.mark.parametrize("raw", ["13800138000", "17012345678", "17912345678", "11912345678", "12345678901",
+                                 "13131313131", "19999999999", "14012345678", "16612345678"])
+def test_plain_mobiles_placeholders_and_carrier_codes_as_phonenumbers_reads_them(raw):
+    assert read(raw) == parsed(raw)
+    assert read(raw, "DE") == parsed(raw, "DE")            # elsewhere, always parsed

@@ -1,6 +1,7 @@
 """services.customers.spreadsheet: the customer spreadsheets dealers bring, read into fields."""
 import csv
 import io
+import zipfile
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -430,8 +431,8 @@ def test_first_worksheet_is_read_and_formulas_give_cached_values_or_nothing():
     assert read_all(sheet) == [(2, ["王磊", None])]     # never calculated by Excel: no cached value
 
 
-def test_large_workbook_is_streamed_in_read_only_mode(monkeypatch):
-    workbook = openpyxl.Workbook(write_only=True)
+def test_large_workbook_is_streamed_and_its_size_counted_only_when_asked(monkeypatch):
+    workbook = openpyxl.Workbook(write_only=True)  # records no dimension, as the bench's file
     sheet = workbook.create_sheet()
     sheet.append(["姓名", "手机", "登记日期"])
     for n in range(20_000):
@@ -439,24 +440,140 @@ def test_large_workbook_is_streamed_in_read_only_mode(monkeypatch):
     out = io.BytesIO()
     workbook.save(out)
 
-    opened = []
-    real_load = openpyxl.load_workbook
+    def never(*args):
+        raise AssertionError("the rows were counted")
 
-    def spy(*args, **kwargs):
-        opened.append(kwargs)
-        return real_load(*args, **kwargs)
-
-    monkeypatch.setattr(spreadsheet.openpyxl, "load_workbook", spy)
+    monkeypatch.setattr(spreadsheet, "_count_rows", never)
     read = open_sheet(out.getvalue(), "big.xlsx")
-    assert opened == [{"read_only": True, "data_only": True}]
-    assert read.total is None                            # openpyxl's write-only mode records no dimension
     assert iter(read.rows) is read.rows                  # a generator, not a list
     assert next(read.rows) == (2, ["客户0", "13800000000", "45658"])
     count, last = 1, None
-    for last in read.rows:
+    for last in read.rows:                               # read to the end without counting (a dry run)
         count += 1
     assert count == 20_000
     assert last == (20_001, ["客户19999", "13800019999", "45658"])
+    monkeypatch.undo()
+    assert read.total == 20_000                          # the <row> elements after the header, counted
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def with_sheet_xml(xml: str, strings: str | None = None) -> bytes:
+    """A workbook whose first worksheet's XML (and shared strings table) is this."""
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["x", "y"])
+    workbook.active["C1"] = 1.5
+    workbook.active["C1"].number_format = "yyyy-mm-dd"    # style 1: a date
+    workbook.active["D1"] = 0.5
+    workbook.active["D1"].number_format = "[h]:mm:ss"     # style 2: a duration
+    saved = io.BytesIO()
+    workbook.save(saved)
+    out = io.BytesIO()
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = xml.encode()
+            elif item.filename == "[Content_Types].xml" and strings is not None:
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                                    b'application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings'
+                                    b'+xml"/></Types>')
+            target.writestr(item, data)
+        if strings is not None:
+            target.writestr("xl/sharedStrings.xml", strings)
+    return out.getvalue()
+
+
+def openpyxl_rows(content: bytes) -> list:
+    """The rows as openpyxl's read-only, data-only mode gives them, cleaned."""
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    worksheet = workbook.worksheets[0]
+    worksheet.reset_dimensions()
+    rows = [[clean_cell(value) for value in values] for values in worksheet.iter_rows(values_only=True)]
+    workbook.close()
+    return rows
+
+
+@pytest.mark.parametrize("chunk", [5, 64, 1 << 16])
+def test_rows_without_a_dimension_are_counted_across_chunk_ends(monkeypatch, chunk):
+    rows = "".join(f'<x:row r="{n}"><x:c r="A{n}" t="inlineStr"><x:is><x:t>客户{n}</x:t></x:is></x:c></x:row>'
+                   for n in range(3, 503))
+    content = with_sheet_xml(f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr">'
+                             '<x:is><x:t>姓名</x:t></x:is></x:c><x:c r="B1" t="inlineStr"><x:is><x:t>手机</x:t>'
+                             f'</x:is></x:c></x:row><x:row r="2"/>{rows}</x:sheetData><x:rowBreaks/></x:worksheet>')
+    monkeypatch.setattr(spreadsheet, "_CHUNK", chunk)
+    sheet = open_sheet(content, "a.xlsx")
+    assert read_all(sheet)[-1] == (502, ["客户502", None])
+    assert sheet.total == 501                              # 502 <row>s, the header's one off
+
+
+def test_worksheet_xml_is_read_as_openpyxl_reads_it():
+    strings = (f'<sst xmlns="{MAIN}"><si><t>姓名</t></si><si><t>手机</t></si><si><r><t>王</t></r><r><rPr><b/></rPr>'
+               '<t xml:space="preserve">磊 </t></r><rPh sb="0" eb="1"><t>wang</t></rPh></si>'
+               '<si><t>a_x005F_x000D_b</t></si></sst>')
+    xml = (f'<worksheet xmlns="{MAIN}"><dimension ref="A1:F3"/><sheetData>'
+           '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+           '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>13800138000</v></c><c r="C2" s="1"><v>45658.5</v></c>'
+           '<c r="D2" s="2"><v>1.25</v></c><c r="E2" t="b"><v>1</v></c><c r="F2" t="e"><v>#N/A</v></c></row>'
+           '<row r="4"><c t="inlineStr"><is><r><t>李</t></r><r><t>娜</t></r><rPh sb="0" eb="1"><t>li</t></rPh></is></c>'
+           '<c t="str"><f>A1</f><v>&lt;公式&amp;&gt;</v></c><c r="D4"><f>1+1</f></c>'
+           '<c r="E4" t="d"><v>2025-03-01T10:00:00</v></c><c r="F4" t="s"><v>3</v></c></row>'
+           '<row r="5" customFormat="1"/><row r="6"><c r="B6" s="1"><v>3000000</v></c><c r="C6">'
+           '<v>1.5E3</v></c></row></sheetData></worksheet>')
+    content = with_sheet_xml(xml, strings)
+    expected = openpyxl_rows(content)
+    assert expected[1] == ["王磊", "13800138000", datetime(2025, 1, 1, 12), "1 day, 6:00:00", "TRUE", None]
+    assert expected[3] == ["李娜", "<公式&>", None, None, datetime(2025, 3, 1, 10), "a_x000D_b"]
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    read = spreadsheet._read_xml(io.BytesIO(xml.encode()), openpyxl_strings(content), spreadsheet._Dates(workbook), {})
+    numbered = list(read)
+    assert [number for number, _ in numbered] == [1, 2, 4, 5, 6]
+    assert [values for _, values in numbered] == [expected[number - 1] for number, _ in numbered]
+    sheet = open_sheet(content, "a.xlsx")
+    assert sheet.headers == ["姓名", "手机"]
+    assert read_all(sheet) == [(2, ["王磊", "13800138000"]), (4, ["李娜", "<公式&>"])]  # 6: a date out of range
+    assert sheet.total == 2                                # the recorded dimension (A1:F3) less the header
+
+
+def openpyxl_strings(content: bytes) -> list:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive, archive.open("xl/sharedStrings.xml") as source:
+        strings: list = []
+        list(spreadsheet._read_xml(source, strings, None, {}))
+        return strings
+
+
+xml_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\n "), max_size=20)
+
+
+@given(st.lists(st.lists(st.one_of(
+    st.none(), xml_text, st.integers(-10**15, 10**15),
+    st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 1, 1))), max_size=6),
+    min_size=1, max_size=8), st.booleans())
+def test_any_workbook_reads_as_openpyxl_reads_it(rows, write_only):
+    workbook = openpyxl.Workbook(write_only=write_only)    # no dimension recorded, else one
+    sheet = workbook.create_sheet() if write_only else workbook.active
+    for row in [["姓名", "手机"]] + rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    expected = [(number, (values + [None, None])[:2]) for number, values in
+                enumerate(openpyxl_rows(out.getvalue()), 1) if number > 1 and values[:2] != [None] * len(values[:2])]
+    assert read_all(open_sheet(out.getvalue(), "a.xlsx")) == expected
+
+
+@pytest.mark.parametrize("doctype", [
+    '<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+    '<!DOCTYPE worksheet [<!ENTITY secret SYSTEM "file:///etc/passwd">]>',
+    '<!DOCTYPE worksheet SYSTEM "http://example.com/evil.dtd">',
+])
+def test_a_worksheet_with_a_document_type_declaration_is_refused(doctype):
+    xml = (f'<?xml version="1.0"?>{doctype}<worksheet xmlns="{MAIN}"><sheetData><row r="1">'
+           '<c r="A1" t="inlineStr"><is><t>姓名&b;</t></is></c><c r="B1" t="inlineStr"><is><t>手机</t></is></c>'
+           '</row></sheetData></worksheet>')
+    with pytest.raises(UnreadableFile, match="document type declaration"):
+        open_sheet(with_sheet_xml(xml), "a.xlsx")
 
 
 # ---------------------------------------------------------------- open_sheet: csv
