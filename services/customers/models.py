@@ -17,14 +17,20 @@ from dealerflow.outbox import service_tables
 Base, OutboxMessage, ProcessedMessage = service_tables()
 
 LIFECYCLES = ("potential", "intended", "won", "lost")
+SCOPED = ["store_code", "owner_id", "merged_into", "erased_at"]  # what scoping.py filters on
 
 
 class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
-        # prefix search by name and by pinyin initials (C collation on PostgreSQL: a LIKE 'x%' uses them)
-        Index("ix_customers_name_key", "name_key", postgresql_ops={"name_key": "varchar_pattern_ops"}),
-        Index("ix_customers_initials", "initials", postgresql_ops={"initials": "varchar_pattern_ops"}),
+        # prefix search by name and by pinyin initials (C collation on PostgreSQL: a LIKE 'x%' uses them),
+        # and a page newest first; each with what search and scoping filter on and the page is ordered by
+        # (PostgreSQL: INCLUDE), so that a name's page is read from an index alone, not a heap page a match
+        Index("ix_customers_name_key", "name_key", postgresql_ops={"name_key": "varchar_pattern_ops"},
+              postgresql_include=["updated_at", "id", *SCOPED]),
+        Index("ix_customers_initials", "initials", postgresql_ops={"initials": "varchar_pattern_ops"},
+              postgresql_include=["updated_at", "id", *SCOPED]),
+        Index("ix_customers_updated_at_id", "updated_at", "id", postgresql_include=["name_key", "initials", *SCOPED]),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -41,7 +47,7 @@ class Customer(Base):
     tags: Mapped[list] = mapped_column(JSON, default=list)
     preferences: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[object] = mapped_column(UTCDateTime)
-    updated_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     import_id: Mapped[str | None] = mapped_column(String(36), index=True)  # the import that created it
     merged_into: Mapped[str | None] = mapped_column(String(36))
