@@ -20,6 +20,7 @@ import binascii
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 
 from psycopg2.extras import execute_values
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 MAX_FILE = 20 * 1024 * 1024
 MAX_ROWS = 200_000  # data rows an import reads: a compressed workbook can hold millions in 20 MiB
 BATCH = 1000          # rows per committed step: the service's other work runs between two
+YIELD_EVERY = 50      # rows an import makes between two green yields
 LEASE = timedelta(seconds=60)
 SAMPLE_ROWS = 5
 REPORTED_ROWS = 1000  # rejected and matched rows an import's answer lists
@@ -305,51 +307,71 @@ def decide(found, errors, phones, emails, owners: dict, seen: dict, number: int)
 def run_import(session, job: Import, worker: str) -> None:
     """Create the rows to create, a batch at a time, each in a few multi-row
     inserts; the batch's rows are read after the last one done (keyset), so
-    a batch never walks the rows before it again."""
-    last = 0
-    while batch := session.execute(
-            select(ImportRow.row, ImportRow.fields)
-            .where(ImportRow.import_id == job.id, ImportRow.outcome == "create", ImportRow.customer_id.is_(None),
-                   ImportRow.row > last)
-            .order_by(ImportRow.row).limit(BATCH)).all():
-        create_batch(session, job, batch)
-        job.processed += len(batch)
-        last = batch[-1].row
-        if not renew(session, job, worker):
+    a batch never walks the rows before it again. A batch's rows are made
+    (customers, phones, terms, timeline, traits: the import's CPU) while the
+    database stores the batch before, in a thread of its own (green in the
+    service, where it waits for PostgreSQL while this one works): on two
+    cores, the commit took the two one after the other. The next batch and
+    its contacts' owners are read before a batch is stored: the dry run
+    left no contact in two rows to create."""
+    with ThreadPoolExecutor(max_workers=1) as database:
+        batch, stored = waiting_rows(session, job, after=0), None
+        owners = owners_of_rows(session, batch)
+        while batch:
+            made = make_batch(job, batch, owners)
+            if stored is not None and not stored.result():
+                return  # the lease was lost
+            following = waiting_rows(session, job, after=batch[-1].row)
+            owners = owners_of_rows(session, following)
+            stored = database.submit(store_batch, session, job, worker, made)
+            time.sleep(0)  # a green yield: the batch's first statement is on its way before the next is made
+            batch = following
+        if stored is not None and not stored.result():
             return
     finish(session, job, "done", content=None, processed=job.processed, created=job.created, matched=job.matched)
 
 
-def create_batch(session, job: Import, batch) -> None:
-    """The customers of a batch of rows as plain rows, one Core multi-row
-    insert a table (no ORM object is made only to read its columns), with
-    the phones the dry run read. The rows' decisions are written again, a
-    delete and an insert for the batch rather than one UPDATE a row, without
-    the fields read, which are no longer needed."""
-    phones_of = {row: [contacts.Phone(phone["e164"], phone["extension"]) for phone in found["phones"]]
-                 for row, found in batch}
-    owners = owners_of(session, [phone for phones in phones_of.values() for phone in phones],
-                       [email for _, found in batch for email in found["emails"]])
+def waiting_rows(session, job: Import, after: int) -> list:
+    return session.execute(
+        select(ImportRow.row, ImportRow.fields)
+        .where(ImportRow.import_id == job.id, ImportRow.outcome == "create", ImportRow.customer_id.is_(None),
+               ImportRow.row > after)
+        .order_by(ImportRow.row).limit(BATCH)).all()
+
+
+def owners_of_rows(session, batch) -> dict:
+    return owners_of(session, [contacts.Phone(phone["e164"], phone["extension"])
+                               for _, found in batch for phone in found["phones"]],
+                     [email for _, found in batch for email in found["emails"]])
+
+
+def make_batch(job: Import, batch, owners: dict) -> dict:
+    """The rows a batch of import rows makes, as plain rows for one Core
+    multi-row insert a table (no ORM object is made only to read its
+    columns), with the phones the dry run read; a row whose phone or email
+    someone got since the dry run becomes a match. The rows' decisions are
+    written again, without the fields read, which are no longer needed."""
     now = utcnow()
     rows, tables = [], {model: [] for model in (Customer, CustomerPhone, CustomerEmail, CustomerTerm,
                                                  TimelineEntry, Trait)}
-    for row, found in batch:
-        taken = [(kind, owners[(kind, value)]) for kind, value in [("phone", phone) for phone in phones_of[row]]
+    for index, (row, found) in enumerate(batch):
+        if index % YIELD_EVERY == 0:
+            time.sleep(0)  # a green yield: the batch before goes on being stored meanwhile
+        phones = [contacts.Phone(phone["e164"], phone["extension"]) for phone in found["phones"]]
+        taken = [(kind, owners[(kind, value)]) for kind, value in [("phone", phone) for phone in phones]
                  + [("email", email) for email in found["emails"]] if (kind, value) in owners]
         decided = {"import_id": job.id, "row": row, "outcome": "create", "fields": None, "errors": None,
                    "customer_id": None, "matched_by": None}
-        if taken:  # someone got this phone or email since the dry run
+        if taken:
             rows.append(dict(decided, outcome="match", customer_id=taken[0][1], matched_by=taken[0][0]))
-            job.matched += 1
             continue
         customer = customer_from_row(job, found, now)
         customer_id = customer["id"]
         rows.append(dict(decided, customer_id=customer_id))
-        job.created += 1
         tables[Customer].append(customer)
         tables[CustomerPhone] += [{"customer_id": customer_id, "e164": phone.e164, "extension": phone.extension,
                                    "national": phone.national, "reversed": phone.reversed, "added_at": now}
-                                  for phone in phones_of[row]]
+                                  for phone in phones]
         tables[CustomerEmail] += [{"customer_id": customer_id, "email": email, "added_at": now}
                                   for email in found["emails"]]
         tables[CustomerTerm] += [{"customer_id": customer_id, "kind": kind, "value": value}
@@ -361,12 +383,23 @@ def create_batch(session, job: Import, batch) -> None:
         if found.get("notes"):
             tables[Trait] += new_traits(customer_id, lexicon().infer(
                 found["notes"], source="import_note", at=customer["created_at"], ref=job.id))
-    for model, values in tables.items():
+    return {"tables": tables, "rows": rows, "first": batch[0].row, "last": batch[-1].row}
+
+
+def store_batch(session, job: Import, worker: str, made: dict) -> bool:
+    """A made batch inserted, its rows' decisions written again (a delete
+    and an insert for the batch rather than one UPDATE a row), committed
+    with the import's progress; False if the lease was lost."""
+    for model, values in made["tables"].items():
         insert_rows(session, model.__table__, values)
     session.execute(delete(ImportRow).where(  # the batch's rows: those waiting from its first to its last
         ImportRow.import_id == job.id, ImportRow.outcome == "create", ImportRow.customer_id.is_(None),
-        ImportRow.row.between(batch[0].row, batch[-1].row)))
-    insert_rows(session, ImportRow.__table__, rows)
+        ImportRow.row.between(made["first"], made["last"])))
+    insert_rows(session, ImportRow.__table__, made["rows"])
+    job.processed += len(made["rows"])
+    job.created += len(made["tables"][Customer])
+    job.matched += len(made["rows"]) - len(made["tables"][Customer])
+    return renew(session, job, worker)
 
 
 def insert_rows(session, table, rows: list[dict]) -> None:

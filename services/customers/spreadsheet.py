@@ -291,6 +291,7 @@ _PHONE_SPLIT = re.compile(r"[/,;、\n]+")
 _EMAIL_SPLIT = re.compile(r"[/,;、\s]+")
 _TAG_SPLIT = re.compile(r"[,，;；、/\n]+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_DIGIT = re.compile(r"[0-9]")
 
 
 def _read_text(field: str, limit: int) -> Callable:
@@ -307,14 +308,14 @@ def _read_phone(value, found, error, today):
     if not isinstance(value, str):
         error("phone", f"{_shown(value)} is not a phone number")
         return
-    if len(re.findall(r"[0-9]", value)) < 5:     # "n/a", "无/空" are one bad cell, not two
+    if len(_DIGIT.findall(value)) < 5:     # "n/a", "无/空" are one bad cell, not two
         error("phone", f"{_shown(value)} is not a phone number")
         return
     for piece in _PHONE_SPLIT.split(value):
         piece = piece.strip()
         if not piece:
             continue
-        if len(re.findall(r"[0-9]", piece)) < 5:
+        if len(_DIGIT.findall(piece)) < 5:
             error("phone", f"{_shown(piece)} is not a phone number")
         elif len(piece) > 50:
             error("phone", f"{_shown(piece)} is too long for a phone number")
@@ -362,12 +363,13 @@ _FROM_PREFIX = ("至少", "不低于", "最低", ">=", "≥", ">")
 _AMOUNT = r"(\d{1,15}(?:\.\d{1,6})?)(万|w|千|k)?"
 _BUDGET = re.compile(rf"{_AMOUNT}(?:(?:-|~|至|到|—|–){_AMOUNT})?")
 _UNITS = {None: 1, "万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}
+_SPACES = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 
 def _parse_budget(text: str) -> tuple[int | None, int | None]:
     """(min, max) in fen; ValueError with the reason when the text is not a budget."""
-    t = re.sub(r"\s+", "", text.lower())
-    t = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", t)
+    t = _THOUSANDS.sub("", _SPACES.sub("", text.lower()))
     for noise in _BUDGET_NOISE:
         t = t.replace(noise, "")
     bound = None
@@ -460,6 +462,10 @@ _DATE_TEXT = re.compile(
     r"(?:(?:\s+|T|\s*日?)(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?)?")
 
 
+_SERIAL = re.compile(r"\d{1,5}(?:\.\d+)?")
+_YYYYMMDD = re.compile(r"(?:19|20)\d{6}")
+
+
 def _parse_date(value) -> datetime:
     """ValueError when ``value`` is not a date this module can read."""
     if isinstance(value, datetime):
@@ -467,11 +473,11 @@ def _parse_date(value) -> datetime:
     if isinstance(value, date):
         return datetime.combine(value, time())
     text = _as_text(value)
-    if re.fullmatch(r"\d{1,5}(?:\.\d+)?", text):
+    if _SERIAL.fullmatch(text):
         serial = float(text)
         if 20000 <= serial <= 80000:
             return EXCEL_EPOCH + timedelta(seconds=round(serial * 86400))
-    if re.fullmatch(r"(?:19|20)\d{6}", text):
+    if _YYYYMMDD.fullmatch(text):
         return datetime.strptime(text, "%Y%m%d")
     match = _DATE_TEXT.fullmatch(text)
     if match:
