@@ -3,8 +3,9 @@ has (names folded for search, phones with their national and reversed
 digits, terms, a timeline entry), batch after batch; a phone taken since the
 dry run becomes a match (on a real SQLite database)."""
 import base64
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dealerflow.actor import Actor
 from services.customers import imports, profiles, search
@@ -12,6 +13,7 @@ from services.customers.models import (
     Customer,
     CustomerPhone,
     CustomerTerm,
+    Import,
     ImportRow,
     TimelineEntry,
 )
@@ -68,3 +70,29 @@ def test_an_import_commits_batch_after_batch_what_staff_made_customers_have(sess
     assert count(session, TimelineEntry) == 5 + 1  # one "imported" each, and the staff-made one's "created"
     for q, names in (("wl", ["王磊", "王磊"]), ("8000", ["王磊"]), ("anna", ["Anna Lee"]), ("al", ["Anna Lee"])):
         assert [item["name"] for item in search.search_customers(session, MANAGER, {"q": q})["items"]] == names, q
+
+
+def test_an_import_whose_lease_is_lost_mid_batch_stops_and_is_resumed_where_it_was(session, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)
+    import_id = checked(session, "姓名,手机,品牌,备注\n" + "".join(f"客户{n},1380013{n:04d},,\n" for n in range(7)))
+    imports.commit(session, MANAGER, import_id, skip_rejected=False)
+    real_renew, renewed = imports.renew, []
+
+    def renew(session, job, worker):  # another worker takes the import while its second batch is stored
+        renewed.append(job.processed)
+        if len(renewed) == 2:
+            session.execute(update(Import).where(Import.id == job.id).values(
+                leased_by="other", lease_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        return real_renew(session, job, worker)
+
+    monkeypatch.setattr(imports, "renew", renew)
+    assert imports.advance(session, "worker")
+    job = imports.get(session, MANAGER, import_id)
+    assert (job["status"], job["created"]) == ("importing", 2)       # the second batch was rolled back
+    assert count(session, Customer) == 2
+    monkeypatch.setattr(imports, "renew", real_renew)
+    session.expire_all()
+    assert imports.advance(session, "worker")                        # the lease ran out: resumed
+    job = imports.get(session, MANAGER, import_id)
+    assert (job["status"], job["created"], job["matched"]) == ("done", 7, 0)
+    assert count(session, Customer) == 7 and count(session, TimelineEntry) == 7
