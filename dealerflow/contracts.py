@@ -21,8 +21,8 @@ CHANNELS = ("website", "third_party", "auto_show", "referral", "walk_in",
 
 STORE_SAVED = "store_saved"          # gateway: a store was created or changed
 USER_SAVED = "user_saved"            # gateway: a user was created or changed
-LEAD_RECEIVED = "lead_received"      # leads: a lead was stored
-LEAD_ASSIGNED = "lead_assigned"      # leads: a lead got its consultant (routed, re-routed, claimed, by hand)
+LEAD_RECEIVED = "lead_received"      # leads: a lead was stored (with its first owner, if routed as it was)
+LEAD_ASSIGNED = "lead_assigned"      # leads: a stored lead got its consultant (routed later, re-routed, claimed, by hand)
 LEAD_CHANGED = "lead_changed"        # leads: anything else that changed a lead, and who must be told
 CUSTOMER_MATCHED = "customer_matched"  # customers: a lead's customer was found or created
 CUSTOMERS_MERGED = "customers_merged"  # customers: one customer was merged into another
@@ -252,6 +252,28 @@ class LeadReceived(Event):
     comments = fields.String(allow_none=True, load_default=None)
     grade = fields.String(load_default="N")  # as graded at intake
     joined_lead_id = fields.String(allow_none=True, load_default=None)  # an inquiry on this open lead
+    # its first owner when routing gave it one as it was stored (almost always): this event
+    # then announces that assignment too, and no ``lead_assigned`` follows (``assignment_of``)
+    consultant_id = fields.String(allow_none=True, load_default=None)
+    assigned_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    first_contact_due_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+def assignment_of(received: dict) -> dict | None:
+    """The ``lead_assigned`` a ``lead_received`` stands for (its first
+    owner, routed as it was stored), with the same event id; None when it
+    was stored without one (pooled, waiting for a consultant, joined to an
+    open lead). Copies fields only, so it reads a loaded event and a raw one alike."""
+    if not received.get("consultant_id"):
+        return None
+    customer = received.get("customer") or {}
+    return {"event_id": received["event_id"], "occurred_at": received["occurred_at"],
+            "version": received.get("version", 1), "lead_id": received["lead_id"],
+            "store_code": received["store_code"], "consultant_id": received["consultant_id"],
+            "assigned_at": received["assigned_at"], "first_contact_due_at": received.get("first_contact_due_at"),
+            "customer_name": customer.get("name"), "phone": customer.get("phone"), "source": received["source"],
+            "interest": received.get("interest"), "reason": "routing", "previous_consultant_id": None,
+            "grade": received.get("grade", "N"), "actor_id": None}
 
 
 class LeadAssigned(Event):

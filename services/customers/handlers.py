@@ -13,7 +13,7 @@ import uuid
 
 from sqlalchemy import and_, or_, select
 
-from dealerflow.contracts import CUSTOMER_MATCHED
+from dealerflow.contracts import CUSTOMER_MATCHED, assignment_of
 from dealerflow.db import utcnow
 from dealerflow.outbox import first_delivery, record
 from services.customers import contacts
@@ -56,11 +56,14 @@ def match_lead_customer(session, received: dict) -> Customer | None:
         customer = new_customer(name=contact.get("name"), city=contact.get("city"),
                                 language=contact.get("language"), source=received["source"],
                                 store_code=received["store_code"])
+        learn_preferences(customer, received.get("interest"))  # in its INSERT, not an UPDATE after
+        customer.owner_id = received["consultant_id"]
         session.add(customer)
         session.flush()
         customer_id = customer.id
     else:
         customer = session.get(Customer, customer_id)
+        customer.updated_at = utcnow()
     add_contacts(session, customer_id, [p for p in phones if ("phone", p) not in owners],
                  [e for e in emails if ("email", e) not in owners])
     if by_phone and by_email and by_phone != by_email:
@@ -68,14 +71,17 @@ def match_lead_customer(session, received: dict) -> Customer | None:
                        f"lead {received['lead_id']}: the phone is one's, the email the other's")
     if learn_preferences(customer, received.get("interest")) or created:
         index_terms(session, customer, new=created)
-    customer.updated_at = utcnow()
-    session.add(CustomerLead(lead_id=received["lead_id"], customer_id=customer_id,
-                             store_code=received["store_code"], source=received["source"],
-                             linked_at=utcnow(), lead_status="joined" if received["joined_lead_id"] else None))
+    link = CustomerLead(lead_id=received["lead_id"], customer_id=customer_id, store_code=received["store_code"],
+                        source=received["source"], linked_at=utcnow(),
+                        lead_status="joined" if received["joined_lead_id"] else None)
+    session.add(link)
     note(session, customer_id, "lead", {"source": received["source"], "channel": received["channel"],
                                         "store_code": received["store_code"],
                                         "interest": received.get("interest")},
          lead_id=received["lead_id"], at=received["occurred_at"], entry_id=received["event_id"])
+    assigned = assignment_of(received)
+    if assigned:  # routed as it was stored: no lead_assigned follows
+        own(session, link, customer, assigned, entry_id=None)
     learn_from_text(session, customer_id, received.get("comments"), source="lead_comment",
                     at=received["occurred_at"], ref=received["lead_id"])
     record(session, OutboxMessage, CUSTOMER_MATCHED, lead_id=received["lead_id"],
@@ -121,14 +127,17 @@ def lead_assigned(session, assigned: dict) -> None:
     if not first_delivery(session, ProcessedMessage, assigned["event_id"], "lead_assigned"):
         return
     link = customer_of_lead(session, assigned["lead_id"])
+    own(session, link, session.get(Customer, link.customer_id), assigned, entry_id=assigned["event_id"])
+    session.commit()
+
+
+def own(session, link: CustomerLead, customer: Customer, assigned: dict, entry_id: str | None) -> None:
     link.consultant_id = assigned["consultant_id"]
-    customer = session.get(Customer, link.customer_id)
     if customer.owner_id is None:
         customer.owner_id = assigned["consultant_id"]
     note(session, link.customer_id, "assigned", {"consultant_id": assigned["consultant_id"],
                                                  "store_code": assigned["store_code"]},
-         lead_id=assigned["lead_id"], at=assigned["assigned_at"], entry_id=assigned["event_id"])
-    session.commit()
+         lead_id=assigned["lead_id"], at=assigned["assigned_at"], entry_id=entry_id)
 
 
 # changes of a lead that the customer's timeline shows (the rest are the staff's business)

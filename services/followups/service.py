@@ -11,13 +11,16 @@ from dealerflow.contracts import (
     CUSTOMER_ERASED,
     LEAD_ASSIGNED,
     LEAD_CHANGED,
+    LEAD_RECEIVED,
     STORE_SAVED,
     USER_SAVED,
     CustomerErased,
     LeadAssigned,
     LeadChanged,
+    LeadReceived,
     StoreSaved,
     UserSaved,
+    assignment_of,
     schema,
 )
 from dealerflow.db import Database
@@ -98,6 +101,13 @@ class FollowupsService(Reliable):
     @event_handler("leads", LEAD_ASSIGNED)
     def handle_lead_assigned(self, payload):
         handlers.schedule_first_contact(self.db, schema(LeadAssigned).load(payload))
+
+    @event_handler("leads", LEAD_RECEIVED)
+    def handle_lead_received(self, payload):
+        """A lead routed as it was stored: its first owner comes with it."""
+        assigned = assignment_of(schema(LeadReceived).load(payload))
+        if assigned:
+            handlers.schedule_first_contact(self.db, assigned)
 
     @event_handler("leads", LEAD_CHANGED)
     def handle_lead_changed(self, payload):

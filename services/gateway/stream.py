@@ -31,11 +31,12 @@ from datetime import datetime
 from kombu import Connection, Exchange, Queue
 
 from dealerflow.actor import CONSULTANT, Actor
+from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED, assignment_of
 
 log = logging.getLogger(__name__)
 
 # publisher -> the event types pushed to browsers
-EVENTS = {"leads": ("lead_assigned", "lead_changed"), "notifications": ("notification_created",)}
+EVENTS = {"leads": ("lead_received", "lead_assigned", "lead_changed"), "notifications": ("notification_created",)}
 BUFFER = 1000          # recent events kept per process for Last-Event-ID
 CLIENT_QUEUE = 100     # events waiting for one client before it is dropped
 HEARTBEAT_S = 15.0     # a comment line this often keeps proxies from closing the stream
@@ -67,6 +68,15 @@ class StreamEvent:
         name, names = STREAMED.get(event_type, (event_type, FIELDS))
         return cls(int(at.timestamp() * 1000), payload["event_id"], name,
                    {field_name: payload.get(field_name) for field_name in names})
+
+    @classmethod
+    def from_bus(cls, event_type: str, payload: dict) -> "StreamEvent | None":
+        """``from_payload`` for what the hub consumes: browsers hear of a new
+        lead's first owner (its ``lead_received``) as ``lead_assigned``, and
+        nothing of a lead stored without one."""
+        if event_type == LEAD_RECEIVED:
+            event_type, payload = LEAD_ASSIGNED, assignment_of(payload)
+        return None if payload is None else cls.from_payload(event_type, payload)
 
     def encode(self) -> bytes:
         return (f"id: {self.id}\nevent: {self.type}\n"
@@ -152,7 +162,9 @@ class StreamHub:
 
     def _on_message(self, body, message) -> None:
         try:
-            self.publish(StreamEvent.from_payload(message.delivery_info["routing_key"], body))
+            event = StreamEvent.from_bus(message.delivery_info["routing_key"], body)
+            if event is not None:
+                self.publish(event)
         except (KeyError, TypeError, ValueError) as exc:
             log.error("stream event not understood, skipped: %r", exc)
         message.ack()

@@ -153,9 +153,10 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
          rule_id: str | None = None, note: str | None = None) -> bool:
     """Make ``consultant_id`` the lead's owner. A lead not contacted yet
     starts a new response clock. A new lead (not written yet) is given as
-    it is inserted; a stored one by an UPDATE conditional on the owner and
-    status read, so two transactions that both saw it waiting give it once
-    (False for the later one)."""
+    it is inserted, and its ``lead_received`` announces this first owner;
+    a stored one by an UPDATE conditional on the owner and status read, so
+    two transactions that both saw it waiting give it once (False for the
+    later one), and a ``lead_assigned`` announces it."""
     previous, store = lead.consultant_id, session.get(StoreSettings, lead.store_code)
     values = {"consultant_id": consultant_id, "assigned_at": now, "pooled_at": None,
               "status": "contacted" if lead.first_contact_at else "assigned",
@@ -168,7 +169,8 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
         values["first_contact_due_at"] = sla.first_contact_due(now, minutes, calendar)
         values["first_contact_warn_at"] = sla.warning_at(now, values["first_contact_due_at"],
                                                               calendar=calendar)
-    if inspect(lead).pending:  # a new lead: written once, with its owner, before its assignment
+    new = inspect(lead).pending
+    if new:  # a new lead: written once, with its owner, before its assignment
         for name, value in values.items():
             setattr(lead, name, value)
         session.flush()
@@ -186,11 +188,12 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
             set_committed_value(lead, name, value)  # as written: no second UPDATE
     session.add(Assignment(lead_id=lead.id, consultant_id=consultant_id, reason=reason, assigned_at=now,
                            actor_id=actor_id, rule_id=rule_id, note=(note or "").strip()[:500] or None))
-    record(session, OutboxMessage, LEAD_ASSIGNED, lead_id=lead.id, store_code=lead.store_code,
-           consultant_id=consultant_id, assigned_at=now, first_contact_due_at=lead.first_contact_due_at,
-           customer_name=lead.customer_name, phone=lead.customer_phone, source=lead.source,
-           interest=lead.interest, reason=reason, previous_consultant_id=previous, grade=lead.grade,
-           actor_id=actor_id)
+    if not new:
+        record(session, OutboxMessage, LEAD_ASSIGNED, lead_id=lead.id, store_code=lead.store_code,
+               consultant_id=consultant_id, assigned_at=now, first_contact_due_at=lead.first_contact_due_at,
+               customer_name=lead.customer_name, phone=lead.customer_phone, source=lead.source,
+               interest=lead.interest, reason=reason, previous_consultant_id=previous, grade=lead.grade,
+               actor_id=actor_id)
     return True
 
 

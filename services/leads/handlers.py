@@ -67,17 +67,19 @@ def accept_lead(session, submitted: dict) -> Lead | None:
         session.add(lead)
         if open_lead is not None:
             lead.status, lead.duplicate_of = "joined", open_lead.id
-        record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
-               source=lead.source, channel=lead.channel, customer=lead.customer,
-               phone_e164=lead.customer_phone_e164, phone_extension=lead.customer_phone_extension,
-               interest=lead.interest, comments=lead.comments, grade=grade,
-               joined_lead_id=lead.duplicate_of)
-        if open_lead is not None:
             duplicates.record_inquiry(session, open_lead, lead)
         else:
             session.add(LeadEvent(lead_id=lead.id, change="graded", actor_id=None, at=now,
                                   reason=", ".join(grade_reasons) or None, details={"from": None, "to": grade}))
             assignment.route(session, lead, now=now)
+        # one event for the lead and its first owner: one delivery to each consumer, not two
+        record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
+               source=lead.source, channel=lead.channel, customer=lead.customer,
+               phone_e164=lead.customer_phone_e164, phone_extension=lead.customer_phone_extension,
+               interest=lead.interest, comments=lead.comments, grade=grade,
+               joined_lead_id=lead.duplicate_of, consultant_id=lead.consultant_id,
+               assigned_at=lead.assigned_at if lead.consultant_id else None,
+               first_contact_due_at=lead.first_contact_due_at if lead.consultant_id else None)
     session.commit()
     log.info("lead %s stored for %s (%s), %s", lead.id, lead.store_code, lead.source,
              f"joined open lead {lead.duplicate_of}" if lead.duplicate_of else

@@ -15,6 +15,7 @@ from dealerflow.contracts import (
     FOLLOWUP_REMINDER,
     LEAD_ASSIGNED,
     LEAD_CHANGED,
+    LEAD_RECEIVED,
     STORE_SAVED,
     TEST_DRIVE_BOOKED,
     TEST_DRIVE_CANCELLED,
@@ -25,10 +26,12 @@ from dealerflow.contracts import (
     FollowupReminder,
     LeadAssigned,
     LeadChanged,
+    LeadReceived,
     StoreSaved,
     TestDriveBooked,
     TestDriveChanged,
     UserSaved,
+    assignment_of,
     schema,
 )
 from dealerflow.db import Database
@@ -104,6 +107,13 @@ class NotificationsService(Reliable):
     @event_handler("leads", LEAD_ASSIGNED)
     def handle_lead_assigned(self, payload):
         handlers.notify_assigned(self.db, schema(LeadAssigned).load(payload))
+
+    @event_handler("leads", LEAD_RECEIVED)
+    def handle_lead_received(self, payload):
+        """A lead routed as it was stored: its first owner comes with it."""
+        assigned = assignment_of(schema(LeadReceived).load(payload))
+        if assigned:
+            handlers.notify_assigned(self.db, assigned)
 
     @event_handler("leads", LEAD_CHANGED)
     def handle_lead_changed(self, payload):

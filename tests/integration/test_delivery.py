@@ -53,17 +53,24 @@ def test_an_event_delivered_twice_changes_nothing(stack):
     message = submitted(stack)
     publish(stack, message)
     eventually(lambda: inbox_count(stack, message["id"]) == 1)
-    assigned_event = eventually(lambda: stack.scalar(
-        "leads", "SELECT payload FROM outbox WHERE event_type = 'lead_assigned' AND sent_at IS NOT NULL "
+    # the lead and its first owner: every service that consumes it (customers, followups, notifications)
+    received_event = eventually(lambda: stack.scalar(
+        "leads", "SELECT payload FROM outbox WHERE event_type = 'lead_received' AND sent_at IS NOT NULL "
                  "AND CAST(payload AS TEXT) LIKE :id", id=f'%{message["id"]}%'))
-    payload = assigned_event if isinstance(assigned_event, dict) else json.loads(assigned_event)
-    publish(stack, payload, exchange="leads.events", routing_key="lead_assigned")
-    publish(stack, payload, exchange="leads.events", routing_key="lead_assigned")
+    payload = received_event if isinstance(received_event, dict) else json.loads(received_event)
+    assert payload["consultant_id"]
+    publish(stack, payload, exchange="leads.events", routing_key="lead_received")
+    publish(stack, payload, exchange="leads.events", routing_key="lead_received")
     follow = submitted(stack)
     publish(stack, follow)
     eventually(lambda: inbox_count(stack, follow["id"]) == 1)
+    eventually(lambda: stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE lead_id = :id",
+                                    id=follow["id"]) == 1)
     assert inbox_count(stack, message["id"]) == 1
     assert stack.scalar("followups", "SELECT count(*) FROM tasks WHERE lead_id = :id", id=message["id"]) == 1
+    assert stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE lead_id = :id", id=message["id"]) == 1
+    assert stack.scalar("customers", "SELECT count(*) FROM timeline_entries WHERE lead_id = :id AND kind = 'assigned'",
+                        id=message["id"]) == 1
 
 
 def test_a_poison_event_is_retried_then_parked_and_others_still_flow(stack):
@@ -76,13 +83,14 @@ def test_a_poison_event_is_retried_then_parked_and_others_still_flow(stack):
     eventually(lambda: stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE lead_id = :id",
                                     id=lead_id) == 1)
 
-    def parked():
+    def parked():  # by each of its consumers
         listing = stack.cli("parked")
-        return listing if "1 parked message(s)" in listing else None
+        return listing if "3 parked message(s)" in listing else None
     listing = eventually(parked, timeout=30, message="the poison event is parked")
-    assert "evt-leads-lead_received--customers.handle_lead_received" in listing
+    for consumer in ("customers", "followups", "notifications"):
+        assert f"evt-leads-lead_received--{consumer}.handle_lead_received" in listing
     assert "after 4 attempts" in listing and "ValidationError" in listing
-    assert "1 parked message(s)" in stack.cli("parked")  # listing leaves it parked
+    assert "3 parked message(s)" in stack.cli("parked")  # listing leaves it parked
 
     assert "sent back" in stack.cli("parked", "--replay")
     eventually(parked, timeout=30, message="the replayed poison event is parked again")

@@ -32,7 +32,8 @@ SAMPLES = {
                                   customer={"name": "王磊", "phone": "13800138000"},
                                   phone_e164="+8613800138000", phone_extension=None,
                                   interest={"brand": "BYD", "model": "Han"}, comments="想置换", grade="H",
-                                  joined_lead_id=None),
+                                  joined_lead_id=None, consultant_id="u-1", assigned_at=NOW,
+                                  first_contact_due_at=NOW),
     contracts.LEAD_ASSIGNED: dict(lead_id="l-1", store_code="SH-PUDONG", consultant_id="u-1",
                                   assigned_at=NOW, first_contact_due_at=NOW, customer_name="王磊",
                                   phone="+8613800138000", source="autohome",
@@ -172,3 +173,17 @@ def test_an_event_of_a_newer_major_version_is_refused(event_type):
     with pytest.raises(ValidationError) as refused:
         schema.load(newer)
     assert "version" in refused.value.messages
+
+
+def test_a_lead_received_with_an_owner_stands_for_its_lead_assigned():
+    received = make_event(contracts.LEAD_RECEIVED)
+    assigned = contracts.assignment_of(received)
+    # what every consumer of lead_assigned reads, under the lead_received's own event id
+    lead_assigned = contracts.LeadAssigned()
+    assert lead_assigned.load(lead_assigned.dump(assigned)) == assigned
+    assert assigned["event_id"] == received["event_id"] and assigned["consultant_id"] == "u-1"
+    assert (assigned["reason"], assigned["customer_name"], assigned["phone"]) == ("routing", "王磊", "13800138000")
+
+
+def test_a_lead_received_without_an_owner_stands_for_no_assignment():
+    assert contracts.assignment_of(make_event(contracts.LEAD_RECEIVED, consultant_id=None)) is None

@@ -27,6 +27,19 @@ def assigned(n: int, store="SH-PUDONG", consultant="c-sh1") -> StreamEvent:
         "first_contact_due_at": (T0 + timedelta(minutes=15)).isoformat()})
 
 
+def test_a_new_leads_first_owner_reaches_browsers_as_lead_assigned():
+    received = {"event_id": str(uuid.UUID(int=7)), "occurred_at": T0.isoformat(), "lead_id": "lead-7",
+                "store_code": "SH-PUDONG", "source": "autohome", "grade": "H",
+                "customer": {"name": "王磊", "phone": "+8613800138000"}, "consultant_id": "c-sh1",
+                "assigned_at": T0.isoformat(), "first_contact_due_at": (T0 + timedelta(minutes=15)).isoformat()}
+    event = StreamEvent.from_bus("lead_received", received)
+    assert (event.type, event.event_id, event.data["consultant_id"], event.data["customer_name"]) == (
+        "lead_assigned", received["event_id"], "c-sh1", "王磊")
+    assert "phone" not in event.data
+    assert StreamEvent.from_bus("lead_received", dict(received, consultant_id=None)) is None  # pooled, joined
+    assert StreamEvent.from_bus("lead_changed", dict(received, change="pooled")).type == "lead_changed"
+
+
 def drain(client) -> list[str]:
     leads = []
     while not client.queue.empty():
