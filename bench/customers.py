@@ -24,8 +24,9 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from bench.common import latency, say, settle
+from bench.common import cpu_snapshot, latency, say, settle
 from bench.staff import MANAGER, STORE, connect, sign_in
+from bench.system import labels
 from dealerflow.actor import MANAGER as MANAGER_ROLE
 from dealerflow.actor import USER, Actor
 
@@ -190,13 +191,13 @@ def import_figures(stack, options) -> dict:
     customers_pid = stack.processes["customers"].pid
     result["memory_before"] = memory_mb(customers_pid)
     result["settled_s"] = settle()
-    client, samples = Client(stack, MANAGER), []
+    client, samples, who = Client(stack, MANAGER), [], labels(stack)
     deadline = time.monotonic() + options.import_budget
     steps, job = {}, None
 
     def wait(step: str, until: str, step_started: float) -> dict | None:
         """Poll until the import is ``until``; None if it failed or the budget ran out."""
-        nonlocal job
+        nonlocal job, cpu
         while True:
             answer = client.call("GET", f"/v1/customers/imports/{job['id']}")
             rss = memory_mb(customers_pid)["rss_mb"]
@@ -205,17 +206,19 @@ def import_figures(stack, options) -> dict:
                 job = answer.json()
             if job["status"] == until or job["status"] == "failed" or time.monotonic() > deadline:
                 seconds = time.monotonic() - step_started
+                now = cpu_snapshot(who)
+                used, cpu = cpu_seconds(cpu, now), now
                 steps[step] = {"seconds": round(seconds, 1), "status": job["status"],
-                               "processed": job["processed"], "total": job["total"]}
+                               "processed": job["processed"], "total": job["total"], "cpu_s": used}
                 if job["processed"] and step != "upload":
                     steps[step]["rows_per_s"] = round(job["processed"] / seconds, 1)
                 say(f"  import {step}: {job['status']} after {seconds:.1f} s "
-                    f"({job['processed']:,} of {job['total'] or 0:,} rows, customers RSS {rss} MB)")
+                    f"({job['processed']:,} of {job['total'] or 0:,} rows, customers RSS {rss} MB; CPU s {used})")
                 return job if job["status"] == until else None
             time.sleep(POLL_S)
 
     try:
-        t0 = time.monotonic()
+        t0, cpu = time.monotonic(), cpu_snapshot(who)
         with open(path, "rb") as f:
             answer = client.call("POST", f"/v1/customers/imports?store_code={STORE}&filename=客户名单.xlsx",
                                  data=f.read(), headers={"Content-Type": XLSX})
@@ -249,6 +252,15 @@ def import_figures(stack, options) -> dict:
                   rss_sampled_max_mb=max(samples, default=None))
     result["memory_peak_mb"] = result["memory_after"]["peak_mb"]
     return result
+
+
+def cpu_seconds(before: tuple, after: tuple) -> dict:
+    """CPU seconds each group of processes (``cpu_snapshot``) used between two
+    snapshots, from 0.1 s: the customers service's and PostgreSQL's (all its
+    processes) apart from anyone else's (``other``) on a shared machine."""
+    used = {group: seconds - before[1].get(group, 0) for group, seconds in after[1].items()}
+    return {group: round(seconds, 1) for group, seconds in sorted(used.items(), key=lambda kv: -kv[1])
+            if seconds >= 0.1}
 
 
 def reasons(client: Client, import_id: str) -> dict:
