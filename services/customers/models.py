@@ -96,8 +96,12 @@ class CustomerLead(Base):
     """A lead the customer came with, and who has it."""
     __tablename__ = "customer_leads"
 
+    # whose leads went where: what scoping.py asks of a customer, read from the index alone (PostgreSQL)
+    __table_args__ = (Index("ix_customer_leads_customer_id", "customer_id",
+                            postgresql_include=["store_code", "consultant_id"]),)
+
     lead_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     store_code: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(64))
     consultant_id: Mapped[str | None] = mapped_column(String(36), index=True)
