@@ -4,7 +4,7 @@ stage, and the tasks that follow from a lead's assignment and changes
 (``tasks.py``). Each handler is idempotent (``first_delivery``)."""
 import logging
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
@@ -67,16 +67,18 @@ def schedule_first_contact(session, assigned: dict) -> Task | None:
         return None
     lead = lead_state(session, assigned, consultant_id=assigned["consultant_id"], grade=assigned["grade"],
                       customer_name=assigned["customer_name"], interest=assigned["interest"])
-    session.flush()
+    known = not inspect(lead).pending  # every task belongs to a known lead: a new one has none to look for
     first = None
-    for task in tasks.open_tasks(session, lead.lead_id):
-        task.consultant_id = lead.consultant_id
-        if task.kind == "first_contact" and assigned["first_contact_due_at"]:
-            task.due_at = assigned["first_contact_due_at"]  # the new owner's clock
-            tasks.arm(task, tasks.policy_of(session, lead.store_code), utcnow())
-            first = task
-    if first is None and assigned["first_contact_due_at"] is not None and not session.scalar(
-            select(Task.id).where(Task.lead_id == lead.lead_id, Task.kind == "first_contact").limit(1)):
+    if known:
+        session.flush()
+        for task in tasks.open_tasks(session, lead.lead_id):
+            task.consultant_id = lead.consultant_id
+            if task.kind == "first_contact" and assigned["first_contact_due_at"]:
+                task.due_at = assigned["first_contact_due_at"]  # the new owner's clock
+                tasks.arm(task, tasks.policy_of(session, lead.store_code), utcnow())
+                first = task
+    if first is None and assigned["first_contact_due_at"] is not None and not (known and session.scalar(
+            select(Task.id).where(Task.lead_id == lead.lead_id, Task.kind == "first_contact").limit(1))):
         first = tasks.add_task(session, lead, "first_contact", assigned["first_contact_due_at"], "sla")
     session.commit()
     if first is not None:
