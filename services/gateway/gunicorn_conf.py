@@ -10,7 +10,7 @@ from psycogreen.gevent import patch_psycopg
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gevent"
-worker_connections = 1000
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))  # open streams count (docs/scaling.md)
 timeout = 30
 # seconds a stopping worker waits for its requests; a live stream lasts until its
 # client goes, so a stop waits this long whenever a browser is connected
