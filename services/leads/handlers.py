@@ -78,8 +78,7 @@ def accept_lead(session, submitted: dict) -> Lead | None:
                phone_e164=lead.customer_phone_e164, phone_extension=lead.customer_phone_extension,
                interest=lead.interest, comments=lead.comments, grade=grade,
                joined_lead_id=lead.duplicate_of, consultant_id=lead.consultant_id,
-               assigned_at=lead.assigned_at if lead.consultant_id else None,
-               first_contact_due_at=lead.first_contact_due_at if lead.consultant_id else None)
+               assigned_at=lead.assigned_at, first_contact_due_at=lead.first_contact_due_at)
     session.commit()
     log.info("lead %s stored for %s (%s), %s", lead.id, lead.store_code, lead.source,
              f"joined open lead {lead.duplicate_of}" if lead.duplicate_of else
