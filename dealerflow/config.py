@@ -60,6 +60,19 @@ def jwt_secret() -> str:
     return secret
 
 
+def jwt_previous_secrets() -> list[str]:
+    """Keys that still verify staff access tokens but sign none
+    (``JWT_PREVIOUS_SECRETS``, comma-separated): a key taken out of
+    ``JWT_SECRET`` stays here until the tokens it signed have expired
+    (``ACCESS_TOKEN_MINUTES``), so rotating it signs nobody out; a rollout
+    lists the next key here first, so that a gateway still on the old key
+    accepts what an upgraded one signs (docs/operations.md)."""
+    secrets = [secret.strip() for secret in os.environ.get("JWT_PREVIOUS_SECRETS", "").split(",")]
+    if any(0 < len(secret) < 32 for secret in secrets):
+        raise RuntimeError("every key of JWT_PREVIOUS_SECRETS must have 32+ characters")
+    return [secret for secret in secrets if secret]
+
+
 def access_token_lifetime() -> timedelta:
     """How long a staff access token is good for (``ACCESS_TOKEN_MINUTES``, 15)."""
     return timedelta(minutes=max(1, env_int("ACCESS_TOKEN_MINUTES", 15)))

@@ -6,6 +6,15 @@ good (``authn``), so revoking a session or a user takes effect at once.
 Anything else about a token (its signature, algorithm, audience, issuer,
 expiry and the presence of every claim) is checked strictly here: a token
 that fails any of it is ``BadToken``.
+
+Keys rotate without signing anyone out: ``JWT_SECRET`` signs, and it or any
+of ``JWT_PREVIOUS_SECRETS`` verifies. A token is tried against each key in
+turn (no ``kid`` header: tokens issued before rotation existed carry none,
+and an HMAC per key costs microseconds); a key that opens the signature
+decides, so an expired token of an old key is refused as expired. Refresh
+tokens are not JWTs (random strings kept hashed in the gateway's database,
+``auth``): rotation does not touch them, and the next refresh gives an access
+token signed with the new key.
 """
 import os
 import secrets
@@ -35,17 +44,23 @@ class Claims:
 
 
 class Tokens:
-    """Issues and reads access tokens. The secret is read when first needed
-    (``config.jwt_secret`` unless given), so an app that never sees a staff
-    token needs none."""
+    """Issues and reads access tokens. The keys are read when first needed
+    (``config.jwt_secret`` and ``config.jwt_previous_secrets`` unless given),
+    so an app that never sees a staff token needs none."""
 
-    def __init__(self, secret=None, lifetime=None, audience: str = AUDIENCE):
+    def __init__(self, secret=None, lifetime=None, audience: str = AUDIENCE, previous=None):
         self._secret, self.lifetime = secret, lifetime or config.access_token_lifetime()
-        self.audience = audience
+        self._previous, self.audience = previous, audience
 
     @cached_property
     def secret(self) -> str:
         return self._secret or config.jwt_secret()
+
+    @cached_property
+    def verifying_secrets(self) -> tuple[str, ...]:
+        """The signing key first, then the previous ones."""
+        previous = config.jwt_previous_secrets() if self._previous is None else self._previous
+        return self.secret, *previous
 
     def issue(self, user_id: str, session_id: str, now: datetime | None = None) -> str:
         now = now or datetime.now(timezone.utc)
@@ -54,11 +69,17 @@ class Tokens:
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def read(self, token: str) -> Claims:
-        try:
-            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM], audience=self.audience,
-                                issuer=ISSUER, options={"require": list(REQUIRED_CLAIMS)})
-        except jwt.PyJWTError as exc:
-            raise BadToken(str(exc)) from None
+        for secret in self.verifying_secrets:
+            try:
+                claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=self.audience,
+                                    issuer=ISSUER, options={"require": list(REQUIRED_CLAIMS)})
+                break
+            except jwt.InvalidSignatureError as exc:
+                wrong_key = exc  # the next key may open it
+            except jwt.PyJWTError as exc:
+                raise BadToken(str(exc)) from None
+        else:
+            raise BadToken(str(wrong_key))
         if not all(isinstance(claims[name], str) and claims[name] for name in ("sub", "sid")):
             raise BadToken("sub and sid must be non-empty strings")
         return Claims(claims["sub"], claims["sid"])
