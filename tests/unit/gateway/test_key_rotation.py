@@ -1,6 +1,10 @@
-"""Rotating the JWT signing key signs nobody out: ``JWT_SECRET`` signs, a key
-listed in ``JWT_PREVIOUS_SECRETS`` still verifies, a key taken off that list
-no longer does; refresh tokens (not JWTs) outlive every rotation."""
+"""Rotating keys at the gateway signs nobody out and loses no lead.
+
+JWT signing keys: ``JWT_SECRET`` signs, a key listed in
+``JWT_PREVIOUS_SECRETS`` still verifies, a key taken off that list no longer
+does; refresh tokens (not JWTs) outlive every rotation. API keys: a
+platform's new key works beside its old one, shares its leads and their
+dedupe, and goes on alone once the old one is revoked (docs/operations.md)."""
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -9,7 +13,8 @@ import pytest
 from dealerflow.db import utcnow
 from services.gateway import auth, org
 from services.gateway.tokens import AUDIENCE, BadToken, Tokens
-from tests.unit.gateway.test_app import make_client
+from tests.unit.gateway.conftest import make_lead
+from tests.unit.gateway.test_app import FakePublisher, make_client, post_json
 from tests.unit.gateway.test_auth import bearer
 
 OLD = "old-signing-key-" + "o" * 32
@@ -68,3 +73,24 @@ def test_a_rotation_through_the_app_keeps_sessions_and_refresh_tokens(sessions, 
     refreshed = done.simulate_post("/v1/auth/refresh", json={"refresh_token": refresh_token})
     assert refreshed.status_code == 200
     assert done.simulate_get("/v1/me", headers=bearer(refreshed.json["access_token"])).status_code == 200
+
+
+def test_a_platforms_new_api_key_works_beside_the_old_one_until_it_is_revoked(sessions, make_key):
+    publisher = FakePublisher()
+    client = make_client(sessions, publisher)
+    old = make_key(["SH-PUDONG"], platform="autohome")
+    first = post_json(client, old, make_lead())
+    assert first.status_code == 202
+
+    new = make_key(["SH-PUDONG"], platform="autohome")  # `dealerflow create-api-key`, then the platform switches
+    again = post_json(client, new, make_lead())  # a retry of the same lead under the new key
+    assert (again.status_code, again.json["id"]) == (200, first.json["id"])
+    assert post_json(client, old, make_lead(external_id="AH-old")).status_code == 202
+    assert post_json(client, new, make_lead(external_id="AH-new")).status_code == 202
+
+    with sessions() as session:
+        org.revoke_api_key(session, old)  # `dealerflow revoke-api-key`
+        session.commit()
+    assert post_json(client, old, make_lead(external_id="AH-late")).status_code == 401
+    assert post_json(client, new, make_lead(external_id="AH-late")).status_code == 202
+    assert len(publisher.messages) == 4
