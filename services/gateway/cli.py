@@ -15,6 +15,7 @@
     dealerflow create-api-key --store CODE [--store CODE ...] --platform NAME [--rate-limit N]
     dealerflow revoke-api-key KEY_OR_ID
     dealerflow parked [--replay]
+    dealerflow reseal-secrets
     dealerflow import-customers FILE --store CODE [--dry-run] [--skip-rejected] [--json]
 
 Passwords come from ``--password`` or ``DEALERFLOW_PASSWORD``. A list option
@@ -282,6 +283,20 @@ def cmd_parked(args):
     print(f"{total} parked message(s){' sent back to their queues' if args.replay and total else ''}")
 
 
+def cmd_reseal_secrets(args):
+    """Seal the notifications service's stored secrets with the first key of
+    ``NOTIFICATIONS_SECRET_KEY``, in its database directly (as ``migrate``
+    does): run where that service's key and database URL are set."""
+    from services.notifications import crypto
+    session = sessionmaker(make_engine(config.database_url("notifications")))()
+    try:
+        count = crypto.reseal_all(session)
+    except crypto.SecretUnreadable as exc:
+        raise CommandError(str(exc))
+    print(f"{count} secret(s) sealed with the first key of {crypto.SECRET_ENV}; "
+          "the other keys can be dropped")
+
+
 def cmd_import_customers(args):
     """Import a spreadsheet through the customers service (which must be
     running), with the mapping it suggests: upload, dry run, then (unless
@@ -458,6 +473,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("parked", help="list messages that failed every retry")
     s.add_argument("--replay", action="store_true", help="send them back to their queues")
     s.set_defaults(func=cmd_parked)
+
+    s = sub.add_parser("reseal-secrets", help="seal every stored channel secret with the first key of "
+                                              "NOTIFICATIONS_SECRET_KEY, so that the others can be dropped")
+    s.set_defaults(func=cmd_reseal_secrets)
     return p
 
 

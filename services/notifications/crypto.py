@@ -6,9 +6,10 @@ HMAC-SHA256, from ``cryptography``). The key:
 
 - ``NOTIFICATIONS_SECRET_KEY``: one or more Fernet keys, comma-separated
   (``Fernet.generate_key()``); the first seals, every one opens, so a key
-  is rotated by putting the new one first and keeping the old one until
-  ``dealerflow`` has re-saved the channels. Production sets it, the same in
-  every replica;
+  is rotated by putting the new one first (in every replica), running
+  ``dealerflow reseal-secrets`` (``reseal_all``: every stored secret sealed
+  again with the first key), then dropping the old one. Production sets it,
+  the same in every replica;
 - else a key generated once into ``<var>/notifications-secret-key`` (mode
   0600, written with ``O_EXCL`` so that two processes starting together
   make one), as the gateway does with its JWT secret. Good for one host.
@@ -30,11 +31,12 @@ import os
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select, update
 
 from dealerflow import config
 from dealerflow.db import utcnow
 from dealerflow.outbox import insert_or_ignore
-from services.notifications.models import ServiceKey
+from services.notifications.models import ServiceKey, StoreChannel
 
 SECRET_ENV = "NOTIFICATIONS_SECRET_KEY"
 VAPID_ENV = "NOTIFICATIONS_VAPID_PRIVATE_KEY"
@@ -90,6 +92,31 @@ def unseal(sealed: str | None) -> str | None:
         return fernet().decrypt(sealed.encode()).decode()
     except InvalidToken:
         raise SecretUnreadable("a stored secret cannot be opened with the configured key") from None
+
+
+SEALED = ((StoreChannel, StoreChannel.id, StoreChannel.secret), (ServiceKey, ServiceKey.name, ServiceKey.value))
+
+
+def reseal_all(session) -> int:
+    """Seal every stored secret (the store channels' and the service keys')
+    again with the first configured key (``MultiFernet.rotate``), in one
+    transaction, so that the other keys can be dropped; returns how many.
+    Each row is written only if it still holds what was read: a secret an
+    admin saved meanwhile was sealed with the first key already. A secret
+    that no configured key opens changes nothing and is ``SecretUnreadable``."""
+    keys, count = fernet(), 0
+    for model, key, column in SEALED:
+        for name, sealed in session.execute(select(key, column).where(column.is_not(None))).all():
+            try:
+                fresh = keys.rotate(sealed.encode()).decode()
+            except InvalidToken:
+                session.rollback()
+                raise SecretUnreadable(f"{model.__tablename__} {name}: its secret opens with none of "
+                                       f"the keys of {SECRET_ENV}; nothing was sealed again") from None
+            count += session.execute(update(model).where(key == name, column == sealed)
+                                     .values({column.key: fresh})).rowcount
+    session.commit()
+    return count
 
 
 # -- VAPID -------------------------------------------------------------------------------
