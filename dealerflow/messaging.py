@@ -35,6 +35,8 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dealerflow.logs import correlation_id
+from dealerflow.metrics import DELIVERIES
+from dealerflow.ops import OpsServer
 
 log = logging.getLogger(__name__)
 
@@ -224,9 +226,13 @@ class RetryOnError:
         return super().handle_result(message, worker_ctx, result, exc_info)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
+        """Ack, retry, park or requeue the message; each counts in
+        ``dealerflow_deliveries_total`` (``dealerflow.metrics``)."""
+        outcome = "ok"
         if exc_info is None:
             self.outage_backoff.reset()
         elif is_outage(exc_info[1]):
+            DELIVERIES.labels(self.queue.name, "waited").inc()
             self.requeue_later(message, f"an outage, not a bad message: its database or the broker "
                                         f"is unavailable ({exc_info[1]!r:.300}); it keeps its retries")
             return
@@ -236,10 +242,13 @@ class RetryOnError:
                                        self.queue.name, message, exc_info)
                 log.warning("%s failed on its message (%s); sent to %s", self.method_name,
                             exc_info[1].__class__.__name__, target)
+                outcome = "parked" if target == parking_queue(self.queue.name).name else "retried"
             except Exception as exc:
+                DELIVERIES.labels(self.queue.name, "waited").inc()
                 self.requeue_later(message, f"it failed ({exc_info[1].__class__.__name__}) and could "
                                             f"not be sent to its retry queue ({exc!r:.300})")
                 return
+        DELIVERIES.labels(self.queue.name, outcome).inc()
         self.queue_consumer.ack_message(message)
 
     def requeue_later(self, message, why: str) -> None:
@@ -300,8 +309,11 @@ def declare_queues(service_cls, amqp_uri: str) -> list[str]:
 
 
 class Reliable:
-    """Entrypoints every service has: ``ping`` for /readyz and the relay timer
-    that publishes outbox rows a crash or an outage left behind."""
+    """What every service has: ``ping`` for the gateway's /readyz, the relay
+    timer that publishes outbox rows a crash or an outage left behind, and
+    the ops server (health and metrics over HTTP: ``dealerflow.ops``)."""
+
+    ops = OpsServer()
 
     @rpc
     def ping(self):

@@ -29,6 +29,10 @@ from dealerflow.logs import correlation_id
 
 log = logging.getLogger(__name__)
 
+# When a message was published (seconds since the epoch, a float header): its
+# consumer's ``dealerflow_delivery_age_seconds`` (``dealerflow.metrics``).
+# Stamped on every outbox event and on the gateway's intake message.
+PUBLISHED_AT_HEADER = "x-dealerflow-published-at"
 KEEP_SENT = timedelta(days=7)  # sent events stay this long, for audits and replays
 PURGE_EVERY_S = 600
 
@@ -215,7 +219,9 @@ class Relay:
         published = 0
         try:
             for event_id, event_type, payload, correlation in events:
-                headers = {"nameko.correlation_id": correlation} if correlation else {}
+                headers = {PUBLISHED_AT_HEADER: time.time()}
+                if correlation:
+                    headers["nameko.correlation_id"] = correlation
                 self.publisher.publish(payload, exchange=self.exchange, routing_key=event_type,
                                        headers=headers)
                 self.confirmed.append(event_id)

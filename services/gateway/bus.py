@@ -7,6 +7,7 @@ greenlets or threads of one gunicorn worker and are made after the fork.
 """
 import json
 import queue
+import time
 from contextlib import contextmanager
 
 from amqp.exceptions import AMQPError
@@ -18,6 +19,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from dealerflow.contracts import INTAKE_QUEUE
 from dealerflow.logs import correlation_id
+from dealerflow.outbox import PUBLISHED_AT_HEADER
 from services.gateway.errors import Unavailable, from_remote
 
 # What a broken, cut or overloaded broker connection raises.
@@ -37,7 +39,7 @@ class IntakePublisher:
     def publish(self, message: dict) -> None:
         """Return once the broker confirmed the message is safe; raise
         ``Unavailable`` when it cannot say so within the timeout."""
-        headers = {"nameko.correlation_id": correlation_id.get() or ""}
+        headers = {"nameko.correlation_id": correlation_id.get() or "", PUBLISHED_AT_HEADER: time.time()}
         try:
             with producers[self.connection].acquire(block=True, timeout=self.queueing) as producer:
                 producer.publish(json.dumps(message), exchange="", routing_key=self.queue.name,
