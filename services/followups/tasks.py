@@ -20,14 +20,17 @@ managers when missed.
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
 from types import SimpleNamespace
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy import select
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import FOLLOWUP_DONE, FOLLOWUP_OVERDUE, FOLLOWUP_REMINDER, FOLLOWUP_SCHEDULED
 from dealerflow.db import utcnow
 from dealerflow.hours import Calendar, calendar_for
+from dealerflow.metrics import WAIT_BUCKETS, count_on_commit
 from dealerflow.outbox import record
 from services.followups import cadence
 from services.followups.exceptions import InvalidFollowup, NotAllowed, TaskNotFound
@@ -46,6 +49,12 @@ log = logging.getLogger(__name__)
 GROUP = "*"
 DEFAULTS = {"remind_minutes": 15, "escalate_minutes": 60}
 BATCH = 500  # tasks one timer transaction takes at most
+
+# dealerflow.metrics lists them all; both count when the firing transaction commits
+REMINDERS_FIRED = Counter("dealerflow_reminders_fired", "Reminders (before a task is due) and escalations "
+                          "(once it is missed) fired", ["kind"])
+REMINDER_LATENESS = Histogram("dealerflow_reminder_lateness_seconds", "From the moment a reminder or an "
+                              "escalation was due to fire to the commit that fired it", buckets=WAIT_BUCKETS)
 
 
 def policy_of(session, store_code: str):
@@ -201,8 +210,8 @@ def fire_due(session, now=None) -> dict:
     many of each. One transaction per batch; call again while a batch is full."""
     now = now or utcnow()
     fired = {"reminded": 0, "escalated": 0}
-    for column, event, key in ((Task.remind_at, FOLLOWUP_REMINDER, "reminded"),
-                               (Task.escalate_at, FOLLOWUP_OVERDUE, "escalated")):
+    for column, event, key, kind in ((Task.remind_at, FOLLOWUP_REMINDER, "reminded", "reminder"),
+                                     (Task.escalate_at, FOLLOWUP_OVERDUE, "escalated", "escalation")):
         while True:
             batch = due(session, column, now)
             names = {state.lead_id: state.customer_name for state in session.scalars(
@@ -218,11 +227,21 @@ def fire_due(session, now=None) -> dict:
                        consultant_id=task.consultant_id, kind=task.kind, due_at=task.due_at,
                        store_code=task.store_code, source=task.source, customer_name=names.get(task.lead_id),
                        tell=tell)
+            if batch:
+                count_on_commit(session, partial(fired_late, kind, [getattr(task, column.key) for task in batch]))
             session.commit()
             fired[key] += len(batch)
             if len(batch) < BATCH:
                 break
     return fired
+
+
+def fired_late(kind: str, moments: list) -> None:
+    """Count reminders of ``kind`` fired now that were due to fire at ``moments``."""
+    now = utcnow()
+    REMINDERS_FIRED.labels(kind).inc(len(moments))
+    for moment in moments:
+        REMINDER_LATENESS.observe(max(0.0, (now - moment).total_seconds()))
 
 
 def managers_of(session, store_code: str) -> list[str]:

@@ -24,6 +24,7 @@ SLA's warnings and re-routes, claims, and assignment by a manager.
 import logging
 from zoneinfo import ZoneInfo
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy import func, inspect, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,6 +32,7 @@ from dealerflow.actor import Actor
 from dealerflow.contracts import LEAD_ASSIGNED, OPEN_STATUSES
 from dealerflow.db import utcnow
 from dealerflow.hours import Calendar, NeverOpen, calendar_for
+from dealerflow.metrics import WAIT_BUCKETS, count_on_commit
 from dealerflow.outbox import insert_or_ignore, record
 from services.leads import duplicates, routing, sla
 from services.leads.changes import announce, is_manager, lead_to_change, managers_of
@@ -41,6 +43,12 @@ from services.leads.policies import compiled_rules, policy_of
 log = logging.getLogger(__name__)
 
 SLA_BATCH = 50  # leads one timer tick takes at most
+
+# dealerflow.metrics lists them all; each counts when its transaction commits
+ASSIGNMENT_LATENCY = Histogram("dealerflow_assignment_latency_seconds",
+                               "From the gateway's accepting a lead to its first owner", buckets=WAIT_BUCKETS)
+SLA_WARNINGS = Counter("dealerflow_sla_warnings", "Owners warned that a first-contact deadline nears", ["store"])
+SLA_BREACHES = Counter("dealerflow_sla_breaches", "First-contact deadlines passed without a contact", ["store"])
 
 
 def calendar_of(store: StoreSettings | None) -> Calendar:
@@ -158,6 +166,7 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
     two transactions that both saw it waiting give it once (False for the
     later one), and a ``lead_assigned`` announces it."""
     previous, store = lead.consultant_id, session.get(StoreSettings, lead.store_code)
+    first = lead.assigned_at is None  # its first owner: waiting since the gateway accepted it
     values = {"consultant_id": consultant_id, "assigned_at": now, "pooled_at": None,
               "status": "contacted" if lead.first_contact_at else "assigned",
               "first_contact_due_at": None, "first_contact_warn_at": None, "sla_warned_at": None,
@@ -186,6 +195,9 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
             return False
         for name, value in values.items():
             set_committed_value(lead, name, value)  # as written: no second UPDATE
+    if first:
+        waited = max(0.0, (now - lead.submitted_at).total_seconds())
+        count_on_commit(session, lambda: ASSIGNMENT_LATENCY.observe(waited))
     session.add(Assignment(lead_id=lead.id, consultant_id=consultant_id, reason=reason, assigned_at=now,
                            actor_id=actor_id, rule_id=rule_id, note=(note or "").strip()[:500] or None))
     if not new:
@@ -227,6 +239,7 @@ def check_deadlines(session, now=None) -> dict:
             lead.sla_warned_at = now
             announce(session, lead, "sla_warning", None, None,
                      {"due_at": lead.first_contact_due_at.isoformat()}, tell=[lead.consultant_id], at=now)
+            count_on_commit(session, SLA_WARNINGS.labels(lead.store_code).inc)
             warned += 1
         lead.first_contact_warn_at = None  # handled: not picked again
     session.commit()
@@ -243,6 +256,7 @@ def breach(session, lead: Lead, now) -> None:
     and give the lead to the next eligible consultant, or the manager."""
     policy, managers = policy_of(session, lead.store_code), managers_of(session, lead.store_code)
     late = lead.consultant_id
+    count_on_commit(session, SLA_BREACHES.labels(lead.store_code).inc)
     announce(session, lead, "sla_breached", None, None,
              {"consultant_id": late, "due_at": lead.first_contact_due_at.isoformat(),
               "reroutes": lead.reroutes}, tell=[late, *managers], at=now)

@@ -54,9 +54,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import eventlet
+from prometheus_client import Counter
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import delete, func, select, update
 
 from dealerflow.db import utcnow
+from dealerflow.metrics import count_on_commit
 from services.notifications import channels, crypto, timing
 from services.notifications.channels import REFUSED, RETRY, SENT, Message, Outcome, Target
 from services.notifications.models import Delivery, PushSubscription, StoreChannel
@@ -75,6 +78,11 @@ PAUSE = {"dingtalk": timedelta(minutes=10)}  # a receiver's throttle when it doe
 CIRCUIT_FAILURES = 5
 CIRCUIT_OPEN = timedelta(seconds=60)
 PROBE_WAIT = timedelta(seconds=2)  # how often the others look again while a probe or a slot is pending
+
+# dealerflow.metrics lists them all: an inbox message counts as channel "inapp", outcome "created"
+# (fanout.py); a delivery's attempt by its channel and outcome once it is settled
+NOTIFICATIONS = Counter("dealerflow_notifications", "Notifications: inbox messages made and delivery "
+                        "attempts settled, by channel and outcome", ["channel", "outcome"])
 
 
 @dataclass
@@ -261,6 +269,7 @@ def settle(session, owner: str, jobs: list[Job], outcomes: list[Outcome], now) -
             log.info("delivery %s: the claim was taken over; its outcome (%s) is dropped", job.id, outcome.status)
             continue
         counts[outcome.status] += 1
+        count_on_commit(session, NOTIFICATIONS.labels(row.channel, outcome.status).inc)
         apply(session, row, held.get(row.channel_id), outcome, now)
     session.commit()
     return dict(counts)
@@ -301,6 +310,21 @@ def trip(channel: StoreChannel, outcome: Outcome, now) -> None:
     channel.failures += 1
     if channel.circuit == "half_open" or channel.failures >= CIRCUIT_FAILURES:
         channel.circuit, channel.open_until = "open", now + CIRCUIT_OPEN
+
+
+def circuit_gauges(session, now):
+    """``dealerflow_channel_circuit_open{channel,store}`` at scrape time: 1
+    while an enabled channel of that type in that store has its circuit
+    open (the ops server's ``extra_gauges``)."""
+    gauge = GaugeMetricFamily("dealerflow_channel_circuit_open", "1 while a store's channel of this type has "
+                              "its circuit open", labels=["channel", "store"])
+    open_ = defaultdict(int)
+    for channel in session.scalars(select(StoreChannel).where(StoreChannel.enabled.is_(True))):
+        key = (channel.type, channel.store_code)
+        open_[key] = max(open_[key], int(circuit_state(channel, now) == "open"))
+    for labels, value in sorted(open_.items()):
+        gauge.add_metric(list(labels), value)
+    yield gauge
 
 
 def deliver_due(session, owner: str = OWNER, now=None, send=None, pool_size: int = POOL) -> dict:

@@ -29,6 +29,7 @@ is urgent (``URGENT_KINDS``) and S lets urgent kinds break through.
 import logging
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -36,9 +37,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from dealerflow.contracts import NOTIFICATION_CREATED
 from dealerflow.db import utcnow
+from dealerflow.metrics import count_on_commit
 from dealerflow.notification_contracts import ROBOT_TYPES, URGENT_KINDS
 from dealerflow.outbox import record
-from services.notifications import timing
+from services.notifications import engine, timing
 from services.notifications.messages import render
 from services.notifications.models import (
     Delivery,
@@ -176,6 +178,8 @@ def tell(session, event_id: str, notices: list[Notice], now=None) -> list[dict]:
                 user_id=notice.user_id if personal else None, store_code=notice.store_code, language=language))
     new = insert_new(session, InboxMessage, messages)
     created = [message for message in messages if message["id"] in new]
+    if created:
+        count_on_commit(session, partial(engine.NOTIFICATIONS.labels("inapp", "created").inc, len(created)))
     for message in created:
         record(session, OutboxMessage, NOTIFICATION_CREATED,
                **{name: message[name] for name in ("id", "user_id", "kind", "title", "body", "link", "lead_id",

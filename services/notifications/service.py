@@ -52,6 +52,7 @@ from dealerflow.notification_contracts import (
     UnreadOut,
     VapidKeyOut,
 )
+from dealerflow.ops import OpsServer
 from dealerflow.outbox import Relay
 from services.notifications import (
     dead_letters,
@@ -91,6 +92,7 @@ class NotificationsService(Reliable):
     db = Database(relay)
     correlation = Correlation()
     templates = Templates()
+    ops = OpsServer(extra_gauges=engine.circuit_gauges)  # health and metrics, with the channels' circuits
 
     # -- copies -------------------------------------------------------------------------
 
