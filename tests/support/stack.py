@@ -86,6 +86,7 @@ class Stack:
             self.env[f"{proxied_database.upper()}_DATABASE_URL"] = self.databases[proxied_database].replace(
                 f"@{POSTGRES[0]}:{POSTGRES[1]}/", f"@127.0.0.1:{self.database_proxy.port}/")
         self.processes: dict[str, subprocess.Popen] = {}
+        self.ops_ports: dict[str, int] = {}  # each process's OPS_PORT (the gateway's: its METRICS_PORT)
         self.engines = {}
 
     # -- life cycle -------------------------------------------------------------
@@ -135,9 +136,27 @@ class Stack:
         else:
             command = [sys.executable, "-m", f"services.{name}"]
         known_as = f"{name}-{replica}" if replica else name
+        env = dict(self.env, **self.process_env(name, known_as))
         log = open(self.workdir / f"{known_as}.log", "ab")
-        self.processes[known_as] = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
+        self.processes[known_as] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
                                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def process_env(self, name: str, known_as: str) -> dict:
+        """A process's own ports (kept across its restarts): a service's
+        ``OPS_PORT``; the gateway's ``METRICS_PORT`` and a fresh
+        ``PROMETHEUS_MULTIPROC_DIR`` for its workers' metric files."""
+        port = str(self.ops_ports.setdefault(known_as, free_port()))
+        if name != "gateway":
+            return {"OPS_PORT": port}
+        metric_files = self.workdir / f"{known_as}-prometheus"
+        shutil.rmtree(metric_files, ignore_errors=True)
+        metric_files.mkdir()
+        return {"METRICS_PORT": port, "PROMETHEUS_MULTIPROC_DIR": str(metric_files)}
+
+    def ops_url(self, name: str) -> str:
+        """Where the process ``name`` (a service, or "leads-2") serves
+        /healthz, /readyz and /metrics; the gateway's /metrics."""
+        return f"http://127.0.0.1:{self.ops_ports[name]}"
 
     def kill(self, name: str, sig=signal.SIGKILL) -> None:
         process = self.processes.pop(name)
