@@ -16,6 +16,8 @@
     dealerflow revoke-api-key KEY_OR_ID
     dealerflow parked [--replay]
     dealerflow reseal-secrets
+    dealerflow backup DIR [--service NAME]
+    dealerflow restore DIR [--service NAME]
     dealerflow import-customers FILE --store CODE [--dry-run] [--skip-rejected] [--json]
 
 Passwords come from ``--password`` or ``DEALERFLOW_PASSWORD``. A list option
@@ -27,7 +29,8 @@ message on stderr on bad input.
 import argparse
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
@@ -297,6 +300,82 @@ def cmd_reseal_secrets(args):
           "the other keys can be dropped")
 
 
+def postgres_client(url: str) -> tuple[str, dict]:
+    """A SQLAlchemy URL as what pg_dump and pg_restore read: a libpq URI
+    without the password, which goes in ``PGPASSWORD`` (not in the process list)."""
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    env = dict(os.environ, **({"PGPASSWORD": parsed.password} if parsed.password else {}))
+    return parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
+
+
+def copy_sqlite(source: str, target: str) -> None:
+    """SQLite's online backup API: a consistent copy while the service writes
+    (under WAL its writers go on meanwhile). The source is opened read-only,
+    so a missing one is an error, not a new empty database."""
+    import sqlite3
+    try:
+        reading = sqlite3.connect(Path(source).resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.OperationalError as exc:
+        raise CommandError(f"cannot open {source}: {exc}")
+    with closing(reading), closing(sqlite3.connect(target)) as writing:
+        reading.backup(writing)
+
+
+def run_tool(command: list[str], env: dict) -> None:
+    import subprocess
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise CommandError(f"{command[0]} failed: {result.stderr.strip()}")
+
+
+def cmd_backup(args):
+    """One file per service database in DIR, each consistent in itself:
+    ``pg_dump -Fc`` (its own snapshot) for PostgreSQL, the online backup API
+    for SQLite; the services may go on meanwhile. The databases are copied
+    one after another, not at one instant (docs/operations.md)."""
+    from sqlalchemy.engine import make_url
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in [args.service] if args.service else config.SERVICES:
+        url = config.database_url(name)
+        if url.startswith("sqlite"):
+            target = folder / f"{name}.db"
+            target.unlink(missing_ok=True)
+            copy_sqlite(make_url(url).database, str(target))
+        else:
+            target = folder / f"{name}.dump"
+            dsn, env = postgres_client(url)
+            run_tool(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}",
+                      f"--dbname={dsn}"], env)
+        print(f"{name}: {target}")
+
+
+def cmd_restore(args):
+    """Each service database from DIR into the database its URL names, which
+    must be new: an empty PostgreSQL database (``createdb``), restored in one
+    transaction, or a SQLite file that does not exist yet. A live database is
+    never written over."""
+    from sqlalchemy.engine import make_url
+    folder = Path(args.dir)
+    for name in [args.service] if args.service else config.SERVICES:
+        url = config.database_url(name)
+        source = folder / f"{name}.{'db' if url.startswith('sqlite') else 'dump'}"
+        if not source.is_file():
+            raise CommandError(f"no {source} to restore {name} from")
+        if url.startswith("sqlite"):
+            target = Path(make_url(url).database)
+            if target.exists():
+                raise CommandError(f"{target} exists; stop {name} and move it (and its -wal and -shm) aside")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copy_sqlite(str(source), str(target))
+        else:
+            dsn, env = postgres_client(url)
+            run_tool(["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+                      f"--dbname={dsn}", str(source)], env)
+        print(f"{name}: restored from {source}")
+
+
 def cmd_import_customers(args):
     """Import a spreadsheet through the customers service (which must be
     running), with the mapping it suggests: upload, dry run, then (unless
@@ -477,6 +556,16 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("reseal-secrets", help="seal every stored channel secret with the first key of "
                                               "NOTIFICATIONS_SECRET_KEY, so that the others can be dropped")
     s.set_defaults(func=cmd_reseal_secrets)
+
+    s = sub.add_parser("backup", help="copy every service database into DIR (pg_dump -Fc; SQLite's backup API)")
+    s.add_argument("dir")
+    s.add_argument("--service", choices=config.SERVICES)
+    s.set_defaults(func=cmd_backup)
+
+    s = sub.add_parser("restore", help="restore every service database from DIR into new, empty databases")
+    s.add_argument("dir")
+    s.add_argument("--service", choices=config.SERVICES)
+    s.set_defaults(func=cmd_restore)
     return p
 
 
