@@ -324,7 +324,11 @@ def copy_sqlite(source: str, target: str) -> None:
 
 def run_tool(command: list[str], env: dict) -> None:
     import subprocess
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    try:
+        result = subprocess.run(command, env=env, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise CommandError(f"{command[0]} not found: install PostgreSQL's client tools of the server's "
+                           "major version (Debian: postgresql-client)")
     if result.returncode != 0:
         raise CommandError(f"{command[0]} failed: {result.stderr.strip()}")
 
