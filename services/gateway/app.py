@@ -4,6 +4,7 @@
 """
 import logging
 import os
+import signal
 import threading
 import time
 import uuid
@@ -11,13 +12,14 @@ from dataclasses import dataclass, field
 
 import falcon
 import gevent
+from falcon.routing import CompiledRouter
 from sqlalchemy.orm import sessionmaker
 
 from dealerflow import config
 from dealerflow.db import make_engine, utcnow
 from dealerflow.logs import correlation_id, setup_logging
 from dealerflow.outbox import Relay
-from services.gateway import authn, errors, intake, openapi
+from services.gateway import authn, errors, intake, metrics, openapi
 from services.gateway.auth import prune_sign_ins
 from services.gateway.bus import IntakePublisher, RpcPool
 from services.gateway.clients import Clients
@@ -83,8 +85,10 @@ class StorableQuery:
 
 def create_app(gateway: Gateway) -> falcon.App:
     """The app: each area adds its routes (``resources/<area>.py``)."""
-    app = falcon.App(middleware=[RequestId(), StorableQuery(),
-                                 authn.Authentication(gateway.sessions, gateway.limiter)])
+    router = CompiledRouter()
+    app = falcon.App(router=router, middleware=[
+        metrics.HttpMetrics(router), RequestId(), StorableQuery(),
+        authn.Authentication(gateway.sessions, gateway.limiter)])
     errors.install(app)
     for area in (health, leads, lead_actions, customers, followups, test_drives, notifications, analytics, auth,
                  me, admin, routing, stream, web, openapi):
@@ -117,6 +121,27 @@ def in_thread(function, *args):
     return gevent.get_hub().threadpool.apply(function, args)
 
 
+def close_streams_on_sigterm(hub: StreamHub) -> None:
+    """A stopping gunicorn worker (SIGTERM) stops accepting and waits up to
+    ``graceful_timeout`` for its requests, but a live stream never ends by
+    itself and would be cut when that time runs out. So the worker also
+    tells its streams to end (``StreamHub.close``) with a reconnect hint: the
+    browsers reconnect to another worker or replica, and the stop takes no
+    longer than the last ordinary request. gunicorn installs its own handler
+    before it loads the app (``Worker.init_process``), so this one runs
+    first and then hands over. gevent runs a signal handler in its event
+    loop, where nothing may wait (not even for a thread to start): the
+    closing runs in a greenlet of its own."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum, frame):
+        gevent.spawn(hub.close)
+        if callable(previous):
+            previous(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 def get_app() -> falcon.App:
     """The app gunicorn runs. On SQLite the gateway's transactions take the
     write lock at BEGIN, where a wait is green and bounded (``dealerflow.db``):
@@ -127,6 +152,8 @@ def get_app() -> falcon.App:
     sessions = sessionmaker(make_engine(config.database_url("gateway")),
                             expire_on_commit=False)
     threading.Thread(target=housekeeping_forever, args=(sessions,), daemon=True).start()
+    hub = StreamHub(config.amqp_uri())
+    close_streams_on_sigterm(hub)
     return create_app(Gateway(
         sessions=sessions,
         publisher=IntakePublisher(config.amqp_uri()),
@@ -134,5 +161,5 @@ def get_app() -> falcon.App:
         limiter=RateLimiter(processes=config.env_int("WEB_CONCURRENCY", 2)),
         max_body=config.env_int("MAX_BODY_BYTES", 1024 * 1024),
         offload=in_thread,
-        hub=StreamHub(config.amqp_uri()),
+        hub=hub,
     ))

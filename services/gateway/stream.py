@@ -7,6 +7,9 @@ fanned out to its clients as server-sent events.
   ``Last-Event-ID`` gets what it missed, from any gateway process: an
   event's id is its time and its event id, and every process sees every
   event.
+- A stopping gateway (SIGTERM) ends every stream with a ``reconnect``
+  event (``close``): the browser reconnects, after a short random wait,
+  to a gateway that stays, and resumes from its last id.
 - Each client has a bounded queue. A client too slow to keep up is dropped
   (its stream ends, the browser reconnects and resumes from its last id),
   so no client can make the process's memory grow.
@@ -32,6 +35,7 @@ from kombu import Connection, Exchange, Queue
 
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.contracts import LEAD_ASSIGNED, LEAD_RECEIVED, assignment_of
+from services.gateway.metrics import STREAM_CONNECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,9 @@ FIELDS = ("lead_id", "store_code", "consultant_id", "customer_name", "assigned_a
 NOTIFICATION = "notification"
 NOTIFICATION_FIELDS = ("id", "user_id", "kind", "title", "body", "link", "lead_id", "created_at", "read_at")
 STREAMED = {"notification_created": (NOTIFICATION, NOTIFICATION_FIELDS)}  # else: as named, FIELDS
+# a stream's last words when its gateway stops: reconnect (the browser's own
+# retry, for a client that does not know the event, after a second)
+RECONNECT = b'retry: 1000\nevent: reconnect\ndata: {"reason": "the gateway is stopping"}\n\n'
 
 
 @dataclass(frozen=True, order=True)
@@ -108,6 +115,14 @@ class Client:
         self.actor = actor
         self.queue: queue.Queue = queue.Queue(maxsize=CLIENT_QUEUE)
         self.dropped = False
+        self.closed = False  # its gateway is stopping
+
+    def close(self) -> None:
+        self.closed = True
+        try:
+            self.queue.put_nowait(None)  # wakes its stream up
+        except queue.Full:
+            pass  # then its stream is not waiting
 
     def offer(self, event: StreamEvent) -> None:
         try:
@@ -125,6 +140,7 @@ class StreamHub:
         self.clients: set[Client] = set()
         self.lock = threading.Lock()
         self.started = False
+        self.closing = False
 
     # -- the one subscription ------------------------------------------------
 
@@ -182,7 +198,9 @@ class StreamHub:
     def subscribe(self, actor: Actor, last_event_id: str | None = None) -> tuple[Client, list]:
         """A new client, and the events it missed after ``last_event_id``."""
         client, after = Client(actor), parse_event_id(last_event_id)
+        STREAM_CONNECTIONS.inc()
         with self.lock:
+            client.closed = self.closing
             self.clients.add(client)
             missed = [event for event in self.recent
                       if after is not None and (event.at_ms, event.event_id) > after
@@ -191,19 +209,37 @@ class StreamHub:
 
     def unsubscribe(self, client: Client) -> None:
         with self.lock:
+            subscribed = client in self.clients
             self.clients.discard(client)
+        if subscribed:
+            STREAM_CONNECTIONS.dec()
+
+    def close(self) -> None:
+        """End every stream, and every one opened from now on, with a
+        ``reconnect`` event: this process is stopping."""
+        with self.lock:
+            self.closing = True
+            clients = list(self.clients)
+        for client in clients:
+            client.close()
 
     def events(self, client: Client, missed: list):
         """The body of one client's stream: what it missed, then live
-        events and heartbeats until it goes away or falls behind."""
+        events and heartbeats until it goes away or falls behind, or the
+        gateway stops (then a ``reconnect`` event ends it)."""
         try:
             yield b"retry: 3000\n\n"
             for event in missed:
                 yield event.encode()
-            while not client.dropped:
+            while not (client.dropped or client.closed):
                 try:
-                    yield client.queue.get(timeout=HEARTBEAT_S).encode()
+                    event = client.queue.get(timeout=HEARTBEAT_S)
                 except queue.Empty:
                     yield b": heartbeat\n\n"
+                else:
+                    if event is not None:  # None: woken up by close
+                        yield event.encode()
+            if client.closed:
+                yield RECONNECT
         finally:
             self.unsubscribe(client)

@@ -281,8 +281,10 @@ class LeadCollection:
                 replayed = intake.replayed(session, platform, idempotency_key, body_hash)
         if replayed is not None:
             fmt, answer, new = intake.body_format(req.content_type), replayed, False
+            req.context.intake = "replay"  # for the metrics (see metrics.HttpMetrics)
         else:
             fmt, answer, new = self.accept(platform, req.content_type, body, store_code, idempotency_key)
+            req.context.intake = "new" if new else "duplicate"
             if idempotency_key:
                 with self.sessions() as session:
                     intake.remember_key(session, platform, idempotency_key, body_hash, answer)

@@ -76,6 +76,9 @@ class Stream:
         resp.content_type = "text/event-stream"
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")  # proxies must not buffer it
+        # one stream a connection: a stopping worker waits for its open
+        # connections, and a kept-alive one would hold it until its timeout
+        resp.set_header("Connection", "close")
         resp.stream = self.hub.events(client, missed)
 
 

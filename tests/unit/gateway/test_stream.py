@@ -169,3 +169,15 @@ def test_an_inbox_message_reaches_its_own_user_alone_as_a_notification():
     assert b"event: notification\n" in event.encode()
     _, missed = hub.subscribe(SH1, "0-x")
     assert [event.data["id"] for event in missed] == ["m-1"]
+
+
+def test_a_stopping_hub_ends_every_stream_with_a_reconnect_event():
+    hub = StreamHub()
+    streams = [hub.events(*hub.subscribe(SH1)) for _ in range(2)]
+    assert [next(body) for body in streams] == [b"retry: 3000\n\n"] * 2
+    hub.close()
+    for body in streams:
+        assert list(body) == [stream.RECONNECT]  # and nothing after it
+    late = hub.events(*hub.subscribe(SH_MANAGER))  # opened while stopping: told at once
+    assert list(late)[-1] == stream.RECONNECT
+    assert hub.clients == set()

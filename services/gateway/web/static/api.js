@@ -731,6 +731,13 @@ async function connect() {
     connection.online = true;
   };
   for (const handlers of listeners) Object.keys(handlers).forEach(dispatch);
+  // the gateway is stopping (a rolling upgrade): reconnect, to one that stays, after a short random
+  // wait, so that a stopping gateway's browsers do not all arrive at the same moment
+  source.addEventListener("reconnect", () => {
+    source.close();
+    live.source = null;
+    live.waiting = setTimeout(connect, 250 + Math.random() * 2000);
+  });
   source.onerror = () => {
     source.close();
     live.source = null;
