@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export DEALERFLOW_VAR="${DEALERFLOW_VAR:-$PWD/var}"
-mkdir -p "$DEALERFLOW_VAR"
+mkdir -p "$DEALERFLOW_VAR" var  # var/: supervisord's control socket (supervisord.conf)
+# readable lines in a terminal; production's default is JSON
+export LOG_FORMAT="${LOG_FORMAT:-text}"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
