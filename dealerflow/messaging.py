@@ -17,26 +17,36 @@ outage lasts; one message that succeeds brings the wait back to 0.5 s.
 """
 import logging
 import os
+import sys
 import time
 import traceback
+from functools import partial
 
-from amqp.exceptions import AMQPError, ConnectionForced
+from amqp.exceptions import AMQPError, ConnectionForced, PreconditionFailed
 from eventlet.hubs import get_hub as eventlet_hub
 from kombu import Connection, Exchange, Queue
+from kombu import serialization as kombu_serialization
 from kombu.exceptions import KombuError
 from kombu.pools import producers
+from kombu.utils import json as kombu_json
 from nameko import messaging as nameko_messaging
 from nameko import rpc as nameko_rpc
+from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler as NamekoEventHandler
+from nameko.exceptions import ContainerBeingKilled, MalformedRequest, serialize
 from nameko.extensions import DependencyProvider
 from nameko.messaging import Consumer as NamekoConsumer
 from nameko.timer import timer
+from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from dealerflow import once
+from dealerflow.db import Database
 from dealerflow.logs import correlation_id
 from dealerflow.metrics import DELIVERIES
 from dealerflow.ops import OpsServer
+from dealerflow.queues import durable_queue, queue_type, typed
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +61,7 @@ def retry_delays() -> tuple[float, ...]:
 
 
 def retry_queue(queue_name: str, delay: float) -> Queue:
-    return Queue(f"{queue_name}.retry.{delay:g}s", durable=True, queue_arguments={
+    return durable_queue(f"{queue_name}.retry.{delay:g}s", queue_arguments={
         "x-message-ttl": int(delay * 1000),
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": queue_name,
@@ -59,7 +69,7 @@ def retry_queue(queue_name: str, delay: float) -> Queue:
 
 
 def parking_queue(queue_name: str) -> Queue:
-    return Queue(f"{queue_name}.parked", durable=True)
+    return durable_queue(f"{queue_name}.parked")
 
 
 def retry_or_park(amqp_uri: str, queue_name: str, message, exc_info) -> str:
@@ -123,6 +133,15 @@ class QueueConsumer(nameko_messaging.QueueConsumer):
     then kills the whole container. The broker redelivers such a message
     anyway, and every handler is idempotent.
 
+    With a stop that finishes what it started. On SIGTERM nameko cancels
+    every consumer, and its consume loop then ends and closes the connection
+    at once, while the workers still run: their acks find the connection
+    closed and are skipped, so the broker hands every message in flight,
+    already handled (and an RPC already answered), to the next instance
+    (reliability.md, E9). Ours keeps the connection (and its heartbeats)
+    until every message it handed out was acked or requeued; nothing new
+    arrives meanwhile, the consumers being cancelled.
+
     And with a watchdog. After the broker's connection was cut, a service
     was seen (about one run in three, under load) to go on reading a
     connection the broker no longer counted any consumer of: it never
@@ -132,9 +151,16 @@ class QueueConsumer(nameko_messaging.QueueConsumer):
     RPC queue has; when the answer is none twice in a row, it makes the
     consume loop fail as on a lost connection, and kombu reconnects and
     consumes again. (With several replicas the others' consumers hide one
-    replica's deafness; the work still flows.)"""
+    replica's deafness; the work still flows.) It rests once a stop began:
+    the consumers are gone on purpose then, and a reconnection would hand
+    the messages in flight to another instance."""
 
     WATCH_S = 10.0
+
+    def __init__(self):
+        super().__init__()
+        self.unsettled = set()  # messages handed to a worker, neither acked nor requeued yet
+        self.stopping = False
 
     def start(self):
         super().start()
@@ -142,10 +168,10 @@ class QueueConsumer(nameko_messaging.QueueConsumer):
 
     def watch_consumers(self):
         queue, silent = f"rpc-{self.container.service_name}", 0
-        while True:
+        while not self.stopping:
             time.sleep(self.WATCH_S)  # green under eventlet
             consumer = self._gt
-            if consumer is None or consumer.dead or not self._consumers_ready.ready():
+            if self.stopping or consumer is None or consumer.dead or not self._consumers_ready.ready():
                 continue
             try:
                 with Connection(self.amqp_uri, connect_timeout=5) as connection:
@@ -155,24 +181,43 @@ class QueueConsumer(nameko_messaging.QueueConsumer):
                 silent = 0
                 continue
             silent = silent + 1 if consumers == 0 else 0
-            if silent >= 2 and waits_in_socket_read(consumer):
+            if silent >= 2 and not self.stopping and waits_in_socket_read(consumer):
                 log.error("the broker counts no consumer of %s for %.0f s: reconnecting", queue,
                           silent * self.WATCH_S)
                 silent = 0
                 eventlet_hub().schedule_call_global(
                     0, consumer.throw, ConnectionForced("the broker lost this service's consumers"))
 
+    def unregister_provider(self, provider):
+        self.stopping = True
+        super().unregister_provider(provider)
+
+    def handle_message(self, provider, body, message):
+        self.unsettled.add(message)
+        super().handle_message(provider, body, message)
+
+    def on_iteration(self):
+        """nameko's, but the loop (and the connection) ends only once no
+        message is in flight: the last worker's ack still reaches the broker."""
+        self._cancel_consumers_if_requested()
+        if not self._consumers and not self.unsettled:
+            self.should_stop = True
+
     def ack_message(self, message):
         try:
             super().ack_message(message)
         except CONNECTION_ERRORS as exc:
             log.warning("ack lost with the connection (%r); the broker redelivers", exc)
+        finally:
+            self.unsettled.discard(message)
 
     def requeue_message(self, message):
         try:
             super().requeue_message(message)
         except CONNECTION_ERRORS as exc:
             log.warning("requeue lost with the connection (%r); the broker redelivers", exc)
+        finally:
+            self.unsettled.discard(message)
 
 
 def waits_in_socket_read(thread) -> bool:
@@ -187,18 +232,132 @@ def waits_in_socket_read(thread) -> bool:
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
+    """nameko's, declaring ``rpc-<service>`` with the configured queue type,
+    and carrying out each request to a writing RPC once (``dealerflow.once``):
+    it marks the first commit of every RPC worker's session (of the
+    service's ``Database``) with the request it serves."""
     queue_consumer = QueueConsumer()
+
+    def __init__(self):
+        super().__init__()
+        self.requests = {}  # worker context -> once.Request, while the worker runs
+        self.db = None
+
+    def setup(self):
+        if self.queue is None:
+            super().setup()
+            typed(self.queue)
+
+    def start(self):
+        databases = [provider for provider in self.container.dependencies if isinstance(provider, Database)]
+        if len(databases) == 1:
+            self.db = databases[0]
+            event.listen(self.db.Session, "before_commit", self.mark_request)
+            event.listen(self.db.Session, "after_commit", self.request_marked)
+
+    def request_of(self, session) -> once.Request | None:
+        sessions = self.db.sessions
+        return next((request for worker_ctx, request in self.requests.items()
+                     if sessions.get(worker_ctx) is session), None)
+
+    def mark_request(self, session):
+        request = self.request_of(session)
+        if request is not None and not request.marked:
+            once.mark(session, request)
+
+    def request_marked(self, session):
+        request = self.request_of(session)
+        if request is not None:
+            request.marked = True
+
+    def keep_reply(self, worker_ctx, request, result, exc_info) -> None:
+        """Keep the reply with the request's mark, before it is sent."""
+        session = self.db.sessions[worker_ctx]
+        payload = {"result": result, "error": serialize(exc_info[1]) if exc_info else None}
+        try:
+            session.rollback()  # whatever the method read after its last commit
+            once.keep_reply(session, request, kombu_json.dumps(payload))
+            session.commit()
+        except Exception as exc:  # a redelivery of it would then get AlreadyDone
+            session.rollback()
+            log.warning("the reply to %s could not be kept: %r", request.id, exc)
+
+    def reply_again(self, message, reply: str | None) -> None:
+        """Send a request's kept reply, or ``AlreadyDone`` when none was kept."""
+        payload = kombu_json.loads(reply) if reply else {"result": None, "error": serialize(
+            once.AlreadyDone("carried out by an earlier delivery; its answer was lost"))}
+        Publisher(self.container.config["AMQP_URI"]).publish(
+            payload, serializer=kombu_serialization.registry.type_to_name[message.properties["content_type"]],
+            exchange=nameko_rpc.get_rpc_exchange(self.container.config),
+            routing_key=message.properties["reply_to"],
+            correlation_id=message.properties.get("correlation_id"))
 
     def handle_result(self, message, result, exc_info):
         try:
             return super().handle_result(message, result, exc_info)
         except CONNECTION_ERRORS as exc:
             log.warning("RPC reply lost with the connection (%r); the call is redelivered", exc)
+            self.queue_consumer.requeue_message(message)
             return result, exc_info
 
 
 class Rpc(nameko_rpc.Rpc):
     rpc_consumer = RpcConsumer()
+
+    def handle_message(self, body, message):
+        request_id = message.properties.get("correlation_id")
+        if self.rpc_consumer.db is None or not request_id:
+            return super().handle_message(body, message)
+        request = once.Request(request_id, self.method_name)
+        if message.delivery_info.get("redelivered"):
+            self.container.spawn_managed_thread(partial(self.answer_again_or_run, body, message, request))
+        else:
+            self.run(body, message, request)
+
+    def run(self, body, message, request):
+        """nameko's ``handle_message``, noting which request the worker serves."""
+        try:
+            args, kwargs = body["args"], body["kwargs"]
+        except KeyError:
+            raise MalformedRequest("Message missing `args` or `kwargs`")
+        self.check_signature(args, kwargs)
+        try:
+            worker_ctx = self.container.spawn_worker(self, args, kwargs,
+                                                     context_data=self.unpack_message_headers(message),
+                                                     handle_result=partial(self.handle_result, message))
+        except ContainerBeingKilled:
+            self.rpc_consumer.requeue_message(message)
+            return
+        # noted before the new worker runs: spawning it did not switch green threads
+        self.rpc_consumer.requests[worker_ctx] = request
+
+    def answer_again_or_run(self, body, message, request):
+        """A redelivered request: answer it again if its work is done, else run it."""
+        try:
+            session = self.rpc_consumer.db.Session()
+            try:
+                done, reply = once.earlier_reply(session, request)
+            finally:
+                session.close()
+        except UNAVAILABLE as exc:  # run it: should it be done, its first commit fails
+            log.warning("could not look up redelivered request %s: %r", request.id, exc)
+            done, reply = False, None
+        try:
+            if not done:
+                self.run(body, message, request)
+                return
+            log.warning("request %s (%s) was carried out by an earlier delivery: answered again, "
+                        "not run", request.id, request.handler)
+            self.rpc_consumer.reply_again(message, reply)
+            self.rpc_consumer.queue_consumer.ack_message(message)
+        except Exception:
+            self.rpc_consumer.handle_result(message, None, sys.exc_info())
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        request = self.rpc_consumer.requests.pop(worker_ctx, None)
+        if request is not None and request.marked:
+            self.rpc_consumer.keep_reply(worker_ctx, request, result, exc_info)
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 rpc = Rpc.decorator
@@ -212,6 +371,7 @@ class RetryOnError:
 
     def setup(self):
         super().setup()
+        typed(self.queue)
         self.outage_backoff = OutageBackoff()
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
@@ -287,25 +447,47 @@ def queues_of(service_cls) -> list[Queue]:
     for name in dir(service_cls):
         for entrypoint in getattr(getattr(service_cls, name), "nameko_entrypoints", ()):
             if isinstance(entrypoint, NamekoEventHandler):
-                queues.append(Queue(
+                queues.append(durable_queue(
                     f"evt-{entrypoint.source_service}-{entrypoint.event_type}"
                     f"--{service_cls.name}.{name}",
                     exchange=Exchange(f"{entrypoint.source_service}.events",
                                       type="topic", durable=True),
-                    routing_key=entrypoint.event_type, durable=True))
+                    routing_key=entrypoint.event_type))
             elif isinstance(entrypoint, NamekoConsumer):
-                queues.append(entrypoint.queue)
+                queues.append(typed(entrypoint.queue))
     return queues
+
+
+def rpc_queue(service_name: str) -> Queue:
+    """The service's RPC queue, as ``RpcConsumer`` declares it."""
+    return durable_queue(f"rpc-{service_name}", exchange=nameko_rpc.get_rpc_exchange({}),
+                         routing_key=f"{service_name}.*")
+
+
+class QueueTypeMismatch(Exception):
+    """A queue exists with another type than ``QUEUE_TYPE`` asks for."""
 
 
 def declare_queues(service_cls, amqp_uri: str) -> list[str]:
     """Declare (idempotently) every queue the service consumes, so events
-    published before its first start wait for it instead of being dropped."""
+    published before its first start wait for it instead of being dropped,
+    and its RPC queue, so that a queue of the wrong type is found here
+    rather than by a service that cannot start."""
+    queues = [*queues_of(service_cls), rpc_queue(service_cls.name)]
     with Connection(amqp_uri, connect_timeout=5) as connection:
-        channel = connection.default_channel
-        for queue in queues_of(service_cls):
-            queue.bind(channel).declare()
-        return [q.name for q in queues_of(service_cls)]
+        for queue in queues:
+            try:
+                queue.bind(connection.default_channel).declare()
+            except PreconditionFailed as exc:
+                raise QueueTypeMismatch(
+                    f"queue {queue.name} exists with other arguments than QUEUE_TYPE={queue_type()} "
+                    f"asks for (RabbitMQ: {exc.reply_text}). A queue's type cannot change in place. "
+                    f"Either set QUEUE_TYPE to the type the queues have, or: stop what publishes to "
+                    f"and consumes {queue.name}, wait until it is empty (rabbitmqctl list_queues -p "
+                    f"<vhost> name type messages), delete it (rabbitmqctl delete_queue -p <vhost> "
+                    f"{queue.name}) and run `dealerflow migrate` again; or migrate into a new vhost "
+                    f"(AMQP_URI) and move the services there") from exc
+    return [queue.name for queue in queues]
 
 
 class Reliable:

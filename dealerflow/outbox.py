@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
-from sqlalchemy import JSON, MetaData, String, delete, select, update
+from sqlalchemy import JSON, MetaData, String, Text, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -52,6 +52,7 @@ class ProcessedMixin:
     message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     handler: Mapped[str] = mapped_column(String(100), primary_key=True)
     processed_at: Mapped[object] = mapped_column(UTCDateTime, index=True)  # for pruning
+    reply: Mapped[str | None] = mapped_column(Text)  # an RPC request's reply (``dealerflow.once``)
 
 
 def service_tables(consumes: bool = True):

@@ -2,6 +2,17 @@
 
 Importing this module monkey-patches eventlet, so it must be the first import
 of a service's ``__main__`` (nameko 2.13+ no longer patches for us).
+
+SIGTERM (a deploy, Kubernetes, supervisord) or SIGINT drains the service:
+nameko's ``ServiceContainer.stop`` cancels every consumer (nothing new is
+taken), waits for the running workers, then stops the rest; our
+``messaging.QueueConsumer`` keeps the broker connection until the last of
+them is acked. A drain that takes longer than ``STOP_GRACE_SECONDS``
+(default 25, under Kubernetes' 30 s grace period) logs what still runs and
+exits with status 1; the broker then hands those messages to another
+instance (every handler is idempotent, every writing RPC runs once:
+``dealerflow.once``). nameko's own ``run`` (``nameko.cli.run``) waits for
+the drain without a bound; ``run_until_stopped`` replaces it.
 """
 # isort: off
 import dealerflow  # noqa: F401  (first: it filters eventlet's deprecation notice)
@@ -10,6 +21,7 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import errno  # noqa: E402
 import gc  # noqa: E402
 import importlib  # noqa: E402
 import logging  # noqa: E402
@@ -18,10 +30,12 @@ import signal  # noqa: E402
 import traceback  # noqa: E402
 
 import greenlet  # noqa: E402
-from nameko.cli.run import run as nameko_run  # noqa: E402
+from nameko.runners import ServiceRunner  # noqa: E402
 
 from dealerflow import config  # noqa: E402
 from dealerflow.logs import setup_logging  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 
 def dump_green_threads(*_) -> None:
@@ -29,8 +43,7 @@ def dump_green_threads(*_) -> None:
     doing (a service that stopped answering shows where it waits)."""
     stacks = ["".join(traceback.format_stack(thread.gr_frame)) for thread in gc.get_objects()
               if isinstance(thread, greenlet.greenlet) and thread.gr_frame is not None]
-    logging.getLogger("dealerflow.runner").warning("%d green threads:\n%s", len(stacks),
-                                                   "\n----\n".join(stacks))
+    log.warning("%d green threads:\n%s", len(stacks), "\n----\n".join(stacks))
 
 
 def lower_priority(niceness: int) -> None:
@@ -58,4 +71,44 @@ def run(service_path: str) -> None:
     setup_logging(service_cls.name, settings["LOG_LEVEL"])
     lower_priority(config.env_int("SERVICE_NICE", 10))
     signal.signal(signal.SIGUSR1, dump_green_threads)
-    nameko_run([service_cls], settings)
+    run_until_stopped(service_cls, settings, float(os.environ.get("STOP_GRACE_SECONDS", "25")))
+
+
+def run_until_stopped(service_cls, settings: dict, grace: float) -> None:
+    """Run the service until SIGTERM or SIGINT, then drain it for at most
+    ``grace`` seconds (see the module's docstring)."""
+    runner = ServiceRunner(settings)
+    runner.add_service(service_cls)
+    stopping = []
+
+    def stop(signum, _frame):
+        if not stopping:  # a second signal changes nothing: the grace period already runs
+            stopping.append(signum)
+            log.info("stopping on %s: finishing the work in hand (at most %.0f s)",
+                     signal.Signals(signum).name, grace)
+            # a signal handler runs in the hub's loop and must not block: drain in a green thread
+            eventlet.spawn_after(grace, give_up, runner, grace)
+            eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    waiting = eventlet.spawn(runner.wait)
+    while True:
+        try:
+            waiting.wait()
+            return
+        except OSError as exc:  # a signal interrupted the wait (EINTR): go on waiting
+            if exc.errno != errno.EINTR:
+                raise
+
+
+def give_up(runner, grace: float) -> None:
+    """The drain outlasted its grace period: say what still runs, and exit."""
+    running = [f"{ctx.entrypoint.method_name} (call {ctx.call_id})"
+               for container in runner.containers for ctx in list(container._worker_threads)]
+    log.error("still running after %.0f s, exiting; the broker hands their messages to another "
+              "instance: %s", grace, ", ".join(running) or "no worker (an extension did not stop)")
+    logging.shutdown()
+    os._exit(1)
+

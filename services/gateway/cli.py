@@ -82,7 +82,7 @@ def service_class(name: str):
 
 
 def cmd_migrate(args):
-    from dealerflow.messaging import declare_queues
+    from dealerflow.messaging import QueueTypeMismatch, declare_queues
     from dealerflow.migrations import upgrade
     names = [args.service] if args.service else list(config.SERVICES)
     if "gateway" in names:
@@ -94,6 +94,9 @@ def cmd_migrate(args):
         if name in SERVICE_CLASSES:
             try:
                 queues = declare_queues(service_class(name), config.amqp_uri())
+            except QueueTypeMismatch as exc:
+                raise CommandError(f"the databases are migrated, but {name}'s queues could not be "
+                                   f"declared: {exc}")
             except (OSError, KombuError, AMQPError) as exc:
                 raise CommandError(f"the databases are migrated, but the queues could not be "
                                    f"declared: RabbitMQ unreachable ({exc}); check AMQP_URI")
