@@ -385,6 +385,11 @@ def test_the_alerts_are_the_contracts_and_each_says_what_to_do():
         assert rule["labels"]["severity"] in {"critical", "warning"}
 
 
+def test_every_alert_has_its_runbook_section_in_the_operations_guide():
+    headings = set(re.findall(r"^### (Dealerflow\w+)$", (ROOT / "docs" / "operations.md").read_text(), re.M))
+    assert headings == CONTRACT_ALERTS
+
+
 @pytest.mark.parametrize("rule", alert_rules(), ids=lambda rule: rule["alert"])
 def test_an_alert_query_parses_and_uses_contract_metrics(rule):
     assert metrics_of(rule["expr"]) <= KNOWN_METRICS
