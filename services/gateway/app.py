@@ -148,7 +148,7 @@ def get_app() -> falcon.App:
     a deferred transaction would meet the lock at its first write, where
     SQLite can only fail. They are all short."""
     setup_logging("gateway", os.environ.get("LOG_LEVEL", "INFO"))
-    config.jwt_secret()  # no secret: fail at start, not at the first sign-in
+    config.jwt_secret(), config.jwt_previous_secrets()  # a missing or short key: fail at start, not at sign-in
     sessions = sessionmaker(make_engine(config.database_url("gateway")),
                             expire_on_commit=False)
     threading.Thread(target=housekeeping_forever, args=(sessions,), daemon=True).start()
