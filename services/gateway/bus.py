@@ -11,7 +11,7 @@ import time
 from contextlib import contextmanager
 
 from amqp.exceptions import AMQPError
-from kombu import Connection, Queue
+from kombu import Connection
 from kombu.exceptions import KombuError
 from kombu.pools import producers
 from nameko.exceptions import RemoteError
@@ -20,6 +20,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from dealerflow.contracts import INTAKE_QUEUE
 from dealerflow.logs import correlation_id
 from dealerflow.outbox import PUBLISHED_AT_HEADER
+from dealerflow.queues import durable_queue
 from services.gateway.errors import Unavailable, from_remote
 
 # What a broken, cut or overloaded broker connection raises.
@@ -33,7 +34,7 @@ class IntakePublisher:
         request waits for one of the pooled channels when all are busy."""
         self.connection = Connection(amqp_uri, connect_timeout=timeout,
                                      transport_options={"confirm_publish": True, **FAST_FAIL})
-        self.queue = Queue(INTAKE_QUEUE, durable=True)
+        self.queue = durable_queue(INTAKE_QUEUE)  # the type QUEUE_TYPE asks, as the leads service declares it
         self.timeout, self.queueing = timeout, queueing
 
     def publish(self, message: dict) -> None:
