@@ -1,9 +1,11 @@
 """The ops server every nameko service runs: health and metrics over HTTP.
 
 Each service (the ``OpsServer`` dependency of ``messaging.Reliable``)
-serves on ``OPS_HOST:OPS_PORT`` (``0.0.0.0``; customers 9101, leads 9102,
-followups 9103, notifications 9104; in Kubernetes every pod sets
-``OPS_PORT=9100``, the port named ``metrics``):
+serves on ``OPS_HOST:OPS_PORT`` (``127.0.0.1``, as the gateway's ``BIND``:
+on a developer's machine nobody else reads it; customers 9101, leads 9102,
+followups 9103, notifications 9104; the image sets ``OPS_HOST=0.0.0.0``, as
+probes and scrapes come to the pod's address, and in Kubernetes every pod
+sets ``OPS_PORT=9100``, the port named ``metrics``):
 
 - ``GET /healthz``, liveness: ``200 {"status": "ok"}`` when the process is
   not stuck, else ``503 {"status": "stuck", "problems": [...]}``. An answer
@@ -214,7 +216,7 @@ class OpsServer(DependencyProvider):
 
     def setup(self):
         service, config = self.container.service_cls, self.container.config
-        host, port = os.environ.get("OPS_HOST", "0.0.0.0"), env_int("OPS_PORT", DEFAULT_PORTS.get(service.name, 0))
+        host, port = os.environ.get("OPS_HOST", "127.0.0.1"), env_int("OPS_PORT", DEFAULT_PORTS.get(service.name, 0))
         try:
             self.socket = eventlet.listen((host, port))
         except OSError as exc:
