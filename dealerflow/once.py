@@ -27,7 +27,10 @@ read-only RPC pays nothing: it never commits, so it writes no mark, and
 only a redelivered request costs a lookup. The request's correlation id is
 the caller's own (the standalone proxy makes one per call); a request
 without one runs unguarded. Replies are kept as long as the marks
-(``DEDUPE_RETENTION_DAYS``); a redelivery comes within minutes.
+(``DEDUPE_RETENTION_DAYS``); a redelivery comes within minutes. A reply may
+quote a customer (a comment, a profile), so a customer's erasure forgets
+every kept reply in every service (``forget_replies``): a request
+redelivered after that is answered ``AlreadyDone``, its work still done once.
 """
 from sqlalchemy import String, Text, column, select, table, update
 
@@ -73,3 +76,9 @@ def earlier_reply(session, request: Request) -> tuple[bool, str | None]:
     row = session.execute(select(PROCESSED.c.reply).where(
         PROCESSED.c.message_id == request.id, PROCESSED.c.handler == request.handler)).first()
     return row is not None, row[0] if row else None
+
+
+def forget_replies(session) -> None:
+    """A customer's erasure: forget every kept reply, whoever it was about
+    (the marks stay, so nothing is done twice)."""
+    session.execute(update(PROCESSED).where(PROCESSED.c.reply.is_not(None)).values(reply=None))

@@ -16,6 +16,7 @@ from sqlalchemy import delete, or_, select, update
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.contracts import CUSTOMER_ERASED
 from dealerflow.db import utcnow
+from dealerflow.once import forget_replies
 from dealerflow.outbox import record
 from services.customers.exceptions import NotAllowed
 from services.customers.models import (
@@ -70,6 +71,7 @@ def erase_customer(session, actor: Actor, customer_id: str) -> list[str]:
     customer.tags, customer.preferences = [], {}
     customer.erased_at = customer.updated_at = utcnow()
     lead_ids = sorted(session.scalars(select(CustomerLead.lead_id).where(CustomerLead.customer_id == customer_id)))
+    forget_replies(session)  # RPC replies may quote them (a profile, a search)
     record(session, OutboxMessage, CUSTOMER_ERASED, customer_id=customer_id, lead_ids=lead_ids)
     session.commit()
     return lead_ids

@@ -8,6 +8,7 @@ from sqlalchemy import delete, inspect, select, update
 
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
+from dealerflow.once import forget_replies
 from dealerflow.outbox import first_delivery, forget_sent, save_copy
 from services.followups import attachments, tasks, test_drives
 from services.followups.models import (
@@ -112,6 +113,7 @@ def forget_customer(session, erased: dict) -> None:
         test_drives.forget(session, leads)  # the driving licence number and the email of the bookings
         attachments.forget(session, leads)
     forget_sent(session, OutboxMessage, erased["lead_ids"])
+    forget_replies(session)  # RPC replies may quote them
     session.commit()
 
 

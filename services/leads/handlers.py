@@ -9,6 +9,7 @@ from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.contracts import LEAD_RECEIVED
 from dealerflow.db import utcnow
 from dealerflow.logs import correlation_id
+from dealerflow.once import forget_replies
 from dealerflow.outbox import first_delivery, forget_sent, record, save_copy
 from dealerflow.paging import BadCursor, keyset_page
 from services.leads import analytics, assignment, changes, duplicates, grading, scoring, stages, training
@@ -203,6 +204,7 @@ def forget_customer(session, erased: dict) -> None:
                         .values(details={}))
         session.execute(update(Assignment).where(Assignment.lead_id.in_(leads)).values(note=None))
     forget_sent(session, OutboxMessage, erased["lead_ids"])
+    forget_replies(session)  # RPC replies may quote them
     session.commit()
 
 

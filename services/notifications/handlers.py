@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 
 from dealerflow.db import utcnow
 from dealerflow.notification_contracts import LANGUAGES
+from dealerflow.once import forget_replies
 from dealerflow.outbox import first_delivery, forget_sent, insert_or_ignore, save_copy
 from services.notifications.fanout import Notice, delivery, insert_new, mailer_of, tell, zone_of
 from services.notifications.messages import Word, language_of, render
@@ -287,4 +288,5 @@ def forget_customer(session, erased: dict) -> None:
         session.execute(update(TestDriveAlert).where(TestDriveAlert.lead_id.in_(lead_ids))
                         .values(customer_name=None))
     forget_sent(session, OutboxMessage, erased["lead_ids"])  # notification_created carried the titles
+    forget_replies(session)  # RPC replies may quote them
     session.commit()
