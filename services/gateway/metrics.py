@@ -18,8 +18,10 @@ tests) the same metrics live in the process's default registry.
   a repeated Idempotency-Key) or refused, the reason read off the status
   (``REFUSED``), since a refusal can come from the authentication middleware
   before the resource runs.
-- ``dealerflow_stream_connections``: open live streams, summed over the
-  live workers (``livesum``: a dead worker's streams are gone with it).
+- ``dealerflow_http_requests_in_flight``: requests being answered now (a
+  stream until its first byte), and ``dealerflow_stream_connections``: open
+  live streams; both summed over the live workers (``livesum``: a dead
+  worker's are gone with it).
 """
 import time
 
@@ -31,6 +33,8 @@ HTTP_DURATION = Histogram("dealerflow_http_request_duration_seconds",
                           "Time from a request's arrival to its answer's first byte", ["route", "method"])
 INTAKE = Counter("dealerflow_intake", "Lead submissions (POST /v1/leads), accepted or refused, and why",
                  ["outcome", "reason"])
+HTTP_IN_FLIGHT = Gauge("dealerflow_http_requests_in_flight", "Requests being answered now",
+                       multiprocess_mode="livesum")
 STREAM_CONNECTIONS = Gauge("dealerflow_stream_connections", "Open live streams (/v1/stream)",
                            multiprocess_mode="livesum")
 
@@ -56,8 +60,10 @@ class HttpMetrics:
 
     def process_request(self, req, resp):
         req.context.started = time.perf_counter()
+        HTTP_IN_FLIGHT.inc()
 
     def process_response(self, req, resp, resource, req_succeeded):
+        HTTP_IN_FLIGHT.dec()
         route = req.uri_template or self.template(req.path)
         status = resp.status_code
         HTTP_REQUESTS.labels(route, req.method, status).inc()

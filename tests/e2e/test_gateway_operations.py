@@ -200,8 +200,8 @@ def test_sigterm_ends_the_streams_with_a_reconnect_event_and_finishes_requests_i
         request.start()
         eventually(lambda: total(scrape(stack), "dealerflow_stream_connections") == len(streams), timeout=10,
                    message="every stream counted")
-        request.join(timeout=1)  # accepted by a worker meanwhile, and waiting for the lock
-        assert request.is_alive()
+        eventually(lambda: total(scrape(stack), "dealerflow_http_requests_in_flight") == 1, timeout=30,
+                   message="a worker took the lead and waits for the lock")
         gateway = stack.processes.pop("gateway")
         os.kill(gateway.pid, signal.SIGTERM)  # the master, as Kubernetes stops a pod
         for stream in streams:
