@@ -42,7 +42,8 @@ however many scrapers ask:
   ``dealerflow_outbox_oldest_age_seconds``: the oldest one's age (0 when
   none). Absent while the database does not answer.
 - ``dealerflow_workers_in_flight`` and ``dealerflow_oldest_worker_age_seconds``
-  (RPCs, deliveries and timers; what ``/healthz`` judges hung).
+  (RPCs, deliveries and timers; the longest one has gone since it began or
+  last called ``ops.progress()``: what ``/healthz`` judges hung).
 
 The domain's own, defined where they are counted, and counted only once
 their transaction commits (``count_on_commit``: a message handled again
@@ -164,7 +165,7 @@ class ServiceGauges(Collector):
 
     def collect(self):
         yield GaugeMetricFamily("dealerflow_workers_in_flight", "Workers running now", value=self.workers.count())
-        yield GaugeMetricFamily("dealerflow_oldest_worker_age_seconds", "Age of the oldest running worker",
+        yield GaugeMetricFamily("dealerflow_oldest_worker_age_seconds", "The longest a running worker has gone without progress",
                                 value=self.workers.oldest_age())
         with self.lock:
             if self.asked_at is None or time.monotonic() - self.asked_at >= CACHE_S:

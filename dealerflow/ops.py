@@ -12,8 +12,10 @@ sets ``OPS_PORT=9100``, the port named ``metrics``):
   at all proves the event loop runs (a wait in C, or a busy loop, would
   leave the probe unanswered: a timeout counts as a failure). Stuck also
   means a worker (an RPC, a delivery or a timer) has run longer than
-  ``HUNG_WORKER_SECONDS`` (300), such as one waiting for a lock that is
-  never released, or the queue consumer's green thread is dead. A
+  ``HUNG_WORKER_SECONDS`` (300) without progress, such as one waiting for
+  a lock that is never released, or the queue consumer's green thread is
+  dead. Long work that advances in steps (an import of a million rows,
+  batch after batch) calls ``progress()`` at each step, and is not hung. A
   restart is what fixes those, and what Kubernetes does on repeated
   failures; a worker waiting out an outage finishes within seconds
   (``messaging.OutageBackoff``) and never counts as hung.
@@ -52,6 +54,7 @@ Decisions:
   deployment mistake, and a service without probes would be restarted
   for ever or, worse, never.
 """
+import contextvars
 import json
 import logging
 import os
@@ -82,29 +85,50 @@ class OpsPortUnavailable(RuntimeError):
     """The ops server cannot listen on its port: the service does not start."""
 
 
+_current = contextvars.ContextVar("dealerflow_ops_worker", default=None)  # (Workers, key) of this green thread
+
+
+def progress() -> None:
+    """Long work calls it at each step it completes (a batch committed): its
+    worker is not hung, however long it has run, as long as it advances."""
+    current = _current.get()
+    if current is not None:
+        workers, key = current
+        workers.advanced(key)
+
+
 class Workers:
-    """The workers running now, and since when (monotonic seconds)."""
+    """The workers running now: since when, and when each last advanced
+    (monotonic seconds; a worker advances when it begins and at each
+    ``progress()``)."""
 
     def __init__(self):
         self.running = {}
 
     def begin(self, key, name: str) -> None:
-        self.running[key] = (time.monotonic(), name)
+        """Called in the worker's own green thread, where ``progress()`` finds it."""
+        now = time.monotonic()
+        self.running[key] = [now, name, now]
+        _current.set((self, key))
+
+    def advanced(self, key) -> None:
+        if key in self.running:
+            self.running[key][2] = time.monotonic()
 
     def end(self, key) -> float | None:
         """How long the worker ran (None: it was never begun)."""
-        started, _ = self.running.pop(key, (None, None))
+        started, _, _ = self.running.pop(key, (None, None, None))
         return None if started is None else time.monotonic() - started
 
     def count(self) -> int:
         return len(self.running)
 
     def oldest(self) -> tuple[float, str] | None:
-        """The longest running worker's age and name."""
+        """The longest a running worker has gone without advancing, and its name."""
         if not self.running:
             return None
-        started, name = min(self.running.values(), key=lambda running: running[0])
-        return time.monotonic() - started, name
+        _, name, advanced = min(self.running.values(), key=lambda running: running[2])
+        return time.monotonic() - advanced, name
 
     def oldest_age(self) -> float:
         oldest = self.oldest()
@@ -125,7 +149,7 @@ class Health:
         problems = []
         oldest = self.workers.oldest()
         if oldest is not None and oldest[0] > self.hung_after:
-            problems.append(f"worker {oldest[1]} has run {oldest[0]:.0f} s "
+            problems.append(f"worker {oldest[1]} has run {oldest[0]:.0f} s without progress "
                             f"(HUNG_WORKER_SECONDS={self.hung_after:g})")
         if not self.consumer_alive():
             problems.append("the queue consumer's thread is dead")

@@ -17,6 +17,7 @@ created are removed and it is marked ``failed``.
 """
 import base64
 import binascii
+import contextvars
 import logging
 import time
 import uuid
@@ -28,6 +29,7 @@ from sqlalchemy import delete, insert, select, update
 
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.db import utcnow
+from dealerflow.ops import progress
 from services.customers import contacts, spreadsheet
 from services.customers.derived import lexicon, new_traits
 from services.customers.exceptions import CustomerNotFound, ImportNotReady, InvalidCustomer, NotAllowed
@@ -201,6 +203,7 @@ def renew(session, job: Import, worker: str) -> bool:
         session.rollback()
         return False
     session.commit()
+    progress()  # a long import is not a hung worker (dealerflow.ops)
     time.sleep(0)  # a green yield: leads keep being matched while a long import runs
     return True
 
@@ -323,7 +326,8 @@ def run_import(session, job: Import, worker: str) -> None:
                 return  # the lease was lost
             following = waiting_rows(session, job, after=batch[-1].row)
             owners = owners_of_rows(session, following)
-            stored = database.submit(store_batch, session, job, worker, made)
+            # with this worker's context, so that the batch's progress counts for it (dealerflow.ops)
+            stored = database.submit(contextvars.copy_context().run, store_batch, session, job, worker, made)
             time.sleep(0)  # a green yield: the batch's first statement is on its way before the next is made
             batch = following
         if stored is not None and not stored.result():

@@ -4,6 +4,7 @@ import socket
 import time
 from types import SimpleNamespace
 
+import eventlet
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.parser import text_string_to_metric_families
@@ -32,6 +33,24 @@ def test_a_worker_running_longer_than_allowed_makes_the_process_stuck_until_it_e
     assert "leads.handle_lead_submitted" in stuck.json["problems"][0]
     workers.end("worker-1")
     assert probe.get("/healthz").json == {"status": "ok"}
+
+
+def test_a_long_worker_that_makes_progress_is_not_stuck():
+    workers = ops.Workers()
+    probe = client(workers, hung_after=0.2)
+
+    def long_work():  # its own green thread, as a nameko worker has
+        workers.begin("import", "customers.advance_imports")
+        for _ in range(4):
+            time.sleep(0.1)
+            ops.progress()
+            assert probe.get("/healthz").status_code == 200, "it advanced 0.1 s ago"
+        time.sleep(0.3)
+        assert probe.get("/healthz").status_code == 503, "no progress for longer than allowed"
+        workers.end("import")
+
+    eventlet.spawn(long_work).wait()
+    ops.progress()  # outside any worker: nothing to note
 
 
 def test_a_dead_queue_consumer_makes_the_process_stuck():
