@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import make_lead
 from tests.support.people import unique_mobile
@@ -37,6 +37,10 @@ def chromium():
 def screenshots(tmp_path_factory):
     """Where every test leaves its screenshots (docs/screenshots/ holds a few)."""
     return tmp_path_factory.mktemp("screenshots")
+
+
+# an assertion waits as long as an action does: on two busy cores a page can take seconds
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture
