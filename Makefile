@@ -8,9 +8,8 @@ PY := $(VENV)/bin/python
 run:
 	@deploy/local/run.sh
 
-# Two workers (pytest-xdist), each taking whole groups (tests/conftest.py says which).
 test: lint
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

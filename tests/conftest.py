@@ -18,18 +18,6 @@ def backend(request):
     return request.param
 
 
-def pytest_collection_modifyitems(items):
-    """``make test`` runs two pytest workers (pytest-xdist, ``--dist
-    loadgroup``), each taking whole groups: a test file's tests stay
-    together (its module-scoped stack starts once), and every test on
-    PostgreSQL is in one group, so that one stack at a time holds its
-    connections (two at once ran the server out of them)."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        on_postgresql = callspec is not None and callspec.params.get("backend") == "postgresql"
-        item.add_marker(pytest.mark.xdist_group("postgresql" if on_postgresql else item.nodeid.split("::")[0]))
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, backend):
     """The running system on one backend, shared by a module's tests."""
