@@ -3,6 +3,7 @@ fault tests: its own RabbitMQ vhost, its own databases (SQLite files or
 PostgreSQL databases), the four services and the gateway under gunicorn."""
 import atexit
 import os
+import random
 import shutil
 import signal
 import socket
@@ -32,9 +33,20 @@ POSTGRES = ("127.0.0.1", 5432)
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, below the kernel's range for outgoing
+    connections (``ip_local_port_range``): a port the kernel hands out
+    (binding port 0) could be taken by any process's next connection before
+    the server it is meant for binds it, and then that server cannot start."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+        first_outgoing = int(ports.read().split()[0])
+    while True:
+        port = random.randrange(first_outgoing // 2, first_outgoing)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # taken: another
+                continue
+            return port
 
 
 def rabbitmqctl(*args: str) -> None:
