@@ -7,6 +7,12 @@ export DEALERFLOW_VAR="${DEALERFLOW_VAR:-$PWD/var}"
 mkdir -p "$DEALERFLOW_VAR" var  # var/: supervisord's control socket (supervisord.conf)
 # readable lines in a terminal; production's default is JSON
 export LOG_FORMAT="${LOG_FORMAT:-text}"
+# REPLICAS=2: a second replica of leads and of followups (supervisord.conf)
+case "${REPLICAS:-1}" in
+  1) export SECOND_REPLICAS=false ;;
+  2) export SECOND_REPLICAS=true ;;
+  *) echo "REPLICAS must be 1 or 2 (a second replica of leads and of followups), not '${REPLICAS}'." >&2; exit 2 ;;
+esac
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
@@ -52,6 +58,7 @@ cat <<MSG
   Try: curl -X POST "http://$BIND/v1/leads" -H "X-Api-Key: $KEY" \\
          -H "Content-Type: application/json" \\
          -d '{"source":"demo","store_code":"SH-PUDONG","customer":{"name":"王磊","phone":"13800138000"}}'
+  Replicas of leads and followups: ${REPLICAS:-1} (make run REPLICAS=2 for two)
   Ctrl-C stops everything.
 
 MSG
