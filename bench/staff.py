@@ -87,20 +87,20 @@ def subscribed(stack, listener: Listener, timeout: float = 30) -> float | None:
     return None
 
 
-def live_push(stack, options) -> dict:
-    """Leads at ``--push-rate`` for ``--push-seconds`` (open loop), while the
+def live_push(stack, rate: float, options) -> dict:
+    """Leads at ``rate`` for ``--push-seconds`` (open loop), while the
     store's manager listens: from each lead's ``202`` to its ``lead_assigned``
     on the stream, waiting at most ``--process-timeout`` for the last."""
     listener = Listener(stack, sign_in(stack, MANAGER))
     try:
         ready_s = subscribed(stack, listener)
         leads = Leads(stack.port, stack.sh_key)
-        batch = leads.requests(round(options.push_rate * options.push_seconds))
+        batch = leads.requests(round(rate * options.push_seconds))
         settled = settle()
         # Answer.wall is perf_counter plus the offset open_loop takes as it
         # starts; the same offset taken here turns it back to perf_counter.
         offset = time.time() - time.perf_counter()
-        run = open_loop("127.0.0.1", stack.port, batch, options.push_rate, options.connections)
+        run = open_loop("127.0.0.1", stack.port, batch, rate, options.connections)
         accepted = {json.loads(a.body)["id"]: a.wall - offset for a in run.answers if a.status == 202}
         deadline = time.monotonic() + options.process_timeout
         while (set(accepted) - set(listener.arrived) and listener.thread.is_alive()

@@ -2,12 +2,15 @@
 followed through the databases until each is fully processed."""
 import json
 import os
+import signal
 import time
 
+import requests
 from sqlalchemy import create_engine, text
 
 from bench.common import Leads, cores_used, cpu_snapshot, intake_summary, latency, say, settle, to_epoch
 from bench.loadgen import open_loop
+from tests.support.waiting import eventually
 
 # A lead is fully processed when all of these hold.
 COUNTS = {
@@ -23,6 +26,13 @@ ROWS = {  # (lead id, when) of each step
     "notifications": "SELECT lead_id, created_at FROM inbox_messages",
 }
 COMPLETED_BY = ("customers", "followups", "notifications")  # the latest of these is completion
+# What a lead handled twice would leave twice: each must grow by exactly the leads accepted.
+ONCE = {
+    **{service: (service, sql) for service, sql in COUNTS.items()},
+    "graded": ("leads", "SELECT count(*) FROM lead_events WHERE change = 'graded'"),
+    "assignments": ("leads", "SELECT count(*) FROM assignments"),
+}
+SECOND_REPLICAS = ("leads", "followups")  # what ``make run REPLICAS=2`` doubles
 
 
 def labels(stack) -> dict:
@@ -40,6 +50,10 @@ def rows(stack, service: str, sql: str) -> list:
 
 def counts(stack) -> dict:
     return {service: stack.scalar(service, sql) for service, sql in COUNTS.items()}
+
+
+def once_counts(stack) -> dict:
+    return {name: stack.scalar(service, sql) for name, (service, sql) in ONCE.items()}
 
 
 def wait_processed(stack, accepted: dict, baseline: dict, timeout: float) -> dict:
@@ -67,7 +81,7 @@ def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
     fully processed: intake numbers, processing numbers, CPU per process."""
     requests = leads.requests(round(rate * seconds))
     settled = settle()
-    baseline, who = counts(stack), labels(stack)
+    baseline, who, before = counts(stack), labels(stack), once_counts(stack)
     cpu = [cpu_snapshot(who)]
     run = open_loop("127.0.0.1", stack.port, requests, rate, connections)
     cpu.append(cpu_snapshot(who))
@@ -76,10 +90,15 @@ def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
     done = wait_processed(stack, accepted, baseline, timeout)
     cpu.append(cpu_snapshot(who))
     first, last = min(accepted.values(), default=0), max((c for c, _ in done.values()), default=0)
+    grown = {name: count - before[name] for name, count in once_counts(stack).items()}
     result["processing"] = {
         "fully_processed": len(done),
         "not_processed": len(accepted) - len(done),
         "span_s": round(last - first, 2),
+        # from the last 202 to the last lead fully processed: how long the backlog took to drain
+        "drained_after_s": round(last - max(accepted.values()), 2) if done else None,
+        "rows_per_lead": grown,
+        "every_count_exact": all(count == len(accepted) for count in grown.values()),
         "fully_processed_per_s": round(len(done) / (last - first), 1) if done else 0,
         "lead_to_notification_ms": latency(((n - accepted[i]) * 1000 for i, (_, n) in done.items()),
                                            (50, 99, 100)),
@@ -91,12 +110,37 @@ def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
     return result
 
 
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).ok
+    except requests.RequestException:
+        return False
+
+
+def second_replica(stack, leads: Leads, options) -> dict:
+    """The heaviest burst again with a second replica of leads and of
+    followups (as ``make run REPLICAS=2``), which are then stopped."""
+    for name in SECOND_REPLICAS:
+        stack.start_process(name, replica="2")
+    for name in SECOND_REPLICAS:
+        eventually(lambda: answers(f"{stack.ops_url(f'{name}-2')}/readyz"), timeout=60,
+                   message=f"{name}-2 is ready")
+    try:
+        return phase(stack, leads, max(options.rates), options.burst_seconds, options.connections,
+                     options.process_timeout)
+    finally:
+        for name in SECOND_REPLICAS:
+            stack.kill(f"{name}-2", signal.SIGTERM)
+
+
 def describe(result: dict) -> str:
     p = result["processing"]
     return (f"offered {result['offered_per_s']:g}/s: accepted {result['accepted_per_s']:g}/s, "
             f"202 p99 {result['latency_ms']['p99']} ms, others {result['other_statuses'] or '-'}; "
             f"{p['fully_processed']}/{result['accepted']} fully processed at "
-            f"{p['fully_processed_per_s']}/s, 202->inbox p99 {p['lead_to_notification_ms']['p99']} ms")
+            f"{p['fully_processed_per_s']}/s (drained {p['drained_after_s']} s after the last 202), "
+            f"202->inbox p99 {p['lead_to_notification_ms']['p99']} ms, "
+            f"every count exact: {p['every_count_exact']}")
 
 
 def measure(stack, options) -> dict:
@@ -117,5 +161,11 @@ def measure(stack, options) -> dict:
         say(f"  steady done: {describe(steady[-1])}")
     processed = sum(b["processing"]["fully_processed"] for b in bursts)
     span = sum(b["processing"]["span_s"] for b in bursts)
-    return {"intake": bursts, "fully_processed_per_s": round(processed / span, 1) if span else 0,
-            "steady": steady}
+    result = {"intake": bursts, "fully_processed_per_s": round(processed / span, 1) if span else 0,
+              "steady": steady}
+    if options.replicas == 2:
+        say(f"  second replica of {' and '.join(SECOND_REPLICAS)}: burst of {max(options.rates):g} leads/s "
+            f"for {options.burst_seconds:g} s")
+        result["second_replica"] = second_replica(stack, leads, options)
+        say(f"  second replica done: {describe(result['second_replica'])}")
+    return result
