@@ -21,11 +21,12 @@ SLA's warnings and re-routes, claims, and assignment by a manager.
   transactions begin IMMEDIATE (one writer at a time), and the changes are
   conditional on the state the timer read.
 """
+import functools
 import logging
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dealerflow.actor import Actor
@@ -39,6 +40,7 @@ from services.leads.changes import announce, is_manager, lead_to_change, manager
 from services.leads.exceptions import InvalidChange, LeadConflict, LeadNotFound, NotAllowed
 from services.leads.models import Assignment, Lead, OutboxMessage, RosterMember, StoreRotation, StoreSettings
 from services.leads.policies import compiled_rules, policy_of
+from services.leads.rows import execute, insert_new_lead
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,25 @@ SLA_WARNINGS = Counter("dealerflow_sla_warnings", "Owners warned that a first-co
 SLA_BREACHES = Counter("dealerflow_sla_breaches", "First-contact deadlines passed without a contact", ["store"])
 
 
-def calendar_of(store: StoreSettings | None) -> Calendar:
+STORE = select(StoreSettings.__table__).where(StoreSettings.code == bindparam("code"))
+
+
+def store_of(session, store_code: str):
+    """The store's settings as the gateway last announced them (a row;
+    None for a store not announced yet), read once per session (a lead's
+    routing asks twice: its calendar, and its deadline in ``give``)."""
+    known = session.info.setdefault("stores", {})
+    if store_code not in known:
+        known[store_code] = execute(session, STORE, {"code": store_code}).first()
+    return known[store_code]
+
+
+def forget_stores(session) -> None:
+    """The store copies changed: read them again."""
+    session.info.pop("stores", None)
+
+
+def calendar_of(store) -> Calendar:
     """The store's business hours (open around the clock if it set none)."""
     if store is None:
         return calendar_for("Asia/Shanghai", {})
@@ -82,40 +102,55 @@ def local_midnight(now, timezone: str):
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
 
 
-def candidates(session, store: StoreSettings | None, store_code: str, team_id: str | None, now,
+@functools.cache
+def roster_statement(team: bool, open_leads: bool):
+    """The store's consultants (of one team) with how many leads each got
+    since ``since`` (and has open), in one statement, built once for each
+    kind of question."""
+    assigned_today = select(func.count()).where(Assignment.consultant_id == RosterMember.user_id,
+                                                Assignment.assigned_at >= bindparam("since"))
+    columns = [RosterMember.user_id, RosterMember.team_id, RosterMember.store_code, RosterMember.active,
+               RosterMember.role, RosterMember.shift, RosterMember.leave, RosterMember.daily_capacity,
+               assigned_today.scalar_subquery().label("assigned_today")]
+    if open_leads:
+        columns.append(select(func.count()).where(Lead.consultant_id == RosterMember.user_id,
+                                                  Lead.status.in_(("assigned", "contacted")))
+                       .scalar_subquery().label("open_leads"))
+    query = select(*columns).where(RosterMember.store_code == bindparam("store_code"),
+                                   RosterMember.role == "consultant")
+    return query.where(RosterMember.team_id == bindparam("team_id")) if team else query
+
+
+def candidates(session, store, store_code: str, team_id: str | None, now,
                exclude=(), open_leads: bool = True) -> list[routing.Candidate]:
     """The store's consultants (of one team, if given) with today's load
     (and their open leads, when the strategy weighs them)."""
-    query = select(RosterMember.user_id, RosterMember.team_id, RosterMember.store_code, RosterMember.active,
-                   RosterMember.role, RosterMember.shift, RosterMember.leave, RosterMember.daily_capacity).where(
-        RosterMember.store_code == store_code, RosterMember.role == "consultant")
-    if team_id:
-        query = query.where(RosterMember.team_id == team_id)
-    members = [m for m in session.execute(query) if m.user_id not in exclude]  # rows: no ORM objects
-    if not members:
-        return []
-    ids = [m.user_id for m in members]
     since = local_midnight(now, store.timezone if store else "Asia/Shanghai")
-    today = dict(session.execute(select(Assignment.consultant_id, func.count()).where(
-        Assignment.consultant_id.in_(ids), Assignment.assigned_at >= since)
-        .group_by(Assignment.consultant_id)).all())
-    open_leads = dict(session.execute(select(Lead.consultant_id, func.count()).where(
-        Lead.consultant_id.in_(ids), Lead.status.in_(("assigned", "contacted")))
-        .group_by(Lead.consultant_id)).all()) if open_leads else {}
+    members = execute(session, roster_statement(bool(team_id), open_leads),
+                      {"store_code": store_code, "team_id": team_id, "since": since})
     return [routing.Candidate(user_id=m.user_id, team_id=m.team_id, store_code=m.store_code, active=m.active,
                               role=m.role, shift=m.shift or {}, leave=m.leave or [],
-                              daily_capacity=m.daily_capacity, assigned_today=today.get(m.user_id, 0),
-                              open_leads=open_leads.get(m.user_id, 0)) for m in members]
+                              daily_capacity=m.daily_capacity, assigned_today=m.assigned_today,
+                              open_leads=m.open_leads if open_leads else 0)
+            for m in members if m.user_id not in exclude]
 
 
 def sticky_owner(session, lead: Lead) -> str | None:
     """The consultant of the customer's latest other lead in the store."""
-    same = duplicates.same_customer(lead)
-    if not same:
+    known = duplicates.customer_of(lead)
+    if not known:
         return None
     return session.scalar(select(Lead.consultant_id).where(
-        or_(*same), Lead.store_code == lead.store_code, Lead.id != lead.id,
-        Lead.consultant_id.is_not(None)).order_by(Lead.created_at.desc()).limit(1))
+        duplicates.same_customer(tuple(known)), Lead.store_code == lead.store_code, Lead.id != lead.id,
+        Lead.consultant_id.is_not(None)).order_by(Lead.created_at.desc()).limit(1), known)
+
+
+# the store's round robin: who had its last lead, locked until the commit; and the next
+ROTATION = (select(StoreRotation.last_user_id).where(StoreRotation.store_code == bindparam("code"))
+            .with_for_update())
+TURN_ROTATION = (update(StoreRotation).where(StoreRotation.store_code == bindparam("code"))
+                 .values(last_user_id=bindparam("user_id")))
+INSERT_ASSIGNMENT = insert(Assignment)
 
 
 def route(session, lead: Lead, reason: str = "routing", exclude=(), now=None,
@@ -123,7 +158,7 @@ def route(session, lead: Lead, reason: str = "routing", exclude=(), now=None,
     """Give the lead to the consultant its rules choose, or pool it; the
     consultant's id (None: pooled)."""
     now = now or utcnow()
-    store = session.get(StoreSettings, lead.store_code)
+    store = store_of(session, lead.store_code)
     local = now.astimezone(ZoneInfo(store.timezone if store else "Asia/Shanghai"))
     rule = compiled_rules(session).pick(facts_of(lead), local)
     target = rule["target"] if rule else {"kind": "store"}
@@ -131,7 +166,7 @@ def route(session, lead: Lead, reason: str = "routing", exclude=(), now=None,
     rule_id = rule["id"] if rule else None
     if target.get("store_code") and target["store_code"] != lead.store_code:
         lead.store_code = target["store_code"]  # a group rule sends the lead to another store
-        store = session.get(StoreSettings, lead.store_code)
+        store = store_of(session, lead.store_code)
     if target["kind"] == "pool":
         pool(session, lead, f"rule {rule['name']}", now)
         return None
@@ -142,10 +177,10 @@ def route(session, lead: Lead, reason: str = "routing", exclude=(), now=None,
         log.warning("store %s has no consultant yet; lead %s waits for the first", lead.store_code, lead.id)
         return None  # status accepted: routed when the store's first consultant is saved
     eligible, ineligible = routing.sort_out(people, opening(calendar, now), calendar)
-    rotation = session.get(StoreRotation, lead.store_code, with_for_update=True)
+    rotation = execute(session, ROTATION, {"code": lead.store_code}).first()
     if rotation is None:  # the store's first lead; a concurrent twin may create it too
         insert_or_ignore(session, StoreRotation, store_code=lead.store_code)
-        rotation = session.get(StoreRotation, lead.store_code, with_for_update=True)
+        rotation = execute(session, ROTATION, {"code": lead.store_code}).first()
     chosen = routing.choose(strategy, eligible, rotation.last_user_id,
                             sticky_owner(session, lead) if strategy == "sticky" else None)
     if chosen is None:
@@ -153,7 +188,8 @@ def route(session, lead: Lead, reason: str = "routing", exclude=(), now=None,
         return None
     if not give(session, lead, chosen.user_id, reason, None, now, rule_id=rule_id, note=note):
         return lead.consultant_id
-    rotation.last_user_id = chosen.user_id
+    if chosen.user_id != rotation.last_user_id:
+        execute(session, TURN_ROTATION, {"code": lead.store_code, "user_id": chosen.user_id})
     return chosen.user_id
 
 
@@ -165,7 +201,7 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
     a stored one by an UPDATE conditional on the owner and status read, so
     two transactions that both saw it waiting give it once (False for the
     later one), and a ``lead_assigned`` announces it."""
-    previous, store = lead.consultant_id, session.get(StoreSettings, lead.store_code)
+    previous, store = lead.consultant_id, store_of(session, lead.store_code)
     first = lead.assigned_at is None  # its first owner: waiting since the gateway accepted it
     values = {"consultant_id": consultant_id, "assigned_at": now, "pooled_at": None,
               "status": "contacted" if lead.first_contact_at else "assigned",
@@ -178,11 +214,11 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
         values["first_contact_due_at"] = sla.first_contact_due(now, minutes, calendar)
         values["first_contact_warn_at"] = sla.warning_at(now, values["first_contact_due_at"],
                                                               calendar=calendar)
-    new = inspect(lead).pending
+    new = inspect(lead).transient
     if new:  # a new lead: written once, with its owner, before its assignment
         for name, value in values.items():
             setattr(lead, name, value)
-        session.flush()
+        insert_new_lead(session, lead)
     else:
         session.flush()  # what this transaction changed of the lead (pooled, a re-route count) first
         taken = session.execute(
@@ -198,8 +234,9 @@ def give(session, lead: Lead, consultant_id: str, reason: str, actor_id: str | N
     if first:
         waited = max(0.0, (now - lead.submitted_at).total_seconds())
         count_on_commit(session, lambda: ASSIGNMENT_LATENCY.observe(waited))
-    session.add(Assignment(lead_id=lead.id, consultant_id=consultant_id, reason=reason, assigned_at=now,
-                           actor_id=actor_id, rule_id=rule_id, note=(note or "").strip()[:500] or None))
+    session.connection().execute(INSERT_ASSIGNMENT, {
+        "lead_id": lead.id, "consultant_id": consultant_id, "reason": reason, "assigned_at": now,
+        "actor_id": actor_id, "rule_id": rule_id, "note": (note or "").strip()[:500] or None})
     if not new:
         record(session, OutboxMessage, LEAD_ASSIGNED, lead_id=lead.id, store_code=lead.store_code,
                consultant_id=consultant_id, assigned_at=now, first_contact_due_at=lead.first_contact_due_at,
@@ -283,7 +320,7 @@ def claim(session, actor: Actor, lead_id: str) -> Lead:
         raise LeadNotFound(lead_id)
     if lead.status != "pooled":
         raise LeadConflict(f"The lead is not in the pool any more (it is {lead.status}).")
-    store, now = session.get(StoreSettings, lead.store_code), utcnow()
+    store, now = store_of(session, lead.store_code), utcnow()
     limit = policy_of(session, lead.store_code).daily_claim_limit
     claimed = session.scalar(select(func.count()).select_from(Assignment).where(
         Assignment.consultant_id == actor.user_id, Assignment.reason == "claim",

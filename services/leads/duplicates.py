@@ -9,44 +9,69 @@ columns, so that the decision needs no other service. The platform's
 ``202`` never waits for it; ``GET /v1/leads/{id}`` then answers with the
 open lead.
 """
+import functools
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from dealerflow.contracts import OPEN_STATUSES
 from services.leads.changes import announce
 from services.leads.models import Lead
 from services.leads.policies import policy_of
+from services.leads.rows import execute
 
 CANDIDATES = 500  # a customer's leads looked at; a phone with more is a placeholder, not a person
 
 
-def same_customer(lead: Lead) -> list:
-    """Clauses that find the leads of the lead's customer (any one of them)."""
-    same = [Lead.customer_id == lead.customer_id] if lead.customer_id else []
+def customer_of(lead: Lead) -> dict:
+    """What tells the lead's customer apart, as the bind values of
+    ``same_customer``: its customer id, its phone (E.164, and extension:
+    none is no extension), its email; only those it has."""
+    known = {}
+    if lead.customer_id:
+        known["customer_id"] = lead.customer_id
     if lead.customer_phone_e164:
-        extension = lead.customer_phone_extension
-        same.append(and_(Lead.customer_phone_e164 == lead.customer_phone_e164,
-                         Lead.customer_phone_extension.is_(None) if extension is None
-                         else Lead.customer_phone_extension == extension))
+        known["phone_e164"] = lead.customer_phone_e164
+        if lead.customer_phone_extension is not None:
+            known["phone_extension"] = lead.customer_phone_extension
     if lead.customer_email:
-        same.append(Lead.customer_email == lead.customer_email)
-    return same
+        known["email"] = lead.customer_email
+    return known
+
+
+@functools.cache
+def same_customer(known: tuple):
+    """The clause that finds the leads of a customer (any one of what is
+    ``known`` of them: names of ``customer_of``), built once for each combination."""
+    same = [Lead.customer_id == bindparam("customer_id")] if "customer_id" in known else []
+    if "phone_e164" in known:
+        same.append(and_(Lead.customer_phone_e164 == bindparam("phone_e164"),
+                         Lead.customer_phone_extension == bindparam("phone_extension")
+                         if "phone_extension" in known else Lead.customer_phone_extension.is_(None)))
+    if "email" in known:
+        same.append(Lead.customer_email == bindparam("email"))
+    return or_(*same)
+
+
+@functools.cache
+def customer_leads(known: tuple):
+    """Who, when, where and how open the customer's leads are (the first ``CANDIDATES``)."""
+    return select(Lead.id, Lead.created_at, Lead.store_code, Lead.status).where(
+        same_customer(known)).limit(CANDIDATES)
 
 
 def open_lead_of(session, lead: Lead, now) -> Lead | None:
     """The customer's open lead in the lead's store within the window, if any."""
     window = policy_of(session, lead.store_code).duplicate_window_days
-    same = same_customer(lead)
-    if not window or not same:
+    known = customer_of(lead)
+    if not window or not known:
         return None
     # The customer's leads by the phone and email indexes alone, then the newest open one of this
     # store in the window, chosen here: with the store, status or time in the query, a planner
     # without statistics (SQLite) walks the store's leads by time instead, all of them when none matches.
     since = now - timedelta(days=window)
-    candidates = [row for row in session.execute(
-        select(Lead.id, Lead.created_at, Lead.store_code, Lead.status).where(or_(*same)).limit(CANDIDATES))
-        if row.store_code == lead.store_code and row.status in OPEN_STATUSES and row.created_at >= since]
+    candidates = [row for row in execute(session, customer_leads(tuple(known)), known)
+                  if row.store_code == lead.store_code and row.status in OPEN_STATUSES and row.created_at >= since]
     if not candidates:
         return None
     newest = max(candidates, key=lambda row: row.created_at).id

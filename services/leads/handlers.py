@@ -3,7 +3,7 @@ functions on a SQLAlchemy session (changes by staff: ``changes.py``,
 ownership: ``assignment.py``)."""
 import logging
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, inspect, or_, select, update
 
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.contracts import LEAD_RECEIVED
@@ -24,9 +24,20 @@ from services.leads.models import (
     RosterMember,
     StoreSettings,
 )
+from services.leads.rows import execute, insert_new_lead
 from services.leads.scoping import visible_leads
 
 log = logging.getLogger(__name__)
+
+
+# a lead stored already: the same id, or (when the platform gives one) the same external id
+SAME_ID = select(Lead.id).where(Lead.id == bindparam("id")).limit(1)
+SAME_ID_OR_EXTERNAL_ID = select(Lead.id).where(or_(
+    Lead.id == bindparam("id"),
+    and_(Lead.platform == bindparam("platform"), Lead.store_code == bindparam("store_code"),
+         Lead.source == bindparam("source"), Lead.external_id == bindparam("external_id")))).limit(1)
+INSERT_EVENT = insert(LeadEvent)
+SET_CUSTOMER = update(Lead).where(Lead.id == bindparam("lead_id")).values(customer_id=bindparam("customer_id"))
 
 
 def accept_lead(session, submitted: dict) -> Lead | None:
@@ -35,13 +46,10 @@ def accept_lead(session, submitted: dict) -> Lead | None:
     keep it as a new inquiry on that lead. ``None`` when this lead (same
     id, or same source and external id) is stored already."""
     fields = submitted["lead"]
-    same = Lead.id == submitted["id"]
-    if fields.get("external_id"):
-        same = or_(same, and_(Lead.platform == submitted["platform"],
-                              Lead.store_code == submitted["store_code"],
-                              Lead.source == fields["source"],
-                              Lead.external_id == fields["external_id"]))
-    if session.scalar(select(Lead.id).where(same).limit(1)) is not None:
+    stored = execute(session, SAME_ID_OR_EXTERNAL_ID if fields.get("external_id") else SAME_ID, {
+        "id": submitted["id"], "platform": submitted["platform"], "store_code": submitted["store_code"],
+        "source": fields["source"], "external_id": fields.get("external_id")}).first()
+    if stored is not None:
         log.info("lead %s is here already; ignored", submitted["id"])
         return None
     now = utcnow()
@@ -64,15 +72,20 @@ def accept_lead(session, submitted: dict) -> Lead | None:
         correlation_id=correlation_id.get(), grade=grade, stage="initial_contact", reroutes=0,
         score=scored["score"], score_method=scored["method"], score_reasons=scored["reasons"])
     open_lead = duplicates.open_lead_of(session, lead, now)
-    with session.no_autoflush:  # the lead is written once, with its owner, at the commit
-        session.add(lead)
+    # the lead is written once, with its owner: by ``give`` as routing gives it one; else here, after
+    # routing, and before the rows about it that the ORM writes at the commit (a pooled lead's event)
+    with session.no_autoflush:
         if open_lead is not None:
             lead.status, lead.duplicate_of = "joined", open_lead.id
             duplicates.record_inquiry(session, open_lead, lead)
         else:
-            session.add(LeadEvent(lead_id=lead.id, change="graded", actor_id=None, at=now,
-                                  reason=", ".join(grade_reasons) or None, details={"from": None, "to": grade}))
             assignment.route(session, lead, now=now)
+        if inspect(lead).transient:  # joined, pooled, or waiting for the store's first consultant
+            insert_new_lead(session, lead)
+        if open_lead is None:  # its history's first entry
+            session.connection().execute(INSERT_EVENT, {
+                "lead_id": lead.id, "change": "graded", "actor_id": None, "at": now,
+                "reason": ", ".join(grade_reasons) or None, "details": {"from": None, "to": grade}})
         # one event for the lead and its first owner: one delivery to each consumer, not two
         record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
                source=lead.source, channel=lead.channel, customer=lead.customer,
@@ -101,6 +114,7 @@ def save_store(session, store: dict) -> None:
               timezone=store["timezone"], response_minutes=store["response_minutes"],
               business_hours=store["business_hours"], holidays=store["holidays"])
     session.commit()
+    assignment.forget_stores(session)
 
 
 def save_roster_member(session, user: dict) -> int:
@@ -134,8 +148,8 @@ def save_roster_member(session, user: dict) -> int:
 def link_customer(session, matched: dict) -> None:
     if not first_delivery(session, ProcessedMessage, matched["event_id"], "link_customer"):
         return
-    linked = session.execute(update(Lead).where(Lead.id == matched["lead_id"])
-                             .values(customer_id=matched["customer_id"]))
+    linked = session.connection().execute(SET_CUSTOMER, {"lead_id": matched["lead_id"],
+                                                         "customer_id": matched["customer_id"]})
     if linked.rowcount != 1:
         raise LeadNotFound(matched["lead_id"])  # retried later: the lead's commit may lag
     session.commit()

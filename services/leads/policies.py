@@ -15,7 +15,7 @@ import uuid
 from types import SimpleNamespace
 
 from marshmallow import ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from dealerflow.actor import GROUP_ADMIN, Actor
 from dealerflow.db import utcnow
@@ -23,10 +23,15 @@ from dealerflow.lead_contracts import PolicyIn, RuleIn
 from services.leads import routing
 from services.leads.exceptions import InvalidChange, LeadNotFound, NotAllowed
 from services.leads.models import LeadPolicy, RoutingRule
+from services.leads.rows import execute
 
 GROUP = "*"
 DEFAULTS = {"response_minutes": {}, "max_reroutes": 2, "loss_needs_approval": True,
             "duplicate_window_days": 30, "daily_claim_limit": 10}
+
+
+# the store's own policy and the group's
+POLICIES = select(LeadPolicy.__table__).where(LeadPolicy.store_code.in_((bindparam("store_code"), GROUP)))
 
 
 def policy_of(session, store_code: str):
@@ -34,8 +39,7 @@ def policy_of(session, store_code: str):
     intake asks twice: duplicates and the deadline)."""
     known = session.info.setdefault("policies", {})
     if store_code not in known:
-        rows = {row.store_code: row for row in session.scalars(
-            select(LeadPolicy).where(LeadPolicy.store_code.in_((store_code, GROUP))))}
+        rows = {row.store_code: row for row in execute(session, POLICIES, {"store_code": store_code})}
         row = rows.get(store_code) or rows.get(GROUP)
         values = {name: getattr(row, name) for name in DEFAULTS} if row else dict(DEFAULTS)
         known[store_code] = SimpleNamespace(
