@@ -10,9 +10,12 @@ message announces it (``notification_created``, through the outbox, so the
 message and its announcement commit together).
 
 This runs inside the event's transaction and never calls a receiver: the
-deliveries are sent by the delivery timer (``engine``). A new lead costs a
-handful of reads (the recipient's copy, preferences, devices, the store's
-channels and settings) and three inserts.
+deliveries are sent by the delivery timer (``engine``). A new lead costs two
+reads, each one statement built once and run as Core on the session's
+connection (``RECIPIENTS``: the recipients' copies, preferences and devices;
+``STORES``: the stores' time zones, settings and channels), and three
+inserts; statements built at each call, and ORM objects for rows only read
+or only inserted, made the fan-out half of the service's CPU.
 
 Routes by channel, for a recipient of a message of kind K in store S:
 ``webpush``, one per subscribed device; ``email``, to the user's address
@@ -26,13 +29,15 @@ route. A message in the recipient's quiet hours (their store's time) waits
 until they end, on every route but the inbox and webhooks, unless its kind
 is urgent (``URGENT_KINDS``) and S lets urgent kinds break through.
 """
+import functools
 import logging
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dealerflow.contracts import NOTIFICATION_CREATED
@@ -74,13 +79,18 @@ class Notice:
     link: str | None = None
 
 
+def zone_named(name: str | None) -> ZoneInfo:
+    """The time zone of that name (Shanghai for none, or one unknown here)."""
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ValueError, KeyError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
 def zone_of(session, store_code: str | None) -> ZoneInfo:
     """The store's time zone (Shanghai for a store the service has not heard of)."""
     store = session.get(StoreCopy, store_code) if store_code else None
-    try:
-        return ZoneInfo(store.timezone if store else DEFAULT_ZONE)
-    except (ValueError, KeyError):
-        return ZoneInfo(DEFAULT_ZONE)
+    return zone_named(store.timezone if store else None)
 
 
 def delivery(now, **columns) -> dict:
@@ -90,35 +100,123 @@ def delivery(now, **columns) -> dict:
             "last_answer": None, "sent_at": None, "created_at": now, **columns}
 
 
-def by_key(session, model, column, keys) -> dict:
-    keys = {key for key in keys if key}
-    return {getattr(row, column.key): row for row in session.scalars(select(model).where(column.in_(keys)))} \
-        if keys else {}
+# -- what fan-out reads: two statements, built once -------------------------------------
+
+def known_in(columns, keys):
+    """The keys (``keys``, an expanding parameter) found in any of these
+    key columns: what the reads below start from, so that each table's part
+    is found whether or not the others have a row."""
+    return union(*(select(column.label("key")).where(column.in_(keys)) for column in columns)).subquery("known")
+
+
+ASKED_USERS = bindparam("user_ids", expanding=True)
+KNOWN_USERS = known_in((UserCopy.user_id, Preference.user_id, PushSubscription.user_id), ASKED_USERS)
+# each recipient's copy, preferences and Web Push devices (a row per device)
+RECIPIENTS = (
+    select(KNOWN_USERS.c.key.label("user_id"), UserCopy.user_id.label("copy"), UserCopy.active, UserCopy.stores,
+           UserCopy.email, UserCopy.language, Preference.user_id.label("preference"),
+           Preference.language.label("chosen_language"), Preference.channels, Preference.quiet_start,
+           Preference.quiet_end, Preference.mention, PushSubscription.id.label("device"))
+    .select_from(KNOWN_USERS)
+    .outerjoin(UserCopy, UserCopy.user_id == KNOWN_USERS.c.key)
+    .outerjoin(Preference, Preference.user_id == KNOWN_USERS.c.key)
+    .outerjoin(PushSubscription, PushSubscription.user_id == KNOWN_USERS.c.key))
+
+ASKED_STORES = bindparam("store_codes", expanding=True)
+KNOWN_STORES = known_in((StoreCopy.code, StoreSetting.store_code, StoreChannel.store_code), ASKED_STORES)
+# each store's time zone, urgent policy and channels (a row per channel, the oldest first)
+STORES = (
+    select(KNOWN_STORES.c.key.label("code"), StoreCopy.timezone, StoreSetting.urgent_breaks_quiet, StoreChannel.id,
+           StoreChannel.type, StoreChannel.enabled, StoreChannel.kinds)
+    .select_from(KNOWN_STORES)
+    .outerjoin(StoreCopy, StoreCopy.code == KNOWN_STORES.c.key)
+    .outerjoin(StoreSetting, StoreSetting.store_code == KNOWN_STORES.c.key)
+    .outerjoin(StoreChannel, StoreChannel.store_code == KNOWN_STORES.c.key)
+    .order_by(StoreChannel.created_at, StoreChannel.id))
+
+
+@dataclass
+class Recipient:
+    """What fan-out knows of a user: their copy (``active``, ``stores``,
+    ``email``, ``language``) and preferences (``language``, ``channels``,
+    quiet hours, ``mention``), None where it has none, and their devices."""
+    user: SimpleNamespace | None
+    preference: SimpleNamespace | None
+    devices: list[str] = field(default_factory=list)  # push subscription ids
+
+
+def recipients_of(session, user_ids) -> dict[str, Recipient]:
+    """The users the service knows anything of, by id, in one statement."""
+    found: dict[str, Recipient] = {}
+    if not user_ids:
+        return found
+    for row in session.connection().execute(RECIPIENTS, {"user_ids": list(user_ids)}):
+        recipient = found.get(row.user_id)
+        if recipient is None:
+            recipient = found[row.user_id] = Recipient(
+                SimpleNamespace(active=row.active, stores=row.stores, email=row.email, language=row.language)
+                if row.copy is not None else None,
+                SimpleNamespace(language=row.chosen_language, channels=row.channels, quiet_start=row.quiet_start,
+                                quiet_end=row.quiet_end, mention=row.mention)
+                if row.preference is not None else None)
+        if row.device is not None:
+            recipient.devices.append(row.device)
+    return found
+
+
+@dataclass
+class Store:
+    """What fan-out needs of a store: its time zone, whether urgent kinds
+    break its people's quiet hours, its channels (rows with ``id``, ``type``,
+    ``enabled``, ``kinds``). A store it knows nothing of has the defaults."""
+    zone: ZoneInfo = field(default_factory=lambda: zone_named(None))
+    urgent_breaks_quiet: bool = False
+    channels: list = field(default_factory=list)
+
+
+def stores_of(session, store_codes) -> dict[str | None, Store]:
+    """Every store asked (None too: no store), in one statement; read it
+    once per event and hand it to ``tell``."""
+    stores = {code: Store() for code in store_codes}
+    if stores.keys() - {None}:
+        for row in session.connection().execute(STORES, {"store_codes": list(stores.keys() - {None})}):
+            store = stores[row.code]
+            store.zone, store.urgent_breaks_quiet = zone_named(row.timezone), bool(row.urgent_breaks_quiet)
+            if row.id is not None:
+                store.channels.append(row)
+    return stores
+
+
+@functools.cache
+def inserting_new(dialect_name: str, table):
+    """``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` into ``table``, built once."""
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}[dialect_name]
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
 
 
 def insert_new(session, model, rows: list[dict]) -> set[str]:
-    """Insert the rows whose ``dedupe_key`` is new, in one statement; the ids inserted."""
+    """Insert the rows whose ``dedupe_key`` is new, in one statement (Core,
+    on the session's connection); the ids inserted."""
     if not rows:
         return set()
-    dialect = {"sqlite": sqlite, "postgresql": postgresql}[session.get_bind().dialect.name]
-    statement = dialect.insert(model).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(model.id)
-    return set(session.scalars(statement, rows))  # the rows as parameters: the statement compiles once
+    connection = session.connection()
+    return set(connection.scalars(inserting_new(connection.dialect.name, model.__table__), rows))
 
 
-def mailer_of(channels: list[StoreChannel], kind: str) -> StoreChannel | None:
+def mailer_of(channels: list, kind: str):
     """The store's first enabled email channel that carries ``kind``."""
     return next((channel for channel in channels
                  if channel.type == "email" and channel.enabled and kind in (channel.kinds or ())), None)
 
 
-def routes(kind: str, chosen: list[str], user: UserCopy | None, preference: Preference | None,
-           channels: list[StoreChannel], devices: list[PushSubscription]) -> list[dict]:
+def routes(kind: str, chosen: list[str], recipient: Recipient, channels: list) -> list[dict]:
     """Where a message of ``kind`` goes besides the inbox: ``(route, columns, holds)``."""
+    user, preference = recipient.user, recipient.preference
     carrying = [channel for channel in channels if channel.enabled and kind in (channel.kinds or ())]
     found = []
     if "webpush" in chosen:
-        found += [(f"webpush:{device.id}", {"channel": "webpush", "subscription_id": device.id}, True)
-                  for device in devices]
+        found += [(f"webpush:{device}", {"channel": "webpush", "subscription_id": device}, True)
+                  for device in recipient.devices]
     mailer = mailer_of(channels, kind)
     if "email" in chosen and mailer is not None and user is not None and user.email:
         found.append(("email", {"channel": "email", "channel_id": mailer.id, "address": user.email}, True))
@@ -131,46 +229,37 @@ def routes(kind: str, chosen: list[str], user: UserCopy | None, preference: Pref
     return found
 
 
-def tell(session, event_id: str, notices: list[Notice], now=None) -> list[dict]:
+def tell(session, event_id: str, notices: list[Notice], now=None, stores: dict | None = None) -> list[dict]:
     """Add the notices' inbox messages and deliveries to the session's
-    transaction (the caller commits); the inbox messages that are new."""
+    transaction (the caller commits); the inbox messages that are new.
+    ``stores``: those the caller read already (``stores_of``)."""
     now = now or utcnow()
-    users = by_key(session, UserCopy, UserCopy.user_id, (notice.user_id for notice in notices))
-    notices = [notice for notice in notices if notice.user_id and getattr(users.get(notice.user_id), "active", True)]
-    if not notices:
+    recipients = recipients_of(session, {notice.user_id for notice in notices if notice.user_id})
+    told = [(notice, recipients.get(notice.user_id) or Recipient(None, None)) for notice in notices
+            if notice.user_id]
+    told = [(notice, recipient) for notice, recipient in told if getattr(recipient.user, "active", True)]
+    if not told:
         return []
-    preferences = by_key(session, Preference, Preference.user_id, users)
-    for notice in notices:  # a message about no store is about the user's own
-        home = users.get(notice.user_id)
+    for notice, recipient in told:  # a message about no store is about the user's own
+        home = recipient.user
         notice.store_code = notice.store_code or (home.stores[0] if home and home.stores else None)
-    stores = {notice.store_code for notice in notices}
-    settings = by_key(session, StoreSetting, StoreSetting.store_code, stores)
-    channels: dict[str, list] = {}
-    for channel in session.scalars(select(StoreChannel).where(StoreChannel.store_code.in_(stores - {None}))):
-        channels.setdefault(channel.store_code, []).append(channel)
-    pushing = {notice.user_id for notice in notices
-               if "webpush" in channels_of(getattr(preferences.get(notice.user_id), "channels", None))[notice.kind]}
-    devices: dict[str, list] = {}
-    if pushing:
-        for device in session.scalars(select(PushSubscription).where(PushSubscription.user_id.in_(pushing))):
-            devices.setdefault(device.user_id, []).append(device)
+    stores = dict(stores or {})
+    stores.update(stores_of(session, {notice.store_code for notice, _ in told} - stores.keys()))
 
     messages, deliveries = [], []
-    for notice in notices:
-        user, preference = users.get(notice.user_id), preferences.get(notice.user_id)
-        language, zone = language_for(preference, user), zone_of(session, notice.store_code)
-        title, body = render(notice.kind, language, notice.values, zone)
+    for notice, recipient in told:
+        preference, store = recipient.preference, stores[notice.store_code]
+        language = language_for(preference, recipient.user)
+        title, body = render(notice.kind, language, notice.values, store.zone)
         common = dict(kind=notice.kind, title=title, body=body, link=notice.link, lead_id=notice.lead_id,
                       created_at=now)
         messages.append(dict(common, id=str(uuid.uuid4()), user_id=notice.user_id, read_at=None,
                              dedupe_key=f"{event_id}:{notice.user_id}:inapp"))
         wanted = channels_of(preference.channels if preference else None)[notice.kind]
-        store_setting = settings.get(notice.store_code)
-        breaks = notice.kind in URGENT_KINDS and store_setting is not None and store_setting.urgent_breaks_quiet
+        breaks = notice.kind in URGENT_KINDS and store.urgent_breaks_quiet
         quiet_end = None if breaks or preference is None else timing.quiet_until(
-            now, preference.quiet_start, preference.quiet_end, zone)
-        for route, columns, holds in routes(notice.kind, wanted, user, preference,
-                                            channels.get(notice.store_code, []), devices.get(notice.user_id, [])):
+            now, preference.quiet_start, preference.quiet_end, store.zone)
+        for route, columns, holds in routes(notice.kind, wanted, recipient, store.channels):
             personal = not route.startswith("webhook:")  # a webhook hears of the event once, whoever it tells
             deliveries.append(delivery(
                 now, **common, **columns, next_attempt_at=quiet_end if holds and quiet_end else now,

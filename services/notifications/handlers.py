@@ -32,7 +32,7 @@ from dealerflow.db import utcnow
 from dealerflow.notification_contracts import LANGUAGES
 from dealerflow.once import forget_replies
 from dealerflow.outbox import first_delivery, forget_sent, insert_or_ignore, save_copy
-from services.notifications.fanout import Notice, delivery, insert_new, mailer_of, tell, zone_of
+from services.notifications.fanout import Notice, delivery, insert_new, mailer_of, stores_of, tell, zone_of
 from services.notifications.messages import Word, language_of, render
 from services.notifications.models import (
     Delivery,
@@ -91,9 +91,9 @@ def managers_of(session, store_code: str) -> list[str]:
 
 # -- what the digest counts -----------------------------------------------------------
 
-def count_for_digest(session, event: dict, what: str) -> None:
-    """Keep one fact for the store's daily digest, on the store's local date."""
-    day = event["occurred_at"].astimezone(zone_of(session, event["store_code"])).date().isoformat()
+def count_for_digest(session, event: dict, what: str, zone) -> None:
+    """Keep one fact for the store's daily digest, on the store's local date (in ``zone``)."""
+    day = event["occurred_at"].astimezone(zone).date().isoformat()
     insert_or_ignore(session, DigestFact, event_id=event["event_id"], store_code=event["store_code"], day=day,
                      what=what)
 
@@ -117,8 +117,9 @@ def notify_assigned(session, assigned: dict, now=None) -> list[dict]:
     the response clock and a link to the lead. Routing counts a new lead."""
     now = now or utcnow()
     reason = assigned["reason"]
+    stores = stores_of(session, {assigned["store_code"]})  # read once: for the digest and the fan-out
     if reason == "routing":
-        count_for_digest(session, assigned, "new_lead")
+        count_for_digest(session, assigned, "new_lead", stores[assigned["store_code"]].zone)
     notices = []
     if assigned["actor_id"] != assigned["consultant_id"]:
         kind = {"reroute": "lead_rerouted", "escalation": "escalation"}.get(reason, "lead_assigned")
@@ -132,7 +133,7 @@ def notify_assigned(session, assigned: dict, now=None) -> list[dict]:
                   "detail": Word("escalation_detail", "lead_escalated", "")}
         notices.append(Notice(assigned["consultant_id"], kind, assigned["store_code"], values,
                               assigned["lead_id"], link_to(assigned["lead_id"])))
-    created = tell(session, assigned["event_id"], notices, now)
+    created = tell(session, assigned["event_id"], notices, now, stores)
     session.commit()
     return created
 
@@ -152,10 +153,12 @@ def notify_change(session, changed: dict, now=None) -> list[dict]:
     """Tell each user the change names, in the kind its change calls for."""
     now = now or utcnow()
     change, details = changed["change"], changed.get("details") or {}
+    stores = stores_of(session, {changed["store_code"]})
+    zone = stores[changed["store_code"]].zone
     if change == "sla_breached":
-        count_for_digest(session, changed, "sla_breach")
+        count_for_digest(session, changed, "sla_breach", zone)
     elif change == "pooled" and not details.get("previous_consultant_id"):
-        count_for_digest(session, changed, "new_lead")  # a new lead with no one to route it to
+        count_for_digest(session, changed, "new_lead", zone)  # a new lead with no one to route it to
     kind = CHANGE_KINDS.get(change, "lead_update")
     due = when(details.get("due_at"))
     stage = change == "stage_changed"
@@ -174,7 +177,7 @@ def notify_change(session, changed: dict, now=None) -> list[dict]:
             values, what=Word("escalation", change) if kind == "escalation" else Word("changes", said),
             detail=Word("escalation_detail" if kind == "escalation" else "change_detail", said, "")),
             changed["lead_id"], link_to(changed["lead_id"])))
-    created = tell(session, changed["event_id"], notices, now)
+    created = tell(session, changed["event_id"], notices, now, stores)
     session.commit()
     return created
 
@@ -185,8 +188,9 @@ def notify_task(session, task: dict, overdue: bool, now=None) -> list[dict]:
     """A task's reminder to its owner, or (``overdue``) its escalation to
     them and the managers, which the digest counts."""
     now = now or utcnow()
+    stores = stores_of(session, {task.get("store_code")})
     if overdue and task.get("store_code"):
-        count_for_digest(session, task, "overdue")
+        count_for_digest(session, task, "overdue", stores[task["store_code"]].zone)
     values = {"customer": customer(task.get("customer_name")), "task": Word("tasks", task["kind"]),
               "due": task["due_at"], "minutes": minutes_left(task["due_at"], now),
               "consultant": name_of(session, task["consultant_id"]),
@@ -194,7 +198,7 @@ def notify_task(session, task: dict, overdue: bool, now=None) -> list[dict]:
               "detail": Word("escalation_detail", "followup_overdue", "")}
     notices = [Notice(user_id, "escalation" if overdue else "reminder", task.get("store_code"), values,
                       task["lead_id"], link_to(task["lead_id"])) for user_id in dict.fromkeys(task["tell"])]
-    created = tell(session, task["event_id"], notices, now)
+    created = tell(session, task["event_id"], notices, now, stores)
     session.commit()
     return created
 
