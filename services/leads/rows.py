@@ -6,7 +6,6 @@ staff change: a new lead is written by one INSERT and then kept in the
 session as if it had been loaded."""
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from services.leads.models import Lead
 
@@ -34,7 +33,7 @@ def insert_new_lead(session, lead: Lead) -> None:
     state = inspect(lead)
     session.connection().execute(INSERT_LEAD, {name: state.dict[name] for name in LEAD_DEFAULTS
                                                if name in state.dict})
-    for name in LEAD_DEFAULTS.keys() - state.dict.keys():
-        set_committed_value(lead, name, LEAD_DEFAULTS[name])
+    # the columns not given, as inserted; then all of it is the lead's loaded state (no history)
+    state.dict.update({name: LEAD_DEFAULTS[name] for name in LEAD_DEFAULTS.keys() - state.dict.keys()})
     make_transient_to_detached(lead)
     session.add(lead)
