@@ -18,7 +18,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dealerflow import config
@@ -70,11 +70,17 @@ class Platform:
         return Actor(kind=API_KEY, platform=self.platform, stores=self.stores)
 
 
+# read at every platform request: built once, run as Core (rows, no ORM objects)
+LIVE_KEY_BY_HASH = select(ApiKey.id, ApiKey.platform, ApiKey.stores, ApiKey.rate_limit).where(
+    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+
+
 def authenticate_key(session, key: str | None) -> Platform | None:
+    """The platform of a key that is not revoked; read at every request, so
+    that a revoked key is refused at once."""
     if not key:
         return None
-    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key),
-                                              ApiKey.revoked_at.is_(None)))
+    row = session.connection().execute(LIVE_KEY_BY_HASH, {"key_hash": hash_api_key(key)}).first()
     if row is None:
         return None
     return Platform(row.id, row.platform, tuple(row.stores), row.rate_limit)

@@ -21,7 +21,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError, fields
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from dealerflow.contracts import LeadSubmitted, schema
@@ -156,7 +156,9 @@ def normalise_phones(lead: dict, store_country: str, fmt: str) -> None:
             phone.update(read(phone["number"]))
 
 
-def resolve_store(session, platform: Platform, store_code: str | None) -> Store:
+def store_code_for(platform: Platform, store_code: str | None) -> str:
+    """The store a lead is for: the one named, which the key must serve, else
+    the key's only store."""
     if store_code is None:
         if len(platform.stores) != 1:
             raise Invalid("This key serves several stores; say which.",
@@ -164,10 +166,24 @@ def resolve_store(session, platform: Platform, store_code: str | None) -> Store:
         store_code = platform.stores[0]
     if store_code not in platform.stores:
         raise Forbidden(f"This API key may not submit leads for store {store_code}.")
-    store = session.get(Store, store_code)
-    if store is None or not store.active:
+    return store_code
+
+
+# read for every lead: built once, run as Core (a row, no ORM objects)
+ACTIVE_STORE_AND_LEDGER = select(
+    Store.timezone, Store.country,
+    select(IntakeRecord.lead_id).where(IntakeRecord.lead_id == bindparam("lead_id")).exists().label("known"),
+).where(Store.code == bindparam("store_code"), Store.active)
+
+
+def read_store(session, store_code: str, lead_id: str):
+    """The active store's ``timezone`` and ``country``, and ``known``:
+    whether the intake ledger has the lead already. One statement."""
+    row = session.connection().execute(ACTIVE_STORE_AND_LEDGER,
+                                       {"store_code": store_code, "lead_id": lead_id}).first()
+    if row is None:
         raise Invalid("Unknown store.", errors={"store_code": [f"No active store {store_code}."]})
-    return store
+    return row
 
 
 def identity(platform: Platform, store_code: str, lead: dict, raw: str | None,
@@ -220,30 +236,35 @@ def prepare(session, platform: Platform, leads: list[dict], fmt: str,
     (ADF prospects sharing an ``<id>``) is new only the first time."""
     prepared, seen = [], set()
     for lead in leads:
-        store = resolve_store(session, platform, lead.pop("store_code", None) or store_code)
+        code = store_code_for(platform, lead.pop("store_code", None) or store_code)
+        raw = lead.pop("raw", None) if fmt == "adf" else None
+        lead_id = lead_id_for(identity(platform, code, lead, raw, idempotency_key))
+        store = read_store(session, code, lead_id)
         if lead.get("received_at") is not None and lead["received_at"].tzinfo is None:
             lead["received_at"] = lead["received_at"].replace(tzinfo=ZoneInfo(store.timezone))
         normalise_phones(lead, store.country, fmt)
-        raw = lead.pop("raw", None) if fmt == "adf" else None
-        lead_id = lead_id_for(identity(platform, store.code, lead, raw, idempotency_key))
-        new = lead_id not in seen and session.get(IntakeRecord, lead_id) is None
+        new = lead_id not in seen and not store.known
         seen.add(lead_id)
         prepared.append({
-            "id": lead_id, "new": new, "store_code": store.code,
+            "id": lead_id, "new": new, "store_code": code,
             "message": schema(LeadSubmitted).dump({
                 "id": lead_id, "platform": platform.platform, "api_key_id": platform.key_id,
-                "store_code": store.code, "submitted_at": utcnow(), "format": fmt,
+                "store_code": code, "submitted_at": utcnow(), "format": fmt,
                 "raw": raw, "lead": lead}),
         })
     return prepared
+
+
+RECORD_INTAKE = insert(IntakeRecord)
 
 
 def remember(session, platform: Platform, item: dict) -> bool:
     """Write the ledger row of a published lead; False when a concurrent
     twin wrote it first (then this one is a repeat)."""
     try:
-        session.add(IntakeRecord(lead_id=item["id"], platform=platform.platform,
-                                 store_code=item["store_code"], created_at=utcnow()))
+        session.connection().execute(RECORD_INTAKE, {
+            "lead_id": item["id"], "platform": platform.platform, "store_code": item["store_code"],
+            "created_at": utcnow()})
         session.commit()
         return True
     except IntegrityError:

@@ -240,32 +240,39 @@ def test_the_request_hash_binds_the_body_and_the_store():
 
 # --- with the gateway database ------------------------------------------------
 
-def test_resolve_store_defaults_to_the_keys_only_store(sessions):
-    with sessions() as session:
-        assert intake.resolve_store(session, make_platform(), None).code == "SH-PUDONG"
+def test_the_store_defaults_to_the_keys_only_store():
+    assert intake.store_code_for(make_platform(), None) == "SH-PUDONG"
 
 
-def test_resolve_store_needs_a_code_for_a_key_of_several_stores(sessions):
+def test_the_store_needs_a_code_for_a_key_of_several_stores():
     platform = make_platform(stores=("BJ-CHAOYANG", "SH-PUDONG"))
+    with pytest.raises(Invalid) as caught:
+        intake.store_code_for(platform, None)
+    assert set(caught.value.errors) == {"store_code"}
+    assert intake.store_code_for(platform, "BJ-CHAOYANG") == "BJ-CHAOYANG"
+
+
+def test_a_store_outside_the_key_is_forbidden():
+    with pytest.raises(Forbidden):
+        intake.store_code_for(make_platform(), "BJ-CHAOYANG")
+
+
+def test_read_store_gives_its_settings_and_whether_the_lead_is_known(sessions):
     with sessions() as session:
-        with pytest.raises(Invalid) as caught:
-            intake.resolve_store(session, platform, None)
-        assert set(caught.value.errors) == {"store_code"}
-        assert intake.resolve_store(session, platform, "BJ-CHAOYANG").code == "BJ-CHAOYANG"
+        store = intake.read_store(session, "SH-PUDONG", "lead-1")
+        assert (store.timezone, store.country, store.known) == ("Asia/Shanghai", "CN", False)
+        intake.remember(session, make_platform(), {"id": "lead-1", "store_code": "SH-PUDONG"})
+        assert intake.read_store(session, "SH-PUDONG", "lead-1").known
+        assert not intake.read_store(session, "SH-PUDONG", "lead-2").known
 
 
-def test_resolve_store_outside_the_key_is_forbidden(sessions):
-    with sessions() as session:
-        with pytest.raises(Forbidden):
-            intake.resolve_store(session, make_platform(), "BJ-CHAOYANG")
-
-
-def test_resolve_store_refuses_an_inactive_store(sessions):
+@pytest.mark.parametrize("code", ["SH-PUDONG", "NOWHERE"])
+def test_read_store_refuses_an_inactive_or_unknown_store(sessions, code):
     with sessions() as session:
         session.get(Store, "SH-PUDONG").active = False
         session.commit()
         with pytest.raises(Invalid) as caught:
-            intake.resolve_store(session, make_platform(), "SH-PUDONG")
+            intake.read_store(session, code, "lead-1")
         assert set(caught.value.errors) == {"store_code"}
 
 
