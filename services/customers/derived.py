@@ -12,6 +12,7 @@ from sqlalchemy import select
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
 from services.customers.exceptions import CustomerNotFound
+from services.customers.inserts import insert_rows
 from services.customers.models import Trait
 from services.customers.traits import Lexicon, confidence
 
@@ -23,12 +24,16 @@ def lexicon() -> Lexicon:
     return Lexicon.load()
 
 
-def learn(session, customer_id: str, hits) -> list[str]:
+def learn(session, customer_id: str, hits, new: bool = False) -> list[str]:
     """Add the hits to the customer's traits; the traits that changed.
     The customer's traits that the hits name are read in one query, and
-    the session is flushed once for it (not once per hit)."""
+    the session is flushed once for it (not once per hit). A ``new``
+    customer has none to read: its traits are inserted as rows."""
     if not hits:
         return []
+    if new:
+        insert_rows(session, Trait.__table__, new_traits(customer_id, hits))
+        return list(dict.fromkeys(hit.trait for hit in hits))
     known = {trait.trait: trait for trait in session.scalars(select(Trait).where(
         Trait.customer_id == customer_id, Trait.trait.in_({hit.trait for hit in hits})))}
     changed = []
@@ -57,7 +62,7 @@ def evidence_of(hit) -> dict:
 
 
 def new_traits(customer_id: str, hits) -> list[dict]:
-    """The trait rows of a customer who has none yet (an import inserts them in bulk)."""
+    """The trait rows of a customer who has none yet (an import's, a lead's new customer's)."""
     traits = {}
     for hit in hits:
         trait = traits.setdefault(hit.trait, {"customer_id": customer_id, "trait": hit.trait, "status": "inferred",
@@ -69,10 +74,10 @@ def new_traits(customer_id: str, hits) -> list[dict]:
 
 
 def learn_from_text(session, customer_id: str, text: str | None, *, source: str, at: datetime,
-                    ref: str | None = None) -> list[str]:
+                    ref: str | None = None, new: bool = False) -> list[str]:
     if not text or not text.strip():
         return []
-    return learn(session, customer_id, lexicon().infer(text, source=source, at=at, ref=ref))
+    return learn(session, customer_id, lexicon().infer(text, source=source, at=at, ref=ref), new)
 
 
 def traits_of(session, customer_id: str, language: str = "en") -> list[dict]:

@@ -11,7 +11,7 @@ CPU (bench/README.md).
 import logging
 import uuid
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from dealerflow.contracts import CUSTOMER_MATCHED, assignment_of
 from dealerflow.db import utcnow
@@ -19,8 +19,16 @@ from dealerflow.outbox import first_delivery, record
 from services.customers import contacts
 from services.customers.derived import learn_from_text
 from services.customers.exceptions import CustomerNotFound
-from services.customers.models import Customer, CustomerLead, DuplicatePair, OutboxMessage, ProcessedMessage
-from services.customers.profiles import add_contacts, index_terms, new_customer, note, owners_of
+from services.customers.inserts import insert_rows
+from services.customers.models import (
+    Customer,
+    CustomerLead,
+    DuplicatePair,
+    OutboxMessage,
+    ProcessedMessage,
+    TimelineEntry,
+)
+from services.customers.profiles import add_contacts, customer_row, index_terms, note, owners_of, timeline_row
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +42,30 @@ def lead_phone(received: dict) -> contacts.Phone | None:
     return contacts.read(received["customer"].get("phone"))
 
 
-def match_lead_customer(session, received: dict) -> Customer | None:
-    """Find or create the customer of a new lead and link the two.
+# a known customer's tags and preferences, which a lead's interest may add to
+TAGS_AND_PREFERENCES = select(Customer.tags, Customer.preferences).where(Customer.id == bindparam("customer_id"))
+# a known customer came with a lead: seen now, and owned by its consultant unless someone owns them already
+CAME_AGAIN = update(Customer).where(Customer.id == bindparam("customer_id")).values(
+    updated_at=bindparam("now", type_=Customer.updated_at.type),
+    owner_id=func.coalesce(Customer.owner_id, bindparam("consultant_id", type_=Customer.owner_id.type)))
+# ... wanting more than before (a brand or a model)
+CAME_AGAIN_WANTING_MORE = CAME_AGAIN.values(preferences=bindparam("preferences", type_=Customer.preferences.type))
+
+
+def match_lead_customer(session, received: dict) -> str | None:
+    """Find or create the customer of a new lead and link the two; the
+    customer's id (None for a message seen before).
 
     The phone decides; else the email. When the phone is one customer's
     and the email another's, the lead goes to the phone's customer and the
     two are listed as possible duplicates (``DuplicatePair``) for a person
     to decide. A contact nobody has yet is added to the customer. A
     concurrent twin that creates the same customer first makes the unique
-    phone/email constraint fail this commit; the retry then finds it."""
+    phone/email constraint fail this commit; the retry then finds it.
+
+    Every row is written as a Core statement on the session's connection
+    (``inserts``): a new customer's with its preferences and owner, its
+    traits inserted without a read."""
     if not first_delivery(session, ProcessedMessage, received["event_id"], "match_lead_customer"):
         return None
     contact = received["customer"]
@@ -52,43 +75,56 @@ def match_lead_customer(session, received: dict) -> Customer | None:
     by_phone, by_email = owners.get(("phone", phone)), owners.get(("email", email))
     customer_id = by_phone or by_email
     created = customer_id is None
+    assigned = assignment_of(received)  # routed as it was stored: no lead_assigned follows
+    consultant_id = assigned["consultant_id"] if assigned else None
     if created:
-        customer = new_customer(name=contact.get("name"), city=contact.get("city"),
+        customer = customer_row(name=contact.get("name"), city=contact.get("city"),
                                 language=contact.get("language"), source=received["source"],
-                                store_code=received["store_code"])
-        learn_preferences(customer, received.get("interest"))  # in its INSERT, not an UPDATE after
-        customer.owner_id = received["consultant_id"]
-        session.add(customer)
-        session.flush()
-        customer_id = customer.id
+                                store_code=received["store_code"], owner_id=consultant_id,
+                                preferences=wanted({}, received.get("interest")) or {})
+        customer_id = customer["id"]
+        insert_rows(session, Customer.__table__, [customer])
+        index_terms(session, customer_id, customer["tags"], customer["preferences"], new=True)
     else:
-        customer = session.get(Customer, customer_id)
-        customer.updated_at = utcnow()
+        came_again(session, customer_id, consultant_id, received.get("interest"))
     add_contacts(session, customer_id, [p for p in phones if ("phone", p) not in owners],
                  [e for e in emails if ("email", e) not in owners])
     if by_phone and by_email and by_phone != by_email:
         list_duplicate(session, by_phone, by_email,
                        f"lead {received['lead_id']}: the phone is one's, the email the other's")
-    if learn_preferences(customer, received.get("interest")) or created:
-        index_terms(session, customer, new=created)
-    link = CustomerLead(lead_id=received["lead_id"], customer_id=customer_id, store_code=received["store_code"],
-                        source=received["source"], linked_at=utcnow(),
-                        lead_status="joined" if received["joined_lead_id"] else None)
-    session.add(link)
-    note(session, customer_id, "lead", {"source": received["source"], "channel": received["channel"],
-                                        "store_code": received["store_code"],
-                                        "interest": received.get("interest")},
-         lead_id=received["lead_id"], at=received["occurred_at"], entry_id=received["event_id"])
-    assigned = assignment_of(received)
-    if assigned:  # routed as it was stored: no lead_assigned follows
-        own(session, link, customer, assigned, entry_id=None)
+    insert_rows(session, CustomerLead.__table__, [{
+        "lead_id": received["lead_id"], "customer_id": customer_id, "store_code": received["store_code"],
+        "source": received["source"], "consultant_id": consultant_id, "linked_at": utcnow(),
+        "lead_status": "joined" if received["joined_lead_id"] else None}])
+    entries = [timeline_row(customer_id, "lead", {"source": received["source"], "channel": received["channel"],
+                                                  "store_code": received["store_code"],
+                                                  "interest": received.get("interest")},
+                            lead_id=received["lead_id"], at=received["occurred_at"], entry_id=received["event_id"])]
+    if assigned:
+        entries.append(assigned_entry(customer_id, assigned, entry_id=None))
+    insert_rows(session, TimelineEntry.__table__, entries)
     learn_from_text(session, customer_id, received.get("comments"), source="lead_comment",
-                    at=received["occurred_at"], ref=received["lead_id"])
+                    at=received["occurred_at"], ref=received["lead_id"], new=created)
     record(session, OutboxMessage, CUSTOMER_MATCHED, lead_id=received["lead_id"],
            customer_id=customer_id, created=created)
     session.commit()
     log.info("lead %s: %s customer %s", received["lead_id"], "new" if created else "known", customer_id)
-    return customer
+    return customer_id
+
+
+def came_again(session, customer_id: str, consultant_id: str | None, interest: dict | None) -> None:
+    """A known customer's new lead: seen now, owned by the lead's
+    consultant unless owned already, and wanting what the lead asks for too."""
+    connection = session.connection()
+    seen = {"customer_id": customer_id, "now": utcnow(), "consultant_id": consultant_id}
+    if wanted({}, interest):  # the lead asks for a brand or a model
+        tags, preferences = connection.execute(TAGS_AND_PREFERENCES, {"customer_id": customer_id}).one()
+        more = wanted(preferences or {}, interest)
+        if more:
+            connection.execute(CAME_AGAIN_WANTING_MORE, dict(seen, preferences=more))
+            index_terms(session, customer_id, tags, more)
+            return
+    connection.execute(CAME_AGAIN, seen)
 
 
 def list_duplicate(session, customer_id: str, other_id: str, reason: str) -> None:
@@ -100,17 +136,14 @@ def list_duplicate(session, customer_id: str, other_id: str, reason: str) -> Non
                                   reason=reason, status="open", found_at=utcnow()))
 
 
-def learn_preferences(customer: Customer, interest: dict | None) -> bool:
-    """The brand and model a lead asks for join the customer's preferences; whether they changed."""
-    preferences = dict(customer.preferences or {})
+def wanted(preferences: dict, interest: dict | None) -> dict | None:
+    """The preferences with the brand and model a lead asks for; None when they add nothing."""
+    more = dict(preferences)
     for key, plural in (("brand", "brands"), ("model", "models")):
         value = ((interest or {}).get(key) or "").strip()[:100]
-        if value and value not in preferences.get(plural, []):
-            preferences[plural] = (preferences.get(plural) or []) + [value]
-    changed = preferences != (customer.preferences or {})
-    if changed:
-        customer.preferences = preferences
-    return changed
+        if value and value not in more.get(plural, []):
+            more[plural] = (more.get(plural) or []) + [value]
+    return more if more != preferences else None
 
 
 def customer_of_lead(session, lead_id: str) -> CustomerLead:
@@ -135,9 +168,14 @@ def own(session, link: CustomerLead, customer: Customer, assigned: dict, entry_i
     link.consultant_id = assigned["consultant_id"]
     if customer.owner_id is None:
         customer.owner_id = assigned["consultant_id"]
-    note(session, link.customer_id, "assigned", {"consultant_id": assigned["consultant_id"],
-                                                 "store_code": assigned["store_code"]},
-         lead_id=assigned["lead_id"], at=assigned["assigned_at"], entry_id=entry_id)
+    insert_rows(session, TimelineEntry.__table__, [assigned_entry(link.customer_id, assigned, entry_id)])
+
+
+def assigned_entry(customer_id: str, assigned: dict, entry_id: str | None) -> dict:
+    """The timeline entry of a lead's consultant."""
+    return timeline_row(customer_id, "assigned", {"consultant_id": assigned["consultant_id"],
+                                                  "store_code": assigned["store_code"]},
+                        lead_id=assigned["lead_id"], at=assigned["assigned_at"], entry_id=entry_id)
 
 
 # changes of a lead that the customer's timeline shows (the rest are the staff's business)

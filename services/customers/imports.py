@@ -24,8 +24,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 
-from psycopg2.extras import execute_values
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.db import utcnow
@@ -33,6 +32,7 @@ from dealerflow.ops import progress
 from services.customers import contacts, spreadsheet
 from services.customers.derived import lexicon, new_traits
 from services.customers.exceptions import CustomerNotFound, ImportNotReady, InvalidCustomer, NotAllowed
+from services.customers.inserts import insert_batch
 from services.customers.models import (
     Customer,
     CustomerEmail,
@@ -43,7 +43,15 @@ from services.customers.models import (
     TimelineEntry,
     Trait,
 )
-from services.customers.profiles import check_store, name_columns, owners_of, terms_from
+from services.customers.profiles import (
+    check_store,
+    customer_row,
+    email_rows,
+    owners_of,
+    phone_rows,
+    term_rows,
+    timeline_row,
+)
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +257,7 @@ def dry_run(session, job: Import, worker: str) -> None:
                            [email for *_, emails in read for email in emails])
         outcomes = [dict(import_id=job.id, row=number, **decide(found, errors, phones, emails, owners, seen, number))
                     for number, found, errors, phones, emails in read]
-        insert_rows(session, ImportRow.__table__, outcomes)
+        insert_batch(session, ImportRow.__table__, outcomes)
         job.processed += len(outcomes)
         for outcome in outcomes:
             counter = COUNTERS[outcome["outcome"]]
@@ -373,17 +381,12 @@ def make_batch(job: Import, batch, owners: dict) -> dict:
         customer_id = customer["id"]
         rows.append(dict(decided, customer_id=customer_id))
         tables[Customer].append(customer)
-        tables[CustomerPhone] += [{"customer_id": customer_id, "e164": phone.e164, "extension": phone.extension,
-                                   "national": phone.national, "reversed": phone.reversed, "added_at": now}
-                                  for phone in phones]
-        tables[CustomerEmail] += [{"customer_id": customer_id, "email": email, "added_at": now}
-                                  for email in found["emails"]]
-        tables[CustomerTerm] += [{"customer_id": customer_id, "kind": kind, "value": value}
-                                 for kind, value in sorted(terms_from(customer["tags"], customer["preferences"]))]
-        tables[TimelineEntry].append({"id": str(uuid.uuid4()), "customer_id": customer_id, "occurred_at": now,
-                                      "kind": "imported", "lead_id": None, "actor_id": job.actor_id,
-                                      "data": {"import_id": job.id, "filename": job.filename, "row": row,
-                                               "notes": found.get("notes")}})
+        tables[CustomerPhone] += phone_rows(customer_id, phones, now)
+        tables[CustomerEmail] += email_rows(customer_id, found["emails"], now)
+        tables[CustomerTerm] += term_rows(customer_id, customer["tags"], customer["preferences"])
+        tables[TimelineEntry].append(timeline_row(customer_id, "imported", {
+            "import_id": job.id, "filename": job.filename, "row": row, "notes": found.get("notes")},
+            actor_id=job.actor_id, at=now))
         if found.get("notes"):
             tables[Trait] += new_traits(customer_id, lexicon().infer(
                 found["notes"], source="import_note", at=customer["created_at"], ref=job.id))
@@ -395,43 +398,15 @@ def store_batch(session, job: Import, worker: str, made: dict) -> bool:
     and an insert for the batch rather than one UPDATE a row), committed
     with the import's progress; False if the lease was lost."""
     for model, values in made["tables"].items():
-        insert_rows(session, model.__table__, values)
+        insert_batch(session, model.__table__, values)
     session.execute(delete(ImportRow).where(  # the batch's rows: those waiting from its first to its last
         ImportRow.import_id == job.id, ImportRow.outcome == "create", ImportRow.customer_id.is_(None),
         ImportRow.row.between(made["first"], made["last"])))
-    insert_rows(session, ImportRow.__table__, made["rows"])
+    insert_batch(session, ImportRow.__table__, made["rows"])
     job.processed += len(made["rows"])
     job.created += len(made["tables"][Customer])
     job.matched += len(made["rows"]) - len(made["tables"][Customer])
     return renew(session, job, worker)
-
-
-def insert_rows(session, table, rows: list[dict]) -> None:
-    """Rows (dicts with the same keys) into ``table``, in one statement. On
-    PostgreSQL with psycopg2's ``execute_values``, which renders the values
-    in C, each first made what its column stores by the column type's own
-    bind processing (JSON to text, UTC datetimes), as SQLAlchemy would:
-    SQLAlchemy's executemany spent about as much of the commit's CPU building
-    and rendering its parameters as all the rest. Elsewhere (SQLite) a Core
-    executemany."""
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
-        return
-    columns = [table.c[key] for key in rows[0]]
-    values = []
-    for column in columns:
-        process = column.type.dialect_impl(dialect).bind_processor(dialect)
-        values.append([row[column.key] for row in rows] if process is None else
-                      [process(row[column.key]) for row in rows])
-    quote = dialect.identifier_preparer
-    with connection.connection.cursor() as cursor:
-        execute_values(cursor, f"INSERT INTO {quote.format_table(table)} "
-                               f"({', '.join(quote.format_column(column) for column in columns)}) VALUES %s",
-                       list(zip(*values)), page_size=len(rows))
 
 
 def customer_from_row(job: Import, found: dict, now: datetime) -> dict:
@@ -444,11 +419,10 @@ def customer_from_row(job: Import, found: dict, now: datetime) -> dict:
         "models": [found["model"]] if found.get("model") else None,
         "budget": dict(found["budget"], currency="CNY") if found.get("budget") else None,
         "fuel_types": [found["fuel_type"]] if found.get("fuel_type") else None}.items() if value}
-    return dict(name_columns(found.get("name")), id=str(uuid.uuid4()), wechat_id=found.get("wechat_id"),
-                city=found.get("city"), language=found.get("language"), source=found.get("source"), store_code=job.store_code,
-                owner_id=None, lifecycle="potential", tags=found.get("tags") or [], preferences=preferences,
-                created_at=created_at, updated_at=now, revision=1, import_id=job.id, merged_into=None,
-                erased_at=None)
+    return customer_row(found.get("name"), wechat_id=found.get("wechat_id"), city=found.get("city"),
+                        language=found.get("language"), source=found.get("source"), store_code=job.store_code,
+                        tags=found.get("tags") or [], preferences=preferences, created_at=created_at,
+                        updated_at=now, import_id=job.id)
 
 
 def fail(session, import_id: str, error: str) -> None:

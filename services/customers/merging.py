@@ -90,10 +90,10 @@ def merge(session, actor: Actor, keep_id: str, merge_id: str, reason: str) -> Me
     kept.lifecycle = max(kept.lifecycle, merged.lifecycle, key=LIFECYCLE_RANK.get)
     kept.revision += 1
     kept.updated_at = now
-    index_terms(session, kept)
+    index_terms(session, kept.id, kept.tags, kept.preferences)
     lead_ids = session.scalars(select(CustomerLead.lead_id).where(CustomerLead.customer_id == kept.id)).all()
     tombstone(merged, kept.id, now)
-    index_terms(session, merged)
+    index_terms(session, merged.id, merged.tags, merged.preferences)
     entry = Merge(id=str(uuid.uuid4()), kept_id=kept.id, merged_id=merged.id, actor_id=actor.user_id,
                   reason=reason, moved=moved, merged_at=now)
     session.add(entry)

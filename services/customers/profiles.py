@@ -7,7 +7,7 @@ silently; merging is a person's decision (``merging.py``).
 """
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, literal_column, select, union_all
 
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.customer_contracts import CustomerIn
@@ -22,6 +22,7 @@ from services.customers.exceptions import (
     StaleRevision,
 )
 from services.customers.inputs import load
+from services.customers.inserts import insert_rows
 from services.customers.models import (
     Customer,
     CustomerEmail,
@@ -61,20 +62,28 @@ def read_contacts(data: dict) -> tuple[list[contacts.Phone] | None, list[str] | 
     return phones, emails
 
 
+# whose phones (E.164 and extension) and emails these are, read in one statement
+CONTACTS_OWNERS = union_all(
+    select(literal_column("'phone'"), CustomerPhone.e164, CustomerPhone.extension, CustomerPhone.customer_id)
+    .where(CustomerPhone.e164.in_(bindparam("e164s", expanding=True))),
+    select(literal_column("'email'"), CustomerEmail.email, literal_column("''"), CustomerEmail.customer_id)
+    .where(CustomerEmail.email.in_(bindparam("emails", expanding=True))))
+
+
 def owners_of(session, phones=(), emails=()) -> dict[tuple[str, object], str]:
-    """``{("phone", Phone) or ("email", str): customer id}`` of the contacts already someone's."""
+    """``{("phone", Phone) or ("email", str): customer id}`` of the contacts
+    already someone's: one prebuilt read on the session's connection (contacts
+    are only ever written as Core statements, so none waits in the session
+    unflushed)."""
+    if not phones and not emails:
+        return {}
     found = {}
-    if phones:
-        for e164, extension, customer_id in session.execute(
-                select(CustomerPhone.e164, CustomerPhone.extension, CustomerPhone.customer_id)
-                .where(CustomerPhone.e164.in_({phone.e164 for phone in phones}))):
-            phone = contacts.Phone(e164, extension)
-            if phone in phones:
-                found[("phone", phone)] = customer_id
-    if emails:
-        for email, customer_id in session.execute(
-                select(CustomerEmail.email, CustomerEmail.customer_id).where(CustomerEmail.email.in_(emails))):
-            found[("email", email)] = customer_id
+    for kind, value, extension, customer_id in session.connection().execute(CONTACTS_OWNERS, {
+            "e164s": list({phone.e164 for phone in phones}), "emails": list(emails)}):
+        if kind == "email":
+            found[("email", value)] = customer_id
+        elif (phone := contacts.Phone(value, extension)) in phones:
+            found[("phone", phone)] = customer_id
     return found
 
 
@@ -97,35 +106,31 @@ def refuse_taken(session, actor: Actor, taken: dict, customer_id: str | None) ->
 
 def set_contacts(session, customer: Customer, phones, emails) -> None:
     """Make the customer's phones and emails these (None: leave as they are)."""
-    now = utcnow()
     if phones is not None:
         session.execute(delete(CustomerPhone).where(CustomerPhone.customer_id == customer.id))
-        session.flush()
-        session.add_all(CustomerPhone(customer_id=customer.id, e164=phone.e164, extension=phone.extension,
-                                      national=phone.national, reversed=phone.reversed, added_at=now)
-                        for phone in phones)
     if emails is not None:
         session.execute(delete(CustomerEmail).where(CustomerEmail.customer_id == customer.id))
-        session.flush()
-        session.add_all(CustomerEmail(customer_id=customer.id, email=email, added_at=now) for email in emails)
+    add_contacts(session, customer.id, phones or (), emails or ())
 
 
 def add_contacts(session, customer_id: str, phones=(), emails=()) -> None:
     """Add contacts nobody has yet to a customer (the caller checked)."""
     now = utcnow()
-    session.add_all(CustomerPhone(customer_id=customer_id, e164=phone.e164, extension=phone.extension,
-                                  national=phone.national, reversed=phone.reversed, added_at=now)
-                    for phone in phones)
-    session.add_all(CustomerEmail(customer_id=customer_id, email=email, added_at=now) for email in emails)
+    insert_rows(session, CustomerPhone.__table__, phone_rows(customer_id, phones, now))
+    insert_rows(session, CustomerEmail.__table__, email_rows(customer_id, emails, now))
 
 
-def terms_of(customer: Customer) -> set[tuple[str, str]]:
-    """The tags and preferences of a customer, as searchable terms."""
-    return terms_from(customer.tags, customer.preferences)
+def phone_rows(customer_id: str, phones, now) -> list[dict]:
+    return [{"customer_id": customer_id, "e164": phone.e164, "extension": phone.extension,
+             "national": phone.national, "reversed": phone.reversed, "added_at": now} for phone in phones]
+
+
+def email_rows(customer_id: str, emails, now) -> list[dict]:
+    return [{"customer_id": customer_id, "email": email, "added_at": now} for email in emails]
 
 
 def terms_from(tags: list | None, preferences: dict | None) -> set[tuple[str, str]]:
-    """Tags and preferences as searchable terms (of a customer not made yet too: an import's rows)."""
+    """Tags and preferences as searchable terms."""
     preferences = preferences or {}
     terms = {("tag", tag) for tag in tags or ()}
     terms |= {("brand", value) for value in preferences.get("brands") or ()}
@@ -134,12 +139,18 @@ def terms_from(tags: list | None, preferences: dict | None) -> set[tuple[str, st
     return {(kind, value.strip().lower()[:100]) for kind, value in terms if value and value.strip()}
 
 
-def index_terms(session, customer: Customer, new: bool = False) -> None:
+def term_rows(customer_id: str, tags: list | None, preferences: dict | None) -> list[dict]:
+    """A customer's searchable terms as rows (of a customer not made yet too: an import's, a lead's)."""
+    return [{"customer_id": customer_id, "kind": kind, "value": value}
+            for kind, value in sorted(terms_from(tags, preferences))]
+
+
+def index_terms(session, customer_id: str, tags: list | None, preferences: dict | None,
+                new: bool = False) -> None:
     """Make the customer's searchable terms its tags and preferences (a new customer has none yet)."""
     if not new:
-        session.execute(delete(CustomerTerm).where(CustomerTerm.customer_id == customer.id))
-    session.add_all(CustomerTerm(customer_id=customer.id, kind=kind, value=value)
-                    for kind, value in sorted(terms_of(customer)))
+        session.execute(delete(CustomerTerm).where(CustomerTerm.customer_id == customer_id))
+    insert_rows(session, CustomerTerm.__table__, term_rows(customer_id, tags, preferences))
 
 
 def set_name(customer: Customer, name: str | None) -> None:
@@ -153,22 +164,30 @@ def name_columns(name: str | None) -> dict:
     return {"name": name, "name_key": contacts.name_key(name), "initials": contacts.initials(name)}
 
 
-def new_customer(**values) -> Customer:
+def customer_row(name: str | None = None, **values) -> dict:
+    """Every column of a new customer, ``values`` over the defaults (an
+    import's and a lead's are inserted as rows, staff's as an object)."""
     now = utcnow()
-    customer = Customer(id=str(uuid.uuid4()), lifecycle="potential", tags=[], preferences={},
-                        created_at=now, updated_at=now, revision=1)
-    name = values.pop("name", None)
-    for key, value in values.items():
-        setattr(customer, key, value)
-    set_name(customer, name)
-    return customer
+    defaults = dict({key: None for key in PROFILE_FIELDS}, id=str(uuid.uuid4()), lifecycle="potential", tags=[],
+                    preferences={}, created_at=now, updated_at=now, revision=1, import_id=None, merged_into=None,
+                    erased_at=None)
+    return dict(defaults, **name_columns(name), **values)
 
 
-def note(session, customer_id: str, kind: str, data: dict | None = None, *, lead_id=None, actor_id=None,
-         at=None, entry_id: str | None = None) -> None:
-    """A timeline entry."""
-    session.add(TimelineEntry(id=entry_id or str(uuid.uuid4()), customer_id=customer_id, kind=kind,
-                              occurred_at=at or utcnow(), lead_id=lead_id, actor_id=actor_id, data=data or {}))
+def new_customer(**values) -> Customer:
+    return Customer(**customer_row(**values))
+
+
+def timeline_row(customer_id: str, kind: str, data: dict | None = None, *, lead_id=None, actor_id=None,
+                 at=None, entry_id: str | None = None) -> dict:
+    """A timeline entry, as a row."""
+    return {"id": entry_id or str(uuid.uuid4()), "customer_id": customer_id, "kind": kind,
+            "occurred_at": at or utcnow(), "lead_id": lead_id, "actor_id": actor_id, "data": data or {}}
+
+
+def note(session, customer_id: str, kind: str, data: dict | None = None, **where) -> None:
+    """A timeline entry (``timeline_row``), inserted now."""
+    insert_rows(session, TimelineEntry.__table__, [timeline_row(customer_id, kind, data, **where)])
 
 
 def check_store(actor: Actor, store_code: str | None) -> None:
@@ -200,7 +219,7 @@ def create_customer(session, actor: Actor, data: dict) -> Customer:
     session.add(customer)
     session.flush()
     set_contacts(session, customer, phones or [], emails or [])
-    index_terms(session, customer, new=True)
+    index_terms(session, customer.id, customer.tags, customer.preferences, new=True)
     note(session, customer.id, "created", {"by": "staff"}, actor_id=actor.user_id)
     session.commit()
     return customer
@@ -241,7 +260,7 @@ def update_customer(session, actor: Actor, customer_id: str, data: dict) -> Cust
     if "preferences" in data:
         customer.preferences = dict(customer.preferences or {}, **data["preferences"])
     set_contacts(session, customer, phones, emails)
-    index_terms(session, customer)
+    index_terms(session, customer.id, customer.tags, customer.preferences)
     customer.revision += 1
     customer.updated_at = utcnow()
     note(session, customer.id, "edited", {"fields": changed}, actor_id=actor.user_id)

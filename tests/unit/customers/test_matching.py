@@ -19,6 +19,7 @@ from services.customers.models import (
     CustomerEmail,
     CustomerLead,
     CustomerPhone,
+    CustomerTerm,
     DuplicatePair,
     OutboxMessage,
     TimelineEntry,
@@ -44,9 +45,9 @@ def count(session, model) -> int:
 
 
 def test_a_new_person_becomes_a_customer_with_the_leads_store_and_source(session):
-    customer = handlers.match_lead_customer(session, received(
+    customer = session.get(Customer, handlers.match_lead_customer(session, received(
         {"name": "王磊", "phone": "13800138000", "email": "WL@Example.com"}, interest={"brand": "BYD", "model": "Han"},
-        comments="考虑贷款，担心续航"))
+        comments="考虑贷款，担心续航")))
     assert (customer.store_code, customer.source, customer.lifecycle) == ("SH-PUDONG", "autohome", "potential")
     assert session.scalars(select(CustomerEmail.email)).all() == ["wl@example.com"]
     assert customer.preferences == {"brands": ["BYD"], "models": ["Han"]}
@@ -64,17 +65,44 @@ def test_the_same_message_twice_changes_nothing(session):
 def test_a_known_phone_brings_the_lead_to_its_customer_and_adds_a_new_email(session):
     first = handlers.match_lead_customer(session, received({"name": "王磊", "phone": "13800138000"}))
     second = handlers.match_lead_customer(session, received({"phone": "+86 138-0013-8000", "email": "wl@x.cn"}))
-    assert second.id == first.id
-    assert session.scalars(select(CustomerEmail.customer_id)).all() == [first.id]
+    assert second == first
+    assert session.scalars(select(CustomerEmail.customer_id)).all() == [first]
+
+
+def test_a_known_customers_lead_adds_what_it_asks_for_and_an_owner_only_where_there_is_none(session):
+    def lead(phone, consultant_id=None, **interest):
+        assigned = {"consultant_id": consultant_id, "assigned_at": T0.isoformat()} if consultant_id else {}
+        return handlers.match_lead_customer(session, received({"phone": phone}, interest=interest, **assigned))
+
+    def seen(customer_id):  # read as columns: the rows as they are now, not an object the session holds
+        return session.execute(select(Customer.owner_id, Customer.preferences, Customer.updated_at)
+                               .where(Customer.id == customer_id)).one()
+
+    owned = lead("13800138000", "c-1", brand="BYD")
+    before = seen(owned)
+    assert lead("+86 138 0013 8000", "c-2", brand="BYD", model="Han") == owned
+    after = seen(owned)
+    assert (after.owner_id, after.preferences) == ("c-1", {"brands": ["BYD"], "models": ["Han"]})
+    assert after.updated_at > before.updated_at
+    assert set(session.execute(select(CustomerTerm.kind, CustomerTerm.value)).tuples()) == {("brand", "byd"),
+                                                                                          ("model", "han")}
+    assert sorted(session.execute(select(CustomerLead.consultant_id)).scalars()) == ["c-1", "c-2"]
+    assert sorted(session.scalars(select(TimelineEntry.kind))) == ["assigned", "assigned", "lead", "lead"]
+    assert lead("13800138000", brand="BYD") == owned and seen(owned)[:2] == after[:2]  # nothing new: as it was
+
+    unowned = lead("13900139000")
+    assert seen(unowned).owner_id is None
+    lead("13900139000", "c-3")
+    assert seen(unowned).owner_id == "c-3"
 
 
 def test_the_phone_decides_and_a_clash_with_the_email_is_listed_not_merged(session):
     by_phone = handlers.match_lead_customer(session, received({"name": "张伟", "phone": "13900139000"}))
     by_email = handlers.match_lead_customer(session, received({"name": "张伟", "email": "zw@x.cn"}))
     third = handlers.match_lead_customer(session, received({"phone": "13900139000", "email": "zw@x.cn"}))
-    assert third.id == by_phone.id and count(session, Customer) == 2
+    assert third == by_phone and count(session, Customer) == 2
     [pair] = session.scalars(select(DuplicatePair)).all()
-    assert {pair.customer_id, pair.other_id} == {by_phone.id, by_email.id} and pair.status == "open"
+    assert {pair.customer_id, pair.other_id} == {by_phone, by_email} and pair.status == "open"
     handlers.match_lead_customer(session, received({"phone": "13900139000", "email": "zw@x.cn"}))
     assert count(session, DuplicatePair) == 1  # listed once
 
@@ -84,7 +112,7 @@ def test_a_switchboards_extensions_are_two_customers(session):
                                                          phone_extension="301"))
     two = handlers.match_lead_customer(session, received({"phone": "021-5888 8888"}, phone_e164="+862158888888",
                                                          phone_extension="302"))
-    assert one.id != two.id
+    assert one != two
 
 
 def test_staff_cannot_give_a_customer_someone_elses_phone(session):
@@ -98,11 +126,10 @@ def test_staff_cannot_give_a_customer_someone_elses_phone(session):
 
 
 def test_a_merge_keeps_everything_of_both(session):
-    kept = handlers.match_lead_customer(session, received({"name": "李娜", "phone": "13700137000"},
-                                                          comments="想置换"))
-    other = handlers.match_lead_customer(session, received({"name": "李娜", "email": "ln@x.cn"},
-                                                           interest={"brand": "Tesla", "model": "Model Y"},
-                                                           comments="想置换，贷款"))
+    kept = session.get(Customer, handlers.match_lead_customer(session, received(
+        {"name": "李娜", "phone": "13700137000"}, comments="想置换")))
+    other = session.get(Customer, handlers.match_lead_customer(session, received(
+        {"name": "李娜", "email": "ln@x.cn"}, interest={"brand": "Tesla", "model": "Model Y"}, comments="想置换，贷款")))
     profiles.update_customer(session, MANAGER, other.id, {"tags": ["VIP"], "wechat_id": "lina88"})
     with pytest.raises(NotAllowed):
         merging.merge(session, CONSULTANT, kept.id, other.id, "same")
@@ -141,8 +168,8 @@ def test_any_q_searches_without_error(q):
 
 
 def test_erase_keeps_only_what_counts_need(session):
-    customer = handlers.match_lead_customer(session, received(
-        {"name": "欧阳", "phone": "13600136000", "email": "oy@x.cn"}, comments="想置换"))
+    customer = session.get(Customer, handlers.match_lead_customer(session, received(
+        {"name": "欧阳", "phone": "13600136000", "email": "oy@x.cn"}, comments="想置换")))
     with pytest.raises(NotAllowed):
         privacy.erase_customer(session, CONSULTANT, customer.id)
     lead_ids = privacy.erase_customer(session, MANAGER, customer.id)
