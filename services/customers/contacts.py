@@ -49,13 +49,16 @@ class Phone:
 
 def read(raw: str | None, region: str = DEFAULT_REGION) -> Phone | None:
     """The phone as typed, or None when it is no real number. A plain
-    Chinese mobile is not parsed (an import reads a hundred thousand): the
-    number phonenumbers would parse it into is checked as it would be."""
+    Chinese mobile, or one in E.164 (a lead's, as the gateway read it), is
+    not parsed (an import reads a hundred thousand; parsing was a third of
+    reading a lead's contacts): the number phonenumbers would parse it into
+    is checked as it would be."""
     region = region or DEFAULT_REGION
-    if region == "CN" and raw and _PLAIN_MOBILE.fullmatch(raw):
-        valid = not is_placeholder(raw) and phonenumbers.is_valid_number(
-            phonenumbers.PhoneNumber(country_code=86, national_number=int(raw)))
-        return Phone("+86" + raw) if valid else None
+    national = raw[3:] if raw and raw.startswith("+86") else raw if region == "CN" else None
+    if national and _PLAIN_MOBILE.fullmatch(national):
+        valid = not is_placeholder(national) and phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=86, national_number=int(national)))
+        return Phone("+86" + national) if valid else None
     found = read_phone(raw, region, valid_only=True)
     return Phone(found["e164"], found.get("extension", "")) if found else None
 

@@ -120,8 +120,14 @@ def test_a_plain_mobile_read_without_parsing_is_what_phonenumbers_makes_of_it(ra
     assert read(raw) == parsed(raw)
 
 
+@given(st.from_regex(r"1[0-9]{10}", fullmatch=True), st.sampled_from(["CN", "DE"]))
+def test_a_mobile_in_e164_read_without_parsing_is_what_phonenumbers_makes_of_it(raw, region):
+    assert read("+86" + raw, region) == parsed("+86" + raw, region)
+
+
 @pytest.mark.parametrize("raw", ["13800138000", "17012345678", "17912345678", "11912345678", "12345678901",
                                  "13131313131", "19999999999", "14012345678", "16612345678"])
 def test_plain_mobiles_placeholders_and_carrier_codes_as_phonenumbers_reads_them(raw):
     assert read(raw) == parsed(raw)
     assert read(raw, "DE") == parsed(raw, "DE")            # elsewhere, always parsed
+    assert read("+86" + raw, "DE") == parsed("+86" + raw, "DE")
