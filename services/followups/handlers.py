@@ -4,12 +4,12 @@ stage, and the tasks that follow from a lead's assignment and changes
 (``tasks.py``). Each handler is idempotent (``first_delivery``)."""
 import logging
 
-from sqlalchemy import delete, inspect, select, update
+from sqlalchemy import delete, select, update
 
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
 from dealerflow.once import forget_replies
-from dealerflow.outbox import first_delivery, forget_sent, save_copy
+from dealerflow.outbox import first_delivery, forget_sent, insert_or_ignore, save_copy
 from services.followups import attachments, tasks, test_drives
 from services.followups.models import (
     FollowupRecord,
@@ -47,17 +47,32 @@ def save_managers(session, user: dict) -> None:
     session.commit()
 
 
+NEW_LEAD = {"grade": "N", "stage": "initial_contact", "status": "assigned", "recorded": 0}
+
+
+def said(event: dict, values: dict) -> dict:
+    """What the event says of its lead: the values it carries, and the store."""
+    return {name: value for name, value in dict(values, store_code=event["store_code"]).items() if value is not None}
+
+
 def lead_state(session, event: dict, **values) -> LeadState:
     """The copy of the lead the event is about, brought up to date."""
     lead = session.get(LeadState, event["lead_id"], with_for_update=True)
     if lead is None:
-        lead = LeadState(lead_id=event["lead_id"], grade="N", stage="initial_contact", status="assigned",
-                         recorded=0)
+        lead = LeadState(lead_id=event["lead_id"], **NEW_LEAD)
         session.add(lead)
-    for name, value in dict(values, store_code=event["store_code"]).items():
-        if value is not None:
-            setattr(lead, name, value)
+    for name, value in said(event, values).items():
+        setattr(lead, name, value)
     return lead
+
+
+def new_lead_state(session, event: dict, **values) -> LeadState | None:
+    """The copy of a lead the service has not heard of, made by one Core
+    INSERT that does nothing if the lead is known (no read first, nothing
+    for the ORM to flush): the row as inserted, an object outside the
+    session; None for a known lead (``lead_state`` then)."""
+    row = dict(NEW_LEAD, lead_id=event["lead_id"], **said(event, values))
+    return LeadState(**row) if insert_or_ignore(session, LeadState, **row) else None
 
 
 def schedule_first_contact(session, assigned: dict) -> Task | None:
@@ -66,11 +81,13 @@ def schedule_first_contact(session, assigned: dict) -> Task | None:
     response SLA); none once the lead was contacted or a manager has it."""
     if not first_delivery(session, ProcessedMessage, assigned["event_id"], "schedule_first_contact"):
         return None
-    lead = lead_state(session, assigned, consultant_id=assigned["consultant_id"], grade=assigned["grade"],
-                      customer_name=assigned["customer_name"], interest=assigned["interest"])
-    known = not inspect(lead).pending  # every task belongs to a known lead: a new one has none to look for
+    values = dict(consultant_id=assigned["consultant_id"], grade=assigned["grade"],
+                  customer_name=assigned["customer_name"], interest=assigned["interest"])
+    lead = new_lead_state(session, assigned, **values)  # almost always: a lead's first owner
+    known = lead is None  # every task belongs to a known lead: a new one has none to look for
     first = None
     if known:
+        lead = lead_state(session, assigned, **values)
         session.flush()
         for task in tasks.open_tasks(session, lead.lead_id):
             task.consultant_id = lead.consultant_id

@@ -24,7 +24,8 @@ from functools import partial
 from types import SimpleNamespace
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import FOLLOWUP_DONE, FOLLOWUP_OVERDUE, FOLLOWUP_REMINDER, FOLLOWUP_SCHEDULED
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 GROUP = "*"
 DEFAULTS = {"remind_minutes": 15, "escalate_minutes": 60}
 BATCH = 500  # tasks one timer transaction takes at most
+TASK_COLUMNS = tuple(Task.__table__.columns)
+INSERT_TASK = Task.__table__.insert()
 
 # dealerflow.metrics lists them all; both count when the firing transaction commits
 REMINDERS_FIRED = Counter("dealerflow_reminders_fired", "Reminders (before a task is due) and escalations "
@@ -57,10 +60,16 @@ REMINDER_LATENESS = Histogram("dealerflow_reminder_lateness_seconds", "From the 
                               "escalation was due to fire to the commit that fired it", buckets=WAIT_BUCKETS)
 
 
+# the store's cadence policy and the group's, those that exist
+STORE_AND_GROUP_POLICIES = select(
+    CadencePolicy.store_code, CadencePolicy.plan, CadencePolicy.remind_minutes, CadencePolicy.escalate_minutes,
+    CadencePolicy.revision).where(CadencePolicy.store_code.in_((bindparam("store_code"), GROUP)))
+
+
 def policy_of(session, store_code: str):
     """The store's cadence policy, else the group's, else the defaults."""
-    rows = {row.store_code: row for row in session.scalars(
-        select(CadencePolicy).where(CadencePolicy.store_code.in_((store_code, GROUP))))}
+    rows = {row.store_code: row for row in session.connection().execute(STORE_AND_GROUP_POLICIES,
+                                                                        {"store_code": store_code})}
     row = rows.get(store_code) or rows.get(GROUP)
     if row is None:
         return SimpleNamespace(plan=cadence.DEFAULT_PLAN, inherited=True, revision=0, **DEFAULTS)
@@ -124,12 +133,18 @@ def arm(task: Task, policy, now) -> None:
 
 def add_task(session, lead: LeadState, kind: str, due_at, source: str, actor_id: str | None = None,
              note: str | None = None, now=None) -> Task:
+    """A new task for the lead's consultant, armed and announced. Its row
+    is written by a Core INSERT on the session's connection, and the task
+    joins the session as that row (the unit of work's flush of one new row
+    cost more than the rest of a new lead)."""
     now = now or utcnow()
     task = Task(id=str(uuid.uuid4()), lead_id=lead.lead_id, consultant_id=lead.consultant_id,
                 store_code=lead.store_code, kind=kind, status="open", source=source, due_at=due_at,
-                created_at=now, note=note, created_by=actor_id)
+                created_at=now, note=note, created_by=actor_id, completed_at=None, outcome=None)
     arm(task, policy_of(session, lead.store_code), now)
-    session.add(task)
+    session.connection().execute(INSERT_TASK, {column.key: getattr(task, column.key) for column in TASK_COLUMNS})
+    make_transient_to_detached(task)
+    session.add(task)  # persistent, every column loaded: nothing to flush, nothing to read back
     announce_scheduled(session, task, actor_id)
     return task
 
