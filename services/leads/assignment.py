@@ -258,9 +258,17 @@ def pool(session, lead: Lead, why: str, now, details: dict | None = None) -> Non
 
 # -- the SLA timer ---------------------------------------------------------------
 
-def due(session, *conditions, order):
-    return session.scalars(select(Lead).where(*conditions).order_by(order).limit(SLA_BATCH)
-                           .with_for_update(skip_locked=True)).all()
+def due(condition, order):
+    """The timer's leads to handle, a batch at a time, skipping those another replica holds."""
+    return (select(Lead).where(condition).order_by(order).limit(SLA_BATCH)
+            .with_for_update(skip_locked=True))
+
+
+# by the warning's own index: a status condition beside it lets SQLite read every assigned lead
+WARNINGS_DUE = due(Lead.first_contact_warn_at <= bindparam("now"), Lead.first_contact_warn_at)
+# (status, deadline) is one index
+BREACHES_DUE = due((Lead.status == "assigned") & (Lead.first_contact_due_at <= bindparam("now")),
+                   Lead.first_contact_due_at)
 
 
 def check_deadlines(session, now=None) -> dict:
@@ -268,9 +276,8 @@ def check_deadlines(session, now=None) -> dict:
     leads; what was done. One transaction per kind of work."""
     now = now or utcnow()
     warned = 0
-    # by the warning's own index: a status condition beside it lets SQLite read every assigned lead;
     # a lead no longer waiting for its first contact just has its warning disarmed here
-    for lead in due(session, Lead.first_contact_warn_at <= now, order=Lead.first_contact_warn_at):
+    for lead in session.scalars(WARNINGS_DUE, {"now": now}).all():
         if (lead.status == "assigned" and lead.sla_warned_at is None and lead.first_contact_due_at
                 and lead.first_contact_due_at > now):
             lead.sla_warned_at = now
@@ -280,8 +287,7 @@ def check_deadlines(session, now=None) -> dict:
             warned += 1
         lead.first_contact_warn_at = None  # handled: not picked again
     session.commit()
-    breached = due(session, Lead.status == "assigned", Lead.first_contact_due_at <= now,
-                   order=Lead.first_contact_due_at)  # (status, deadline) is one index
+    breached = session.scalars(BREACHES_DUE, {"now": now}).all()
     for lead in breached:
         breach(session, lead, now)
     session.commit()
