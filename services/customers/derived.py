@@ -7,7 +7,7 @@ again for that customer.
 import functools
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from dealerflow.actor import Actor
 from dealerflow.db import utcnow
@@ -24,36 +24,35 @@ def lexicon() -> Lexicon:
     return Lexicon.load()
 
 
+# a customer's traits that hits name, as learning from the hits needs them
+TRAITS_NAMED = select(Trait.trait, Trait.status, Trait.weights, Trait.evidence).where(
+    Trait.customer_id == bindparam("customer_id"), Trait.trait.in_(bindparam("traits", expanding=True)))
+# a trait with new evidence: the columns set are the parameters' other keys (``add_hit``'s)
+TRAIT_EVIDENCED = update(Trait).where(Trait.customer_id == bindparam("b_customer_id"),
+                                      Trait.trait == bindparam("b_trait"))
+
+
 def learn(session, customer_id: str, hits, new: bool = False) -> list[str]:
     """Add the hits to the customer's traits; the traits that changed.
-    The customer's traits that the hits name are read in one query, and
-    the session is flushed once for it (not once per hit). A ``new``
-    customer has none to read: its traits are inserted as rows."""
+    The customer's traits that the hits name are read in one prebuilt
+    query (none for a ``new`` customer, which has none); the traits new to
+    the customer are inserted, and those with new evidence updated, each
+    lot in one statement on the session's connection."""
     if not hits:
         return []
-    if new:
-        insert_rows(session, Trait.__table__, new_traits(customer_id, hits))
-        return list(dict.fromkeys(hit.trait for hit in hits))
-    known = {trait.trait: trait for trait in session.scalars(select(Trait).where(
-        Trait.customer_id == customer_id, Trait.trait.in_({hit.trait for hit in hits})))}
-    changed = []
-    for hit in hits:
-        trait = known.get(hit.trait)
-        if trait is None:
-            trait = known[hit.trait] = Trait(customer_id=customer_id, trait=hit.trait, status="inferred",
-                                             weights=[], evidence=[])
-            session.add(trait)
-        if trait.status == "removed":
-            continue
-        evidence = evidence_of(hit)
-        if evidence in trait.evidence:
-            continue  # the same text seen again (a redelivered event) is no new evidence
-        trait.evidence = (trait.evidence + [evidence])[-KEEP_EVIDENCE:]
-        trait.weights = (trait.weights + [hit.weight])[-KEEP_EVIDENCE:]
-        trait.confidence = confidence(trait.weights)
-        trait.updated_at = utcnow()
-        changed.append(hit.trait)
-    return changed
+    connection = session.connection()
+    known = {} if new else {row.trait: row._asdict() for row in connection.execute(TRAITS_NAMED, {
+        "customer_id": customer_id, "traits": list({hit.trait for hit in hits})})}
+    fresh = new_traits(customer_id, [hit for hit in hits if hit.trait not in known])
+    evidenced = {hit.trait: known[hit.trait] for hit in hits if hit.trait in known
+                 and known[hit.trait]["status"] != "removed" and add_hit(known[hit.trait], hit)}
+    insert_rows(session, Trait.__table__, fresh)
+    if evidenced:
+        connection.execute(TRAIT_EVIDENCED, [
+            {"b_customer_id": customer_id, "b_trait": key, "evidence": trait["evidence"], "weights": trait["weights"],
+             "confidence": trait["confidence"], "updated_at": trait["updated_at"]}
+            for key, trait in evidenced.items()])
+    return [trait["trait"] for trait in fresh] + list(evidenced)
 
 
 def evidence_of(hit) -> dict:
@@ -61,16 +60,28 @@ def evidence_of(hit) -> dict:
             "ref": hit.evidence.ref}
 
 
+def add_hit(trait: dict, hit) -> bool:
+    """Add the hit to a trait's evidence, weights and confidence (a dict of
+    its columns); False when the trait has its evidence already (the same
+    text seen again, a redelivered event, is no new evidence)."""
+    evidence = evidence_of(hit)
+    if evidence in trait["evidence"]:
+        return False
+    trait["evidence"] = (trait["evidence"] + [evidence])[-KEEP_EVIDENCE:]
+    trait["weights"] = (trait["weights"] + [hit.weight])[-KEEP_EVIDENCE:]
+    trait["confidence"] = confidence(trait["weights"])
+    trait["updated_at"] = utcnow()
+    return True
+
+
 def new_traits(customer_id: str, hits) -> list[dict]:
-    """The trait rows of a customer who has none yet (an import's, a lead's new customer's)."""
+    """The rows of traits new to a customer (an import's, a lead's new customer's)."""
     traits = {}
     for hit in hits:
-        trait = traits.setdefault(hit.trait, {"customer_id": customer_id, "trait": hit.trait, "status": "inferred",
-                                              "weights": [], "evidence": [], "updated_at": utcnow(),
-                                              "decided_by": None, "decided_at": None})
-        trait["evidence"] = (trait["evidence"] + [evidence_of(hit)])[-KEEP_EVIDENCE:]
-        trait["weights"] = (trait["weights"] + [hit.weight])[-KEEP_EVIDENCE:]
-    return [dict(trait, confidence=confidence(trait["weights"])) for trait in traits.values()]
+        add_hit(traits.setdefault(hit.trait, {
+            "customer_id": customer_id, "trait": hit.trait, "status": "inferred", "confidence": 0.0, "weights": [],
+            "evidence": [], "updated_at": None, "decided_by": None, "decided_at": None}), hit)
+    return list(traits.values())
 
 
 def learn_from_text(session, customer_id: str, text: str | None, *, source: str, at: datetime,

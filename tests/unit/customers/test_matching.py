@@ -84,8 +84,8 @@ def test_a_known_customers_lead_adds_what_it_asks_for_and_an_owner_only_where_th
     after = seen(owned)
     assert (after.owner_id, after.preferences) == ("c-1", {"brands": ["BYD"], "models": ["Han"]})
     assert after.updated_at > before.updated_at
-    assert set(session.execute(select(CustomerTerm.kind, CustomerTerm.value)).tuples()) == {("brand", "byd"),
-                                                                                          ("model", "han")}
+    assert {tuple(row) for row in session.execute(select(CustomerTerm.kind, CustomerTerm.value))} == {
+        ("brand", "byd"), ("model", "han")}
     assert sorted(session.execute(select(CustomerLead.consultant_id)).scalars()) == ["c-1", "c-2"]
     assert sorted(session.scalars(select(TimelineEntry.kind))) == ["assigned", "assigned", "lead", "lead"]
     assert lead("13800138000", brand="BYD") == owned and seen(owned)[:2] == after[:2]  # nothing new: as it was
@@ -94,6 +94,29 @@ def test_a_known_customers_lead_adds_what_it_asks_for_and_an_owner_only_where_th
     assert seen(unowned).owner_id is None
     lead("13900139000", "c-3")
     assert seen(unowned).owner_id == "c-3"
+
+
+def test_a_known_customers_traits_gain_new_evidence_only_and_a_removed_one_stays_removed(session):
+    from services.customers.derived import decide, learn_from_text
+    customer_id = handlers.match_lead_customer(session, received({"phone": "13800138000"}, comments="考虑贷款"))
+    [finance] = session.scalars(select(Trait)).all()
+    assert (finance.trait, finance.status, len(finance.evidence)) == ("finance", "inferred", 1)
+    decide(session, MANAGER, customer_id, "finance", "removed")
+
+    def traits():  # read as columns: the rows as they are now
+        return {row.trait: row for row in session.execute(
+            select(Trait.trait, Trait.status, Trait.weights, Trait.evidence, Trait.confidence))}
+    learned = dict(source="consultant_note", at=T0, ref="lead-2")
+    assert learn_from_text(session, customer_id, "担心续航，想置换", **learned) == ["concern:range", "trade_in"]
+    assert learn_from_text(session, customer_id, "担心续航，想置换", **learned) == []  # the same text: no news
+    assert learn_from_text(session, customer_id, "续航是个问题，贷款也行", **dict(learned, ref="lead-3")) == [
+        "concern:range"]
+    session.commit()
+    now = traits()
+    assert (now["finance"].status, len(now["finance"].evidence)) == ("removed", 1)
+    assert (len(now["concern:range"].evidence), len(now["concern:range"].weights), len(now["trade_in"].evidence)) \
+        == (2, 2, 1)
+    assert now["concern:range"].confidence > now["trade_in"].confidence
 
 
 def test_the_phone_decides_and_a_clash_with_the_email_is_listed_not_merged(session):
