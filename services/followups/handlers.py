@@ -3,6 +3,7 @@ of the stores' calendars, the stores' managers and each lead's grade and
 stage, and the tasks that follow from a lead's assignment and changes
 (``tasks.py``). Each handler is idempotent (``first_delivery``)."""
 import logging
+from types import SimpleNamespace
 
 from sqlalchemy import delete, select, update
 
@@ -66,13 +67,13 @@ def lead_state(session, event: dict, **values) -> LeadState:
     return lead
 
 
-def new_lead_state(session, event: dict, **values) -> LeadState | None:
+def new_lead_state(session, event: dict, **values) -> SimpleNamespace | None:
     """The copy of a lead the service has not heard of, made by one Core
-    INSERT that does nothing if the lead is known (no read first, nothing
-    for the ORM to flush): the row as inserted, an object outside the
-    session; None for a known lead (``lead_state`` then)."""
+    INSERT that does nothing if the lead is known (no read first, no ORM
+    object to make and flush): the row as inserted, its columns as
+    attributes; None for a known lead (``lead_state`` then)."""
     row = dict(NEW_LEAD, lead_id=event["lead_id"], **said(event, values))
-    return LeadState(**row) if insert_or_ignore(session, LeadState, **row) else None
+    return SimpleNamespace(**row) if insert_or_ignore(session, LeadState, **row) else None
 
 
 def schedule_first_contact(session, assigned: dict) -> Task | None:

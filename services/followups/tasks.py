@@ -131,9 +131,11 @@ def arm(task: Task, policy, now) -> None:
     task.escalated_at = None
 
 
-def add_task(session, lead: LeadState, kind: str, due_at, source: str, actor_id: str | None = None,
+def add_task(session, lead, kind: str, due_at, source: str, actor_id: str | None = None,
              note: str | None = None, now=None) -> Task:
-    """A new task for the lead's consultant, armed and announced. Its row
+    """A new task for the consultant of ``lead`` (a ``LeadState``, or any
+    object with its ``lead_id``, ``consultant_id`` and ``store_code``),
+    armed and announced. Its row
     is written by a Core INSERT on the session's connection, and the task
     joins the session as that row (the unit of work's flush of one new row
     cost more than the rest of a new lead)."""
