@@ -232,7 +232,8 @@ def routes(kind: str, chosen: list[str], recipient: Recipient, channels: list) -
 def tell(session, event_id: str, notices: list[Notice], now=None, stores: dict | None = None) -> list[dict]:
     """Add the notices' inbox messages and deliveries to the session's
     transaction (the caller commits); the inbox messages that are new.
-    ``stores``: those the caller read already (``stores_of``)."""
+    ``stores``: those the caller read already (``stores_of``), to which
+    the others are added."""
     now = now or utcnow()
     recipients = recipients_of(session, {notice.user_id for notice in notices if notice.user_id})
     told = [(notice, recipients.get(notice.user_id) or Recipient(None, None)) for notice in notices
@@ -243,7 +244,7 @@ def tell(session, event_id: str, notices: list[Notice], now=None, stores: dict |
     for notice, recipient in told:  # a message about no store is about the user's own
         home = recipient.user
         notice.store_code = notice.store_code or (home.stores[0] if home and home.stores else None)
-    stores = dict(stores or {})
+    stores = {} if stores is None else stores
     stores.update(stores_of(session, {notice.store_code for notice, _ in told} - stores.keys()))
 
     messages, deliveries = [], []

@@ -91,9 +91,13 @@ def managers_of(session, store_code: str) -> list[str]:
 
 # -- what the digest counts -----------------------------------------------------------
 
-def count_for_digest(session, event: dict, what: str, zone) -> None:
-    """Keep one fact for the store's daily digest, on the store's local date (in ``zone``)."""
-    day = event["occurred_at"].astimezone(zone).date().isoformat()
+def count_for_digest(session, event: dict, what: str, stores: dict) -> None:
+    """Keep one fact for the store's daily digest, on the store's local
+    date. ``stores``: those the event's handler read (``stores_of``); the
+    store is added if it was not, for ``tell`` to use."""
+    if event["store_code"] not in stores:
+        stores.update(stores_of(session, {event["store_code"]}))
+    day = event["occurred_at"].astimezone(stores[event["store_code"]].zone).date().isoformat()
     insert_or_ignore(session, DigestFact, event_id=event["event_id"], store_code=event["store_code"], day=day,
                      what=what)
 
@@ -117,9 +121,9 @@ def notify_assigned(session, assigned: dict, now=None) -> list[dict]:
     the response clock and a link to the lead. Routing counts a new lead."""
     now = now or utcnow()
     reason = assigned["reason"]
-    stores = stores_of(session, {assigned["store_code"]})  # read once: for the digest and the fan-out
+    stores = {}  # the store, read once for the digest and the fan-out
     if reason == "routing":
-        count_for_digest(session, assigned, "new_lead", stores[assigned["store_code"]].zone)
+        count_for_digest(session, assigned, "new_lead", stores)
     notices = []
     if assigned["actor_id"] != assigned["consultant_id"]:
         kind = {"reroute": "lead_rerouted", "escalation": "escalation"}.get(reason, "lead_assigned")
@@ -153,12 +157,11 @@ def notify_change(session, changed: dict, now=None) -> list[dict]:
     """Tell each user the change names, in the kind its change calls for."""
     now = now or utcnow()
     change, details = changed["change"], changed.get("details") or {}
-    stores = stores_of(session, {changed["store_code"]})
-    zone = stores[changed["store_code"]].zone
+    stores = {}
     if change == "sla_breached":
-        count_for_digest(session, changed, "sla_breach", zone)
+        count_for_digest(session, changed, "sla_breach", stores)
     elif change == "pooled" and not details.get("previous_consultant_id"):
-        count_for_digest(session, changed, "new_lead", zone)  # a new lead with no one to route it to
+        count_for_digest(session, changed, "new_lead", stores)  # a new lead with no one to route it to
     kind = CHANGE_KINDS.get(change, "lead_update")
     due = when(details.get("due_at"))
     stage = change == "stage_changed"
@@ -188,9 +191,9 @@ def notify_task(session, task: dict, overdue: bool, now=None) -> list[dict]:
     """A task's reminder to its owner, or (``overdue``) its escalation to
     them and the managers, which the digest counts."""
     now = now or utcnow()
-    stores = stores_of(session, {task.get("store_code")})
+    stores = {}
     if overdue and task.get("store_code"):
-        count_for_digest(session, task, "overdue", stores[task["store_code"]].zone)
+        count_for_digest(session, task, "overdue", stores)
     values = {"customer": customer(task.get("customer_name")), "task": Word("tasks", task["kind"]),
               "due": task["due_at"], "minutes": minutes_left(task["due_at"], now),
               "consultant": name_of(session, task["consultant_id"]),
