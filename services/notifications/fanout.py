@@ -19,7 +19,7 @@ or only inserted, made the fan-out half of the service's CPU.
 
 Routes by channel, for a recipient of a message of kind K in store S:
 ``webpush``, one per subscribed device; ``email``, to the user's address
-through S's first enabled email channel carrying K; ``robot``, through each
+through S's oldest enabled email channel carrying K; ``robot``, through each
 of S's enabled robots carrying K, mentioning the user as they said; and each
 of S's enabled webhooks carrying K, whatever the user chose, once per
 event however many people it tells (a webhook is the store's integration,
@@ -185,6 +185,14 @@ def stores_of(session, store_codes) -> dict[str | None, Store]:
             if row.id is not None:
                 store.channels.append(row)
     return stores
+
+
+def store_in(session, stores: dict, store_code: str | None) -> Store:
+    """The store from those an event's handler read (``stores``), read
+    now and kept there if it was not."""
+    if store_code not in stores:
+        stores.update(stores_of(session, {store_code}))
+    return stores[store_code]
 
 
 @functools.cache

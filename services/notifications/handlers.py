@@ -32,7 +32,7 @@ from dealerflow.db import utcnow
 from dealerflow.notification_contracts import LANGUAGES
 from dealerflow.once import forget_replies
 from dealerflow.outbox import first_delivery, forget_sent, insert_or_ignore, save_copy
-from services.notifications.fanout import Notice, delivery, insert_new, mailer_of, stores_of, tell, zone_of
+from services.notifications.fanout import Notice, delivery, insert_new, mailer_of, store_in, tell
 from services.notifications.messages import Word, language_of, render
 from services.notifications.models import (
     Delivery,
@@ -40,7 +40,6 @@ from services.notifications.models import (
     InboxMessage,
     OutboxMessage,
     ProcessedMessage,
-    StoreChannel,
     StoreCopy,
     TestDriveAlert,
     UserCopy,
@@ -95,9 +94,7 @@ def count_for_digest(session, event: dict, what: str, stores: dict) -> None:
     """Keep one fact for the store's daily digest, on the store's local
     date. ``stores``: those the event's handler read (``stores_of``); the
     store is added if it was not, for ``tell`` to use."""
-    if event["store_code"] not in stores:
-        stores.update(stores_of(session, {event["store_code"]}))
-    day = event["occurred_at"].astimezone(stores[event["store_code"]].zone).date().isoformat()
+    day = event["occurred_at"].astimezone(store_in(session, stores, event["store_code"]).zone).date().isoformat()
     insert_or_ignore(session, DigestFact, event_id=event["event_id"], store_code=event["store_code"], day=day,
                      what=what)
 
@@ -230,21 +227,23 @@ def notify_test_drive(session, booked: dict, now=None) -> list[dict]:
               if user and user != booked.get("actor_id")]
     notices = [Notice(user_id, "test_drive", booked["store_code"], values, booked["lead_id"],
                       link_to(booked["lead_id"])) for user_id in dict.fromkeys(people)]
-    created = tell(session, booked["event_id"], notices, now)
-    invite_customer(session, booked, now)
+    stores = {}
+    created = tell(session, booked["event_id"], notices, now, stores)
+    invite_customer(session, booked, now, stores)
     session.commit()
     return created
 
 
-def invite_customer(session, booked: dict, now) -> None:
+def invite_customer(session, booked: dict, now, stores: dict) -> None:
     """The customer's confirmation, in their language, with the calendar
     invitation attached, by the store's email: when the booking has their
     address and the store an email channel carrying test drives (else the
-    consultant sends the invitation from the booking's page)."""
+    consultant sends the invitation from the booking's page). ``stores``:
+    those read for the booking (``tell``)."""
     if not booked.get("customer_email"):
         return
-    mailer = mailer_of(session.scalars(select(StoreChannel).where(
-        StoreChannel.store_code == booked["store_code"])).all(), "test_drive")
+    shop = store_in(session, stores, booked["store_code"])
+    mailer = mailer_of(shop.channels, "test_drive")
     if mailer is None:
         log.info("test drive %s: store %s has no email channel for test drives; the customer is not emailed",
                  booked["booking_id"], booked["store_code"])
@@ -253,8 +252,7 @@ def invite_customer(session, booked: dict, now) -> None:
     language = language_of(booked.get("language"))
     title, body = render("test_drive_invitation", language, {
         "customer": customer(booked.get("customer_name")), "time": booked["starts_at"],
-        "vehicle": booked["vehicle"], "store": store.name if store else booked["store_code"]},
-        zone_of(session, booked["store_code"]))
+        "vehicle": booked["vehicle"], "store": store.name if store else booked["store_code"]}, shop.zone)
     insert_new(session, Delivery, [delivery(
         now, dedupe_key=f"{booked['event_id']}:customer:email", store_code=booked["store_code"],
         lead_id=booked["lead_id"], channel="email", channel_id=mailer.id, address=booked["customer_email"],
