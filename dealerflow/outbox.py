@@ -78,11 +78,17 @@ def record(session, outbox_model, event_type: str, **data) -> dict:
     payload = schema(SCHEMAS[event_type]).dump(
         dict(data, event_id=str(uuid.uuid4()), occurred_at=utcnow(), version=SCHEMAS[event_type].VERSION))
     event = (payload["event_id"], event_type, payload, correlation_id.get())
-    session.connection().execute(outbox_model.__table__.insert(), {  # a Core insert: no ORM object to track
+    session.connection().execute(plain_insert(outbox_model.__table__), {  # Core: no ORM object to track
         "id": event[0], "event_type": event_type, "payload": payload, "correlation_id": event[3],
         "created_at": utcnow()})
     session.info.setdefault("recorded_events", []).append(event)
     return payload
+
+
+@functools.cache
+def plain_insert(table):
+    """``INSERT`` into ``table``, built once (its cache key too)."""
+    return table.insert()
 
 
 @functools.cache
