@@ -175,8 +175,9 @@ class Store:
 
 
 def stores_of(session, store_codes) -> dict[str | None, Store]:
-    """Every store asked (None too: no store), in one statement; read it
-    once per event and hand it to ``tell``."""
+    """Every store asked (None too: no store), in one statement. An event's
+    handler keeps what it read in one dict (``store_in``) and hands it to
+    ``tell``: a store is read once per event."""
     stores = {code: Store() for code in store_codes}
     if stores.keys() - {None}:
         for row in session.connection().execute(STORES, {"store_codes": list(stores.keys() - {None})}):
