@@ -214,12 +214,17 @@ def request_hash(body: bytes, store_code: str | None) -> str:
     return hashlib.sha256(body + b"\0" + (store_code or "").encode()).hexdigest()
 
 
+IDEMPOTENCY_KEY_ANSWER = select(IdempotencyKey.request_hash, IdempotencyKey.lead_ids).where(
+    IdempotencyKey.platform == bindparam("platform"), IdempotencyKey.key == bindparam("key"))
+
+
 def replayed(session, platform: Platform, idempotency_key: str, body_hash: str) -> list[str] | None:
     """What a request with this Idempotency-Key was answered with (a lead id
     for each accepted lead, ``{"index", "errors"}`` for each refused ADF
     prospect); None for a new key. The same key with another body is refused, as
     Stripe does: the platform is confused, and guessing would lose a lead."""
-    row = session.get(IdempotencyKey, (platform.platform, idempotency_key))
+    row = session.connection().execute(IDEMPOTENCY_KEY_ANSWER, {
+        "platform": platform.platform, "key": idempotency_key}).first()
     if row is None:
         return None
     if row.request_hash != body_hash:
@@ -272,12 +277,16 @@ def remember(session, platform: Platform, item: dict) -> bool:
         return False
 
 
+RECORD_IDEMPOTENCY_KEY = insert(IdempotencyKey)
+
+
 def remember_key(session, platform: Platform, idempotency_key: str, body_hash: str,
                  lead_ids: list[str]) -> None:
     """Bind the key to this request; a concurrent twin may have done it first."""
     try:
-        session.add(IdempotencyKey(platform=platform.platform, key=idempotency_key,
-                                   request_hash=body_hash, lead_ids=lead_ids, created_at=utcnow()))
+        session.connection().execute(RECORD_IDEMPOTENCY_KEY, {
+            "platform": platform.platform, "key": idempotency_key, "request_hash": body_hash,
+            "lead_ids": lead_ids, "created_at": utcnow()})
         session.commit()
     except IntegrityError:
         session.rollback()
