@@ -7,22 +7,20 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, inspect, select
-from sqlalchemy.orm import sessionmaker
 
 from dealerflow.contracts import LeadAssigned, schema
-from dealerflow.db import make_engine, utcnow
+from dealerflow.db import utcnow
 from services.followups import handlers
 from services.followups.models import Base, LeadState, Task
+from tests.support.service_db import fresh_sqlite
 
 STORE = "SH-PUDONG"
 
 
 @pytest.fixture
 def db(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/followups.db")
-    Base.metadata.create_all(engine)
-    yield engine, sessionmaker(engine, expire_on_commit=False)
-    engine.dispose()
+    with fresh_sqlite(tmp_path / "followups.db", Base) as made:
+        yield made
 
 
 def assigned(lead_id: str, consultant_id: str = "c-1", **fields) -> dict:

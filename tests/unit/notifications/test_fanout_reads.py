@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy.orm import sessionmaker
 
 from dealerflow.contracts import LeadAssigned, schema
-from dealerflow.db import make_engine, utcnow
+from dealerflow.db import utcnow
 from services.notifications import handlers
 from services.notifications.fanout import Notice, tell
 from services.notifications.models import (
@@ -22,16 +21,15 @@ from services.notifications.models import (
     StoreCopy,
     UserCopy,
 )
+from tests.support.service_db import fresh_sqlite
 
 STORE = "SH-PUDONG"
 
 
 @pytest.fixture
 def db(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/notifications.db")
-    Base.metadata.create_all(engine)
-    yield engine, sessionmaker(engine, expire_on_commit=False)
-    engine.dispose()
+    with fresh_sqlite(tmp_path / "notifications.db", Base) as made:
+        yield made
 
 
 def channel(kind: str, made_at, **columns) -> StoreChannel:
