@@ -106,7 +106,7 @@ def series_of(page, name: str, expected: list[list]) -> dict:
     def matches():
         chart = drawn(page, name)
         return chart if chart and [s["data"] for s in chart["series"]] == expected else None
-    return eventually(matches, timeout=10, message=f"the {name} chart draws {expected}: {drawn(page, name)}")
+    return eventually(matches, timeout=10, message=lambda: f"the {name} chart draws {expected}: {drawn(page, name)}")
 
 
 def click_bar(page, name: str, series: int, index: int) -> None:

@@ -2,8 +2,10 @@
 import time
 
 
-def eventually(check, timeout: float = 30.0, interval: float = 0.2, message: str = ""):
-    """Call ``check`` until it returns something truthy; fail after ``timeout``."""
+def eventually(check, timeout: float = 30.0, interval: float = 0.2, message=""):
+    """Call ``check`` until it returns something truthy; fail after ``timeout``.
+    ``message`` may be a callable, so that a failure tells the state at the
+    end of the wait rather than at its start."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -11,4 +13,5 @@ def eventually(check, timeout: float = 30.0, interval: float = 0.2, message: str
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError(f"gave up after {timeout:g} s: {message or check.__name__} (last: {last!r})")
+    told = message() if callable(message) else message
+    raise AssertionError(f"gave up after {timeout:g} s: {told or check.__name__} (last: {last!r})")
