@@ -32,15 +32,23 @@ BROKER = ("127.0.0.1", 5672)
 POSTGRES = ("127.0.0.1", 5432)
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
     """A port nothing listens on now, below the kernel's range for outgoing
     connections (``ip_local_port_range``): a port the kernel hands out
     (binding port 0) could be taken by any process's next connection before
-    the server it is meant for binds it, and then that server cannot start."""
+    the server it is meant for binds it, and then that server cannot start.
+    Never the same port twice in a test run: two processes given one port
+    before either binds it, the second would fail to start."""
     with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
         first_outgoing = int(ports.read().split()[0])
     while True:
         port = random.randrange(first_outgoing // 2, first_outgoing)
+        if port in _handed_out:
+            continue
+        _handed_out.add(port)
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
