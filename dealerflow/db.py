@@ -53,6 +53,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def execute(session, statement, params=None):
+    """A prebuilt Core statement (built once, with ``bindparam``) on the
+    session's connection: about half the CPU of ``session.execute`` and a
+    quarter of a statement built at each call. The session's pending
+    changes are flushed first when it autoflushes, as ``session.execute``
+    would, so that a read sees them."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params)
+
+
 class UTCDateTime(TypeDecorator):
     """A UTC timestamp that comes back timezone-aware from SQLite too."""
     impl = DateTime

@@ -24,7 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dealerflow import config
 from dealerflow.contracts import SCHEMAS, schema
-from dealerflow.db import NAMING_CONVENTION, UTCDateTime, utcnow
+from dealerflow.db import NAMING_CONVENTION, UTCDateTime, execute, utcnow
 from dealerflow.logs import correlation_id
 
 log = logging.getLogger(__name__)
@@ -103,11 +103,8 @@ def insert_or_ignore(session, model, **values) -> bool:
     statement on the session's connection: the ORM's bulk-insert path cost
     a fifth of a handler's CPU for this one row (the session is flushed
     first, as the ORM would, unless autoflush is off)."""
-    if session.autoflush:
-        session.flush()
-    connection = session.connection()
-    inserted = connection.execute(ignoring_insert(connection.dialect.name, model.__table__), values)
-    return inserted.rowcount == 1
+    statement = ignoring_insert(session.get_bind().dialect.name, model.__table__)
+    return execute(session, statement, values).rowcount == 1
 
 
 def save_copy(session, model, key: dict, revision: int, **values) -> None:

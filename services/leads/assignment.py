@@ -31,7 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from dealerflow.actor import Actor
 from dealerflow.contracts import LEAD_ASSIGNED, OPEN_STATUSES
-from dealerflow.db import utcnow
+from dealerflow.db import execute, utcnow
 from dealerflow.hours import Calendar, NeverOpen, calendar_for
 from dealerflow.metrics import WAIT_BUCKETS, count_on_commit
 from dealerflow.outbox import insert_or_ignore, record
@@ -40,7 +40,7 @@ from services.leads.changes import announce, is_manager, lead_to_change, manager
 from services.leads.exceptions import InvalidChange, LeadConflict, LeadNotFound, NotAllowed
 from services.leads.models import Assignment, Lead, OutboxMessage, RosterMember, StoreRotation, StoreSettings
 from services.leads.policies import compiled_rules, policy_of
-from services.leads.rows import execute, insert_new_lead
+from services.leads.rows import insert_new_lead
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,9 @@ STORE = select(StoreSettings.__table__).where(StoreSettings.code == bindparam("c
 def store_of(session, store_code: str):
     """The store's settings as the gateway last announced them (a row;
     None for a store not announced yet), read once per session (a lead's
-    routing asks twice: its calendar, and its deadline in ``give``)."""
+    routing asks twice: its calendar, and its deadline in ``give``). A
+    session lives for one worker, a delivery or a timer's tick, so the
+    next one reads a changed store again."""
     known = session.info.setdefault("stores", {})
     if store_code not in known:
         known[store_code] = execute(session, STORE, {"code": store_code}).first()

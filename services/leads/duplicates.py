@@ -15,10 +15,10 @@ from datetime import timedelta
 from sqlalchemy import and_, bindparam, or_, select
 
 from dealerflow.contracts import OPEN_STATUSES
+from dealerflow.db import execute
 from services.leads.changes import announce
 from services.leads.models import Lead
 from services.leads.policies import policy_of
-from services.leads.rows import execute
 
 CANDIDATES = 500  # a customer's leads looked at; a phone with more is a placeholder, not a person
 

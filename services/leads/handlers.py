@@ -7,7 +7,7 @@ from sqlalchemy import and_, bindparam, delete, insert, inspect, or_, select, up
 
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.contracts import LEAD_RECEIVED
-from dealerflow.db import utcnow
+from dealerflow.db import execute, utcnow
 from dealerflow.logs import correlation_id
 from dealerflow.once import forget_replies
 from dealerflow.outbox import first_delivery, forget_sent, record, save_copy
@@ -24,7 +24,7 @@ from services.leads.models import (
     RosterMember,
     StoreSettings,
 )
-from services.leads.rows import execute, insert_new_lead
+from services.leads.rows import insert_new_lead
 from services.leads.scoping import visible_leads
 
 log = logging.getLogger(__name__)

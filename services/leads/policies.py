@@ -18,12 +18,11 @@ from marshmallow import ValidationError
 from sqlalchemy import bindparam, delete, func, select
 
 from dealerflow.actor import GROUP_ADMIN, Actor
-from dealerflow.db import utcnow
+from dealerflow.db import execute, utcnow
 from dealerflow.lead_contracts import PolicyIn, RuleIn
 from services.leads import routing
 from services.leads.exceptions import InvalidChange, LeadNotFound, NotAllowed
 from services.leads.models import LeadPolicy, RoutingRule
-from services.leads.rows import execute
 
 GROUP = "*"
 DEFAULTS = {"response_minutes": {}, "max_reroutes": 2, "loss_needs_approval": True,

@@ -1,23 +1,12 @@
 """A lead's hot path in Core: statements built once (module level, with
-``bindparam``) and executed on the session's connection cost about half
-of ``session.execute`` and a quarter of a statement built at each call;
-rows come back, not ORM objects. The ORM still holds the leads that
-staff change: a new lead is written by one INSERT and then kept in the
-session as if it had been loaded."""
+``bindparam``) and executed on the session's connection
+(``dealerflow.db.execute``); rows come back, not ORM objects. The ORM
+still holds the leads that staff change: a new lead is written by one
+INSERT and then kept in the session as if it had been loaded."""
 from sqlalchemy import insert, inspect
 from sqlalchemy.orm import make_transient_to_detached
 
 from services.leads.models import Lead
-
-
-def execute(session, statement, params=None):
-    """A prebuilt Core statement on the session's connection; the session's
-    pending changes are flushed first when it autoflushes, as
-    ``session.execute`` would, so that a read sees them."""
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(statement, params)
-
 
 INSERT_LEAD = insert(Lead)
 # what a column not given holds once inserted (as the ORM would set it)
