@@ -247,13 +247,14 @@ def get_lead_detail(session, lead_id: str, actor: Actor) -> dict:
                                   .order_by(Lead.created_at)).all())
 
 
-def list_leads(session, actor: Actor, query: dict) -> dict:
+def list_leads(session, actor: Actor, query: dict, now=None) -> dict:
     """A page of the leads in the actor's scope that match ``query`` (a
-    loaded ``LeadQuery``): ``{"items": [Lead], "next_cursor": ...}``. A
+    loaded ``LeadQuery``) as of ``now`` (the clock unless given; ``stalled``
+    depends on it): ``{"items": [Lead], "next_cursor": ...}``. A
     consultant's list is their own leads unless they ask for a status (the
     pool is ``status=pooled``): a lead they were mentioned on, which they
     may open, does not crowd their day."""
-    statement = select(Lead).where(visible_leads(actor), *lead_filters(query))
+    statement = select(Lead).where(visible_leads(actor), *lead_filters(query, now or utcnow()))
     if actor.role == CONSULTANT and not query.get("status"):
         statement = statement.where(Lead.consultant_id == actor.user_id)
     column = Lead.received_at if query["sort"].endswith("received_at") else Lead.created_at
@@ -266,10 +267,10 @@ def list_leads(session, actor: Actor, query: dict) -> dict:
     return {"items": items, "next_cursor": next_cursor}
 
 
-def lead_filters(query: dict) -> list:
+def lead_filters(query: dict, now) -> list:
     """The WHERE clauses of a ``LeadQuery``'s filters (those it shares with
     the analytics, ``metric`` included, are theirs: a figure and its leads agree)."""
-    clauses = analytics.segment_filters(query, utcnow())
+    clauses = analytics.segment_filters(query, now)
     # an inquiry that joined an open lead is listed only when asked for
     clauses.append(Lead.status.in_(query["status"]) if query.get("status") else Lead.status != "joined")
     if query.get("grade"):

@@ -168,7 +168,7 @@ def test_every_figure_is_the_leads_its_drill_down_lists(data, metric):
         counted = session.execute(analytics.select(analytics.counted(metric, NOW)).where(*scope.cohort)).scalar()
         listed = handlers.list_leads(session, SH_MANAGER, query(
             metric=metric, store_code="SH-PUDONG", created_from=scope.start.isoformat(),
-            created_to=scope.end.isoformat(), limit=200))
+            created_to=scope.end.isoformat(), limit=200), NOW)
     assert len(listed["items"]) == counted
 
 
