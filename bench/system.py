@@ -10,11 +10,9 @@ from sqlalchemy import create_engine, text
 
 from bench.common import Leads, cores_used, cpu_snapshot, intake_summary, latency, say, settle, to_epoch
 from bench.loadgen import open_loop
+from tests.support.stack import LEAD_NOTICES
 from tests.support.waiting import eventually
 
-# A lead's own notices: not a task's reminder, nor the managers' daily digest
-# (sent from 08:30 store time, whenever a run happens to be going then).
-LEAD_NOTICES = "lead_id IS NOT NULL AND kind <> 'reminder'"
 # A lead is fully processed when all of these hold.
 COUNTS = {
     "customers": "SELECT count(*) FROM customer_leads",

@@ -18,16 +18,13 @@ from dealerflow.actor import Actor
 from dealerflow.config import WORKERS
 from dealerflow.contracts import FOLLOWUP_REMINDER
 from tests.conftest import make_lead
-from tests.support.stack import BROKER, Stack
+from tests.support.stack import BROKER, LEAD_NOTICES, Stack
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.fault
 
 LEADS = 1000
-# A new lead's own notices: not a task's reminder, nor the managers' daily
-# digest (sent from 08:30 store time, whenever a test happens to run then).
-LEAD_NOTICES = "lead_id IS NOT NULL AND kind <> 'reminder'"
 
 
 def counts(stack) -> dict:

@@ -10,7 +10,7 @@ from kombu import Connection, Exchange
 
 from dealerflow.contracts import INTAKE_QUEUE
 from tests.conftest import make_lead
-from tests.support.stack import Stack
+from tests.support.stack import LEAD_NOTICES, Stack
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -114,8 +114,8 @@ def test_events_wait_for_services_that_have_never_run(tmp_path, backend):
         eventually(lambda: stack.scalar("leads", "SELECT count(*) FROM leads WHERE status = 'assigned'") == 10)
         for name in ("customers", "followups", "notifications"):
             stack.start_process(name)
-        eventually(lambda: stack.scalar("notifications", "SELECT count(*) FROM inbox_messages "
-                                                         "WHERE lead_id IS NOT NULL") == 10)
+        eventually(lambda: stack.scalar("notifications",
+                                        f"SELECT count(*) FROM inbox_messages WHERE {LEAD_NOTICES}") == 10)
         eventually(lambda: stack.scalar("followups", "SELECT count(*) FROM tasks") == 10)
         eventually(lambda: stack.scalar("customers", "SELECT count(*) FROM customer_leads") == 10)
         assert {stack.get_lead(i).json()["status"] for i in ids} == {"assigned"}

@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BROKER = ("127.0.0.1", 5672)
 POSTGRES = ("127.0.0.1", 5432)
+# A lead's own inbox notices: not a task's reminder, nor the managers' daily
+# digest (sent from 08:30 store time, whenever a test or a bench run is going).
+LEAD_NOTICES = "lead_id IS NOT NULL AND kind <> 'reminder'"
 
 
 _handed_out: set[int] = set()
