@@ -18,12 +18,12 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dealerflow import config
-from dealerflow.actor import API_KEY, Actor
-from services.gateway.models import ApiKey, AuthSession, FailedSignIns, RefreshToken, User
+from dealerflow.actor import API_KEY, GROUP_ADMIN, USER, Actor
+from services.gateway.models import ApiKey, AuthSession, FailedSignIns, RefreshToken, Store, User, UserStore
 
 KEY_PREFIX = "dfk_"
 LOCK_AFTER = 5                          # failed sign-ins in a row before a lock
@@ -220,10 +220,24 @@ def end_sessions(session, now: datetime, *where) -> None:
                     .values(revoked_at=now))
 
 
-def staff_user(session, user_id: str, session_id: str) -> User | None:
-    """The active user of a live session: one query per request, so that a
-    user deactivated, or whose password changed (both revoke their
-    sessions), or a session signed out, is refused at once."""
-    return session.scalar(select(User).join(AuthSession, AuthSession.user_id == User.id).where(
-        User.id == user_id, User.active, AuthSession.id == session_id,
-        AuthSession.revoked_at.is_(None)))
+# The user of a live session with their stores (a group admin's: every active
+# store), a row a store; built once, run on the session's connection.
+STAFF = (select(User.id, User.role, Store.code)
+         .join(AuthSession, AuthSession.user_id == User.id)
+         .outerjoin(Store, or_(and_(User.role == GROUP_ADMIN, Store.active),
+                               and_(User.role != GROUP_ADMIN, Store.code.in_(
+                                   select(UserStore.store_code).where(UserStore.user_id == User.id)))))
+         .where(User.id == bindparam("user_id"), User.active, AuthSession.id == bindparam("session_id"),
+                AuthSession.revoked_at.is_(None))
+         .order_by(Store.code))
+
+
+def staff_actor(session, user_id: str, session_id: str) -> Actor | None:
+    """The actor of an active user's live session: one statement per
+    request, so that a user deactivated, or whose password changed (both
+    revoke their sessions), or a session signed out, is refused at once."""
+    rows = session.connection().execute(STAFF, {"user_id": user_id, "session_id": session_id}).all()
+    if not rows:
+        return None
+    return Actor(kind=USER, user_id=rows[0].id, role=rows[0].role,
+                 stores=tuple(row.code for row in rows if row.code is not None))

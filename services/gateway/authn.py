@@ -13,12 +13,9 @@ and refused at once (401) when they are bad:
 Without credentials both are None. Resources say what they need with
 ``staff(req, *roles)`` and ``platform(req)``.
 """
-from sqlalchemy import select
-
-from dealerflow.actor import GROUP_ADMIN, USER, Actor
-from services.gateway.auth import Platform, authenticate_key, staff_user
+from dealerflow.actor import Actor
+from services.gateway.auth import Platform, authenticate_key, staff_actor
 from services.gateway.errors import Forbidden, RateLimited, Unauthorized
-from services.gateway.models import Store
 from services.gateway.tokens import BadToken, Tokens
 
 BEARER = {"WWW-Authenticate": "Bearer"}
@@ -65,12 +62,10 @@ class Authentication:
     def actor_of(self, claims) -> Actor:
         """The actor of a token's claims, if its user and session are still good."""
         with self.sessions() as session:
-            user = staff_user(session, claims.user_id, claims.session_id)
-            if user is None:
-                raise Unauthorized("The session has ended; sign in again.", headers=BEARER)
-            stores = (session.scalars(select(Store.code).where(Store.active).order_by(Store.code))
-                      .all() if user.role == GROUP_ADMIN else user.stores)
-        return Actor(kind=USER, user_id=user.id, role=user.role, stores=tuple(stores))
+            actor = staff_actor(session, claims.user_id, claims.session_id)
+        if actor is None:
+            raise Unauthorized("The session has ended; sign in again.", headers=BEARER)
+        return actor
 
 
 def staff(req, *roles: str) -> Actor:
