@@ -33,14 +33,17 @@ def decode_cursor(cursor: str, is_time: bool) -> tuple:
 def keyset_page(session, query, column, id_column, descending: bool, limit: int,
                 cursor: str | None, is_time: bool = True) -> tuple[list, str | None]:
     """The rows of ``query`` after ``cursor`` in ``(column, id)`` order, and
-    the cursor of the next page (None on the last)."""
+    the cursor of the next page (None on the last). ``session`` is a Session,
+    or a Connection for a select of columns (rows, no ORM objects); a query
+    of one entity gives its objects, of several columns rows."""
     key = tuple_(column, id_column)
     if cursor:
         value, row_id = decode_cursor(cursor, is_time)
         after = tuple_(literal(value, column.type), literal(row_id, id_column.type))  # bound as stored
         query = query.where(key < after if descending else key > after)
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
-    rows = session.scalars(query.order_by(*order).limit(limit + 1)).all()
+    result = session.execute(query.order_by(*order).limit(limit + 1))
+    rows = (result.scalars() if len(query.column_descriptions) == 1 else result).all()
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

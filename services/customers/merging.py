@@ -48,8 +48,8 @@ def list_duplicates(session, actor: Actor, query: dict) -> dict:
                         one.id.in_(select(Customer.id).where(visible_customers(actor))),
                         other.id.in_(select(Customer.id).where(visible_customers(actor)))))
     pairs, next_cursor = page(session, statement, DuplicatePair.found_at, query)
-    people = {row["id"]: row for row in summary(session, session.scalars(select(Customer).where(Customer.id.in_(
-        {pair.customer_id for pair in pairs} | {pair.other_id for pair in pairs}))).all())}
+    people = {row["id"]: row for row in summary(
+        session, {pair.customer_id for pair in pairs} | {pair.other_id for pair in pairs})}
     return {"items": [{"id": pair.id, "reason": pair.reason, "status": pair.status, "found_at": pair.found_at,
                        "customer": people[pair.customer_id], "other": people[pair.other_id]} for pair in pairs],
             "next_cursor": next_cursor}
