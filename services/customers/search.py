@@ -75,9 +75,9 @@ def matches_q(session, q: str):
     matched when they are many; before, each candidate cost a heap page
     (1,300 for 王磊: 50 ms, now 3.5). Letters are a name's start or
     initials: each range is counted first on its index alone (at most
-    ``FEW`` + 1 entries, both in one statement) and one without matches left out (``tf`` is
-    nobody's name's start): PostgreSQL can join two ranges only as bitmaps,
-    through the heap (1,800 pages for ``zq``: 35 ms). When more than ``FEW``
+    ``FEW`` + 1 entries, both in one statement) and one without matches
+    left out (``tf`` is nobody's name's start): PostgreSQL can join two
+    ranges only as bitmaps, through the heap (1,800 pages for ``zq``: 35 ms). When more than ``FEW``
     match, the same test is made on ``column || ''``, which no name index
     serves, so that the customers are walked newest first from the index
     (``xh``, 5,000 matches: 2 ms rather than 12 for the range and a sort). A

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from dealerflow import config
 from dealerflow.actor import API_KEY, GROUP_ADMIN, USER, Actor
+from dealerflow.db import execute
 from services.gateway.models import ApiKey, AuthSession, FailedSignIns, RefreshToken, Store, User, UserStore
 
 KEY_PREFIX = "dfk_"
@@ -221,7 +222,7 @@ def end_sessions(session, now: datetime, *where) -> None:
 
 
 # The user of a live session with their stores (a group admin's: every active
-# store), a row a store; built once, run on the session's connection.
+# store), a row a store; built once, run on the session's connection (db.execute).
 STAFF = (select(User.id, User.role, Store.code)
          .join(AuthSession, AuthSession.user_id == User.id)
          .outerjoin(Store, or_(and_(User.role == GROUP_ADMIN, Store.active),
@@ -236,7 +237,7 @@ def staff_actor(session, user_id: str, session_id: str) -> Actor | None:
     """The actor of an active user's live session: one statement per
     request, so that a user deactivated, or whose password changed (both
     revoke their sessions), or a session signed out, is refused at once."""
-    rows = session.connection().execute(STAFF, {"user_id": user_id, "session_id": session_id}).all()
+    rows = execute(session, STAFF, {"user_id": user_id, "session_id": session_id}).all()
     if not rows:
         return None
     return Actor(kind=USER, user_id=rows[0].id, role=rows[0].role,
