@@ -24,7 +24,6 @@ USER_SAVED = "user_saved"            # gateway: a user was created or changed
 LEAD_RECEIVED = "lead_received"      # leads: a lead was stored (with its first owner, if routed as it was)
 LEAD_ASSIGNED = "lead_assigned"      # leads: a stored lead got its consultant (routed later, re-routed, claimed, by hand)
 LEAD_CHANGED = "lead_changed"        # leads: anything else that changed a lead, and who must be told
-CUSTOMER_MATCHED = "customer_matched"  # customers: a lead's customer was found or created
 CUSTOMERS_MERGED = "customers_merged"  # customers: one customer was merged into another
 CUSTOMER_ERASED = "customer_erased"    # customers: a customer's personal data was erased
 FOLLOWUP_SCHEDULED = "followup_scheduled"  # followups: a task was created or rescheduled
@@ -310,16 +309,9 @@ class LeadChanged(Event):
     stage = fields.String(required=True)
     grade = fields.String(required=True)
     consultant_id = fields.String(allow_none=True, load_default=None)
-    customer_id = fields.String(allow_none=True, load_default=None)
     customer_name = fields.String(allow_none=True, load_default=None)
     details = fields.Dict(load_default=dict)
     tell = fields.List(fields.String(), load_default=list)
-
-
-class CustomerMatched(Event):
-    lead_id = fields.String(required=True)
-    customer_id = fields.String(required=True)
-    created = fields.Boolean(required=True)
 
 
 class CustomersMerged(Event):
@@ -446,7 +438,6 @@ SCHEMAS = {
     LEAD_RECEIVED: LeadReceived,
     LEAD_ASSIGNED: LeadAssigned,
     LEAD_CHANGED: LeadChanged,
-    CUSTOMER_MATCHED: CustomerMatched,
     CUSTOMERS_MERGED: CustomersMerged,
     CUSTOMER_ERASED: CustomerErased,
     FOLLOWUP_SCHEDULED: FollowupScheduled,

@@ -13,9 +13,9 @@ import uuid
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 
-from dealerflow.contracts import CUSTOMER_MATCHED, assignment_of
+from dealerflow.contracts import assignment_of
 from dealerflow.db import utcnow
-from dealerflow.outbox import first_delivery, record
+from dealerflow.outbox import first_delivery
 from services.customers import contacts
 from services.customers.derived import learn_from_text
 from services.customers.exceptions import CustomerNotFound
@@ -24,7 +24,6 @@ from services.customers.models import (
     Customer,
     CustomerLead,
     DuplicatePair,
-    OutboxMessage,
     ProcessedMessage,
     TimelineEntry,
 )
@@ -105,8 +104,6 @@ def match_lead_customer(session, received: dict) -> str | None:
     insert_rows(session, TimelineEntry.__table__, entries)
     learn_from_text(session, customer_id, received.get("comments"), source="lead_comment",
                     at=received["occurred_at"], ref=received["lead_id"], new=created)
-    record(session, OutboxMessage, CUSTOMER_MATCHED, lead_id=received["lead_id"],
-           customer_id=customer_id, created=created)
     session.commit()
     log.info("lead %s: %s customer %s", received["lead_id"], "new" if created else "known", customer_id)
     return customer_id

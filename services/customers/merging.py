@@ -3,9 +3,9 @@
 A merge keeps every phone, email, tag, preference, trait, lead and timeline
 entry of both customers on the one kept, fills the kept one's blank fields
 from the other, records who merged and why (``Merge``, the audit list), and
-announces ``customers_merged`` so that the other services re-point their
-references (the leads service its leads; follow-ups and messages follow
-their leads). The merged customer stays as a tombstone without personal
+announces ``customers_merged`` for whoever keeps a reference (no service of
+ours does: a lead's customer is known here alone, ``get_lead_customer``;
+follow-ups and messages follow their leads). The merged customer stays as a tombstone without personal
 data, pointing at the kept one. Managers and group admins merge.
 """
 import uuid

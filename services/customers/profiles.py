@@ -279,6 +279,16 @@ def profile(session, actor: Actor, customer_id: str, language: str = "en") -> di
         duplicates=open_duplicates_of(session, customer.id))
 
 
+def lead_customer(session, actor: Actor, lead_id: str, language: str = "en") -> dict:
+    """The profile of a lead's customer (``CustomerNotFound`` while the lead
+    has none yet, or when the actor may not see them). Only this service
+    knows which customer a lead is: the leads service keeps no copy."""
+    customer_id = session.scalar(select(CustomerLead.customer_id).where(CustomerLead.lead_id == lead_id))
+    if customer_id is None:
+        raise CustomerNotFound(f"Lead {lead_id} has no customer yet.")
+    return profile(session, actor, customer_id, language)
+
+
 def decide_trait(session, actor: Actor, customer_id: str, trait: str, status: str) -> None:
     """A consultant confirms or removes a trait of a customer they may see."""
     visible_customer(session, actor, customer_id)

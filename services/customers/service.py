@@ -100,6 +100,10 @@ class CustomersService(Reliable):
         return schema(CustomerOut).dump(profiles.profile(self.db, Actor.load(actor), customer_id, language))
 
     @rpc(expected_exceptions=PUBLIC)
+    def get_lead_customer(self, actor, lead_id, language="en"):
+        return schema(CustomerOut).dump(profiles.lead_customer(self.db, Actor.load(actor), lead_id, language))
+
+    @rpc(expected_exceptions=PUBLIC)
     def create_customer(self, actor, data):
         actor = Actor.load(actor)
         customer = profiles.create_customer(self.db, actor, data)

@@ -61,9 +61,9 @@ class CustomersClient(ServiceClient):
     the actor's role and scope, and answers with
     ``dealerflow.customer_contracts``' schemas."""
     service = "customers"
-    METHODS = ("search_customers", "get_customer", "create_customer", "update_customer", "get_timeline",
-               "decide_trait", "record_behaviour", "list_duplicates", "dismiss_duplicate", "merge_customers",
-               "list_merges", "start_import", "get_import", "check_import", "commit_import",
+    METHODS = ("search_customers", "get_customer", "get_lead_customer", "create_customer", "update_customer",
+               "get_timeline", "decide_trait", "record_behaviour", "list_duplicates", "dismiss_duplicate",
+               "merge_customers", "list_merges", "start_import", "get_import", "check_import", "commit_import",
                "export_customer", "erase_customer")
 
 

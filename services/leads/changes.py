@@ -58,8 +58,7 @@ def announce(session, lead: Lead, change: str, actor_id: str | None = None, reas
                           details=details))
     record(session, OutboxMessage, LEAD_CHANGED, lead_id=lead.id, store_code=lead.store_code, change=change,
            actor_id=actor_id, reason=reason, status=lead.status, stage=lead.stage, grade=lead.grade,
-           consultant_id=lead.consultant_id, customer_id=lead.customer_id,
-           customer_name=lead.customer_name, details=details,
+           consultant_id=lead.consultant_id, customer_name=lead.customer_name, details=details,
            tell=sorted({user for user in tell if user and user != actor_id}))
 
 

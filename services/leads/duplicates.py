@@ -25,11 +25,9 @@ CANDIDATES = 500  # a customer's leads looked at; a phone with more is a placeho
 
 def customer_of(lead: Lead) -> dict:
     """What tells the lead's customer apart, as the bind values of
-    ``same_customer``: its customer id, its phone (E.164, and extension:
-    none is no extension), its email; only those it has."""
+    ``same_customer``: its phone (E.164, and extension: none is no
+    extension), its email; only those it has."""
     known = {}
-    if lead.customer_id:
-        known["customer_id"] = lead.customer_id
     if lead.customer_phone_e164:
         known["phone_e164"] = lead.customer_phone_e164
         if lead.customer_phone_extension is not None:
@@ -43,7 +41,7 @@ def customer_of(lead: Lead) -> dict:
 def same_customer(known: tuple):
     """The clause that finds the leads of a customer (any one of what is
     ``known`` of them: names of ``customer_of``), built once for each combination."""
-    same = [Lead.customer_id == bindparam("customer_id")] if "customer_id" in known else []
+    same = []
     if "phone_e164" in known:
         same.append(and_(Lead.customer_phone_e164 == bindparam("phone_e164"),
                          Lead.customer_phone_extension == bindparam("phone_extension")

@@ -37,7 +37,6 @@ SAME_ID_OR_EXTERNAL_ID = select(Lead.id).where(or_(
     and_(Lead.platform == bindparam("platform"), Lead.store_code == bindparam("store_code"),
          Lead.source == bindparam("source"), Lead.external_id == bindparam("external_id")))).limit(1)
 INSERT_EVENT = insert(LeadEvent)
-SET_CUSTOMER = update(Lead).where(Lead.id == bindparam("lead_id")).values(customer_id=bindparam("customer_id"))
 
 
 def accept_lead(session, submitted: dict) -> Lead | None:
@@ -145,16 +144,6 @@ def save_roster_member(session, user: dict) -> int:
     return assigned
 
 
-def link_customer(session, matched: dict) -> None:
-    if not first_delivery(session, ProcessedMessage, matched["event_id"], "link_customer"):
-        return
-    linked = session.connection().execute(SET_CUSTOMER, {"lead_id": matched["lead_id"],
-                                                         "customer_id": matched["customer_id"]})
-    if linked.rowcount != 1:
-        raise LeadNotFound(matched["lead_id"])  # retried later: the lead's commit may lag
-    session.commit()
-
-
 def record_followup(session, recorded: dict) -> None:
     """A follow-up record: the lead's first stops its response clock; each
     keeps the lead's last activity and the milestones it tells of. A voice
@@ -182,15 +171,6 @@ def record_test_drive(session, changed: dict, status: str) -> None:
     if lead is None:
         raise LeadNotFound(changed["lead_id"])
     changes.mark(lead, changed.get("booked_at") or changed.get("at"), stages.milestones("test_drive", status))
-    session.commit()
-
-
-def repoint_customer(session, merged: dict) -> None:
-    """The merged customer's leads are the kept customer's now."""
-    if not first_delivery(session, ProcessedMessage, merged["event_id"], "repoint_customer"):
-        return
-    session.execute(update(Lead).where(Lead.customer_id == merged["merged_id"])
-                    .values(customer_id=merged["kept_id"]))
     session.commit()
 
 

@@ -32,6 +32,8 @@ class Lead(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     store_code: Mapped[str] = mapped_column(String(32), index=True)
     consultant_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # No longer written: a lead's customer is the customers service's to know (get_lead_customer). Dropped
+    # by a later release once no running code reads it (docs/operations.md, waiting for a contract release).
     customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
     customer: Mapped[dict] = mapped_column(JSON)  # as the platform sent it
     customer_name: Mapped[str | None] = mapped_column(String(200))  # for lists and search

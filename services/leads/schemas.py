@@ -67,7 +67,6 @@ class LeadDetail(LeadSummary):
     history of changes, its discussion and the inquiries that joined it."""
     platform = fields.String()
     external_id = fields.String(allow_none=True)
-    customer_id = fields.String(allow_none=True)
     customer = fields.Dict()
     interest = fields.Dict(allow_none=True)
     trade_in = fields.List(fields.Dict(), allow_none=True)

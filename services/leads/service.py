@@ -15,8 +15,6 @@ from dealerflow.analytics_contracts import (
 )
 from dealerflow.contracts import (
     CUSTOMER_ERASED,
-    CUSTOMER_MATCHED,
-    CUSTOMERS_MERGED,
     FOLLOWUP_RECORDED,
     INTAKE_QUEUE,
     STORE_SAVED,
@@ -24,8 +22,6 @@ from dealerflow.contracts import (
     TEST_DRIVE_SHOWN,
     USER_SAVED,
     CustomerErased,
-    CustomerMatched,
-    CustomersMerged,
     FollowupRecorded,
     LeadQuery,
     LeadSubmitted,
@@ -98,10 +94,6 @@ class LeadsService(Reliable):
     def handle_user_saved(self, payload):
         handlers.save_roster_member(self.db, schema(UserSaved).load(payload))
 
-    @event_handler("customers", CUSTOMER_MATCHED)
-    def handle_customer_matched(self, payload):
-        handlers.link_customer(self.db, schema(CustomerMatched).load(payload))
-
     @event_handler("followups", FOLLOWUP_RECORDED)
     def handle_followup_recorded(self, payload):
         handlers.record_followup(self.db, schema(FollowupRecorded).load(payload))
@@ -113,10 +105,6 @@ class LeadsService(Reliable):
     @event_handler("followups", TEST_DRIVE_SHOWN)
     def handle_test_drive_shown(self, payload):
         handlers.record_test_drive(self.db, schema(TestDriveChanged).load(payload), "shown")
-
-    @event_handler("customers", CUSTOMERS_MERGED)
-    def handle_customers_merged(self, payload):
-        handlers.repoint_customer(self.db, schema(CustomersMerged).load(payload))
 
     @event_handler("customers", CUSTOMER_ERASED)
     def handle_customer_erased(self, payload):

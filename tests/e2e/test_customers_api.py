@@ -29,7 +29,8 @@ def lead_customer(stack, lead: dict, key=None) -> str:
     """Post a lead; the id of its customer once the customers service linked it."""
     lead_id = stack.post_lead(lead, key=key).json()["id"]
     assigned(stack, lead_id, key)
-    return eventually(lambda: stack.scalar("leads", "SELECT customer_id FROM leads WHERE id = :id", id=lead_id))
+    return eventually(lambda: stack.scalar("customers", "SELECT customer_id FROM customer_leads WHERE lead_id = :id",
+                                           id=lead_id))
 
 
 def get(stack, path, headers, **params):
@@ -108,9 +109,8 @@ def test_phone_and_email_of_two_customers_are_listed_then_merged_and_the_leads_f
     assert kept["emails"] == [email] and len(kept["leads"]) == 3
     assert get(stack, f"/v1/customers/{email_owner}", manager).status_code == 404
     assert pair["id"] not in [item["id"] for item in get(stack, "/v1/customers/duplicates", manager).json()["items"]]
-    eventually(lambda: stack.scalar("leads", "SELECT count(*) FROM leads WHERE customer_id = :id",
-                                    id=email_owner) == 0)
-    assert stack.scalar("leads", "SELECT count(*) FROM leads WHERE customer_id = :id", id=phone_owner) == 3
+    assert stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE customer_id = :id",
+                        id=email_owner) == 0
     audit = get(stack, "/v1/customers/merges", manager).json()["items"]
     assert audit[0]["merged_id"] == email_owner and audit[0]["moved"]["leads"] == 1
 

@@ -44,7 +44,6 @@ def test_a_json_lead_goes_all_the_way_to_the_consultants_inbox(stack):
                         id=customer_id) == "+8613800138000"
     assert stack.scalar("customers", "SELECT email FROM customer_emails WHERE customer_id = :id",
                         id=customer_id) == "wl@example.com"
-    eventually(lambda: stack.scalar("leads", "SELECT customer_id FROM leads WHERE id = :id", id=lead_id) == customer_id)
     eventually(lambda: stack.scalar(
         "followups", "SELECT consultant_id FROM tasks WHERE lead_id = :id AND kind = 'first_contact'",
         id=lead_id) == consultant)

@@ -34,7 +34,6 @@ def counts(stack) -> dict:
         "assignments": stack.scalar("leads", "SELECT count(*) FROM assignments"),
         "customers": stack.scalar("customers", "SELECT count(*) FROM customers"),
         "customer_leads": stack.scalar("customers", "SELECT count(*) FROM customer_leads"),
-        "linked": stack.scalar("leads", "SELECT count(*) FROM leads WHERE customer_id IS NOT NULL"),
         "tasks": stack.scalar("followups", "SELECT count(*) FROM tasks"),
         "inbox": stack.scalar("notifications", f"SELECT count(*) FROM inbox_messages WHERE {LEAD_NOTICES}"),
     }

@@ -242,8 +242,7 @@ class Hint(Resource):
         """The lead's customer's traits not removed by a consultant (none while
         the customer is unknown or the customers service is down: the notes still count)."""
         try:
-            customer_id = self.clients.leads.get_lead_detail(lead_id, actor).get("customer_id")
-            customer = self.clients.customers.get_customer(actor, customer_id, "en") if customer_id else {}
+            customer = self.clients.customers.get_lead_customer(actor, lead_id, "en")
         except (NotFound, *BUS_DOWN):
             return []
         return [trait["trait"] for trait in customer.get("traits", []) if trait.get("status") != "removed"]

@@ -41,10 +41,9 @@ SAMPLES = {
                                   previous_consultant_id="u-2", grade="H", actor_id=None),
     contracts.LEAD_CHANGED: dict(lead_id="l-1", store_code="SH-PUDONG", change="loss_requested",
                                  actor_id="u-1", reason="bought elsewhere", status="loss_pending",
-                                 stage="negotiation", grade="A", consultant_id="u-1", customer_id="c-1",
+                                 stage="negotiation", grade="A", consultant_id="u-1",
                                  customer_name="王磊", details={"lost_reason": "bought_competitor"},
                                  tell=["m-1"]),
-    contracts.CUSTOMER_MATCHED: dict(lead_id="l-1", customer_id="c-1", created=True),
     contracts.CUSTOMERS_MERGED: dict(kept_id="c-1", merged_id="c-2", lead_ids=["l-1", "l-2"]),
     contracts.CUSTOMER_ERASED: dict(customer_id="c-1", lead_ids=["l-1"]),
     contracts.FOLLOWUP_SCHEDULED: dict(task_id="t-1", lead_id="l-1", consultant_id="u-1",
@@ -119,9 +118,9 @@ def test_the_envelope_is_required(event_type):
 
 
 def test_version_defaults_to_one():
-    dumped = SCHEMAS[contracts.CUSTOMER_MATCHED]().dump(make_event(contracts.CUSTOMER_MATCHED))
+    dumped = SCHEMAS[contracts.CUSTOMERS_MERGED]().dump(make_event(contracts.CUSTOMERS_MERGED))
     del dumped["version"]
-    assert SCHEMAS[contracts.CUSTOMER_MATCHED]().load(dumped)["version"] == 1
+    assert SCHEMAS[contracts.CUSTOMERS_MERGED]().load(dumped)["version"] == 1
 
 
 def test_event_times_must_be_aware():

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from dealerflow.contracts import CUSTOMER_MATCHED, SCHEMAS
+from dealerflow.contracts import CUSTOMERS_MERGED, SCHEMAS
 from dealerflow.db import make_engine, utcnow
 from dealerflow.logs import correlation_id
 from dealerflow.outbox import Relay, first_delivery, record
@@ -28,22 +28,22 @@ def request_id():
     correlation_id.reset(token)
 
 
-def record_match(session, **overrides) -> dict:
-    data = {"lead_id": "l-1", "customer_id": "c-1", "created": True}
+def record_merge(session, **overrides) -> dict:
+    data = {"kept_id": "c-1", "merged_id": "c-2", "lead_ids": ["l-1"]}
     data.update(overrides)
-    return record(session, OutboxMessage, CUSTOMER_MATCHED, **data)
+    return record(session, OutboxMessage, CUSTOMERS_MERGED, **data)
 
 
 def test_record_writes_the_event_in_the_transaction(sessions, request_id):
     with sessions() as session:
-        payload = record_match(session)
+        payload = record_merge(session)
         assert session.info["recorded_events"] == [
-            (payload["event_id"], CUSTOMER_MATCHED, payload, "req-42")]
+            (payload["event_id"], CUSTOMERS_MERGED, payload, "req-42")]
         session.commit()
     with sessions() as session:
         [row] = session.scalars(select(OutboxMessage)).all()
     assert row.id == payload["event_id"]
-    assert row.event_type == CUSTOMER_MATCHED
+    assert row.event_type == CUSTOMERS_MERGED
     assert row.payload == payload
     assert row.correlation_id == "req-42"
     assert row.sent_at is None
@@ -52,16 +52,16 @@ def test_record_writes_the_event_in_the_transaction(sessions, request_id):
 
 def test_recorded_payload_loads_with_the_events_schema(sessions):
     with sessions() as session:
-        payload = record_match(session, created=False)
-    loaded = SCHEMAS[CUSTOMER_MATCHED]().load(payload)
-    assert loaded["lead_id"] == "l-1" and loaded["created"] is False
+        payload = record_merge(session, lead_ids=[])
+    loaded = SCHEMAS[CUSTOMERS_MERGED]().load(payload)
+    assert loaded["kept_id"] == "c-1" and loaded["lead_ids"] == []
     assert loaded["version"] == 1
     assert loaded["occurred_at"].tzinfo is not None
 
 
 def test_each_record_gets_its_own_event_id(sessions):
     with sessions() as session:
-        ids = [record_match(session)["event_id"] for _ in range(3)]
+        ids = [record_merge(session)["event_id"] for _ in range(3)]
         session.commit()
         assert len(set(ids)) == 3
         assert [event[0] for event in session.info["recorded_events"]] == ids
@@ -70,7 +70,7 @@ def test_each_record_gets_its_own_event_id(sessions):
 
 def test_a_rolled_back_transaction_leaves_no_event(sessions):
     with sessions() as session:
-        record_match(session)
+        record_merge(session)
         session.rollback()
     with sessions() as session:
         assert session.scalars(select(OutboxMessage)).all() == []
@@ -109,10 +109,10 @@ def test_purge_forgets_sent_events_and_processed_marks_past_their_retention(sess
             session.add(ProcessedMessage(message_id=message_id, handler="h",
                                          processed_at=now - timedelta(days=days)))
         for days, event_id in ((8, "old-sent"), (1, "recent-sent")):
-            session.add(OutboxMessage(id=event_id, event_type=CUSTOMER_MATCHED, payload={},
+            session.add(OutboxMessage(id=event_id, event_type=CUSTOMERS_MERGED, payload={},
                                       created_at=now - timedelta(days=days),
                                       sent_at=now - timedelta(days=days)))
-        session.add(OutboxMessage(id="old-unsent", event_type=CUSTOMER_MATCHED, payload={},
+        session.add(OutboxMessage(id="old-unsent", event_type=CUSTOMERS_MERGED, payload={},
                                   created_at=now - timedelta(days=30)))
         session.commit()
         Relay("customers", OutboxMessage, ProcessedMessage).purge(session)
