@@ -46,6 +46,16 @@ def dump_green_threads(*_) -> None:
     log.warning("%d green threads:\n%s", len(stacks), "\n----\n".join(stacks))
 
 
+def niceness_of(service: str, service_nice: int) -> int:
+    """How far below the gateway a service runs: ``SERVICE_NICE``, and half
+    of it for the leads service. The lead's assignment is what the
+    consultant waits for (the ``lead_assigned`` on their live stream, the
+    response clock), so on shared cores it comes second only to intake; the
+    customers, follow-ups and notifications services, which enrich the lead
+    after, take what is left and catch up when the load falls."""
+    return service_nice // 2 if service == "leads" else service_nice
+
+
 def lower_priority(niceness: int) -> None:
     """Run below the gateway: when the services and the gateway share cores,
     a burst of leads gets its 202s first and the services drain the backlog
@@ -69,7 +79,7 @@ def run(service_path: str) -> None:
     service_cls = getattr(importlib.import_module(module_name), class_name)
     settings = config.nameko_config(service_cls.name)
     setup_logging(service_cls.name, settings["LOG_LEVEL"])
-    lower_priority(config.env_int("SERVICE_NICE", 10))
+    lower_priority(niceness_of(service_cls.name, config.env_int("SERVICE_NICE", 10)))
     signal.signal(signal.SIGUSR1, dump_green_threads)
     run_until_stopped(service_cls, settings, float(os.environ.get("STOP_GRACE_SECONDS", "25")))
 

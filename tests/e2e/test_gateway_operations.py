@@ -1,7 +1,7 @@
 """The gateway as ops run it, against the running system (SQLite: none of
 this depends on the backend): its Prometheus metrics summed over both
 gunicorn workers by the master, every process's log free of customers'
-phones, emails and names, and a quiet stop (SIGTERM) that ends the live
+phones, emails and names, the processes' CPU priorities, and a quiet stop (SIGTERM) that ends the live
 streams with a reconnect event while a request in flight still completes.
 The stop is the module's last test: it stops the stack's gateway."""
 import http.client
@@ -189,6 +189,16 @@ class Stream:
                 self.lines.append(raw.decode().rstrip("\r\n"))
         finally:
             self.ended.set()
+
+
+def test_on_shared_cores_intake_comes_first_then_assignment_then_the_rest(stack):
+    """The gateway runs at the default priority, the leads service (whose
+    assignment the consultant waits for) at half of ``SERVICE_NICE``, the
+    services that enrich a lead after it at the whole of it."""
+    ours = os.getpriority(os.PRIO_PROCESS, 0)  # every process of the stack starts at the tests' own
+    niceness = {name: os.getpriority(os.PRIO_PROCESS, process.pid) - ours
+                for name, process in stack.processes.items()}
+    assert niceness == {"gateway": 0, "leads": 5, "customers": 10, "followups": 10, "notifications": 10}
 
 
 def test_sigterm_ends_the_streams_with_a_reconnect_event_and_finishes_requests_in_flight(stack):
