@@ -59,8 +59,8 @@ def once_counts(stack) -> dict:
 
 def wait_processed(stack, accepted: dict, baseline: dict, timeout: float) -> dict:
     """Wait (at most ``timeout`` s) until every accepted lead is fully
-    processed; returns {lead id: (completed, notified)} epoch seconds for
-    those that are."""
+    processed; returns {lead id: {step: epoch seconds}} (the steps of
+    ``ROWS``) for those that are."""
     deadline = time.monotonic() + timeout
     while True:
         now = counts(stack)
@@ -68,12 +68,16 @@ def wait_processed(stack, accepted: dict, baseline: dict, timeout: float) -> dic
         if ready or time.monotonic() > deadline:
             steps = {s: {row[0]: to_epoch(row[1]) for row in rows(stack, s, sql)}
                      for s, sql in ROWS.items()}
-            done = {lead_id: (max(steps[s][lead_id] for s in COMPLETED_BY),
-                              steps["notifications"][lead_id])
+            done = {lead_id: {s: steps[s][lead_id] for s in ROWS}
                     for lead_id in accepted if all(lead_id in steps[s] for s in ROWS)}
             if len(done) == len(accepted) or time.monotonic() > deadline:
                 return done
         time.sleep(0.5)
+
+
+def since_202(accepted: dict, reached: dict) -> dict:
+    """p50/p99/max ms from each lead's 202 to when it ``reached`` a step."""
+    return latency(((at - accepted[lead_id]) * 1000 for lead_id, at in reached.items()), (50, 99, 100))
 
 
 def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
@@ -90,7 +94,8 @@ def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
     accepted = {json.loads(a.body)["id"]: a.wall for a in run.answers if a.status == 202}
     done = wait_processed(stack, accepted, baseline, timeout)
     cpu.append(cpu_snapshot(who))
-    first, last = min(accepted.values(), default=0), max((c for c, _ in done.values()), default=0)
+    completed = {lead_id: max(at[s] for s in COMPLETED_BY) for lead_id, at in done.items()}
+    first, last = min(accepted.values(), default=0), max(completed.values(), default=0)
     grown = {name: count - before[name] for name, count in once_counts(stack).items()}
     result["processing"] = {
         "fully_processed": len(done),
@@ -101,10 +106,10 @@ def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
         "rows_per_lead": grown,
         "every_count_exact": all(count == len(accepted) for count in grown.values()),
         "fully_processed_per_s": round(len(done) / (last - first), 1) if done else 0,
-        "lead_to_notification_ms": latency(((n - accepted[i]) * 1000 for i, (_, n) in done.items()),
-                                           (50, 99, 100)),
-        "lead_to_done_ms": latency(((c - accepted[i]) * 1000 for i, (c, _) in done.items()),
-                                   (50, 99, 100)),
+        "lead_to_notification_ms": since_202(accepted, {i: at["notifications"] for i, at in done.items()}),
+        "lead_to_done_ms": since_202(accepted, completed),
+        # where a lead waits: the 202 to each service's row (``ROWS``; leads: its assignment)
+        "lead_to_step_ms": {s: since_202(accepted, {i: at[s] for i, at in done.items()}) for s in ROWS},
     }
     result["cpu_cores"] = {"intake": cores_used(cpu[0], cpu[1]), "processing": cores_used(cpu[1], cpu[2])}
     result["cpu_ms_per_lead"] = cores_used(cpu[0], cpu[2], per=len(done)) if done else {}
