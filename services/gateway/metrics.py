@@ -18,6 +18,9 @@ tests) the same metrics live in the process's default registry.
   a repeated Idempotency-Key) or refused, the reason read off the status
   (``REFUSED``), since a refusal can come from the authentication middleware
   before the resource runs.
+- ``dealerflow_intake_publish_seconds``: how long a lead waited for the
+  broker to confirm it safe, its wait for a free channel included: what
+  a ``202`` is made of beside the gateway's own work.
 - ``dealerflow_http_requests_in_flight``: requests being answered now (a
   stream until its first byte), and ``dealerflow_stream_connections``: open
   live streams; both summed over the live workers (``livesum``: a dead
@@ -33,6 +36,8 @@ HTTP_DURATION = Histogram("dealerflow_http_request_duration_seconds",
                           "Time from a request's arrival to its answer's first byte", ["route", "method"])
 INTAKE = Counter("dealerflow_intake", "Lead submissions (POST /v1/leads), accepted or refused, and why",
                  ["outcome", "reason"])
+INTAKE_PUBLISH = Histogram("dealerflow_intake_publish_seconds",
+                           "Time a lead waited for a channel and the broker's confirm")
 HTTP_IN_FLIGHT = Gauge("dealerflow_http_requests_in_flight", "Requests being answered now",
                        multiprocess_mode="livesum")
 STREAM_CONNECTIONS = Gauge("dealerflow_stream_connections", "Open live streams (/v1/stream)",

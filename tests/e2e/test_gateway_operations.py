@@ -137,6 +137,9 @@ def test_intake_counts_each_submission_accepted_or_refused_by_reason(stack):
         == [1, 1, 1, 1]
     assert moved("refused", "rate_limited") == statuses.count(429)
     assert total(after, name) - total(before, name) == len(answers)
+    # each new lead, and only those, waited for the broker's confirm
+    publishes = "dealerflow_intake_publish_seconds_count"
+    assert total(after, publishes) - total(before, publishes) == statuses.count(202)
 
 
 CUSTOMERS = ("王磊", "欧阳娜娜", "Zhang Xiaoming", "Olivia Bennett")
