@@ -351,7 +351,7 @@ def print_summary(report: dict) -> None:
                   f"client cpu {i['client_cpu']}")
         print(f"  fully processed {r['fully_processed_per_s']:g} leads/s")
         for s in r["steady"]:
-            n, a = s["processing"]["lead_to_notification_ms"], s["processing"]["lead_to_step_ms"]["leads"]
+            n, a = (s["processing"]["lead_to_step_ms"][step] for step in ("notifications", "leads"))
             print(f"  steady  offered {s['offered_per_s']:6g}/s  202->inbox p50/p99 {n['p50']}/{n['p99']} ms"
                   f"  202->assigned p50/p99 {a['p50']}/{a['p99']} ms"
                   f"  fully processed {s['processing']['fully_processed_per_s']:g}/s")

@@ -106,9 +106,9 @@ def phase(stack, leads: Leads, rate: float, seconds: float, connections: int,
         "rows_per_lead": grown,
         "every_count_exact": all(count == len(accepted) for count in grown.values()),
         "fully_processed_per_s": round(len(done) / (last - first), 1) if done else 0,
-        "lead_to_notification_ms": since_202(accepted, {i: at["notifications"] for i, at in done.items()}),
         "lead_to_done_ms": since_202(accepted, completed),
-        # where a lead waits: the 202 to each service's row (``ROWS``; leads: its assignment)
+        # where a lead waits: the 202 to each service's row (``ROWS``; leads: its assignment,
+        # notifications: its inbox message)
         "lead_to_step_ms": {s: since_202(accepted, {i: at[s] for i, at in done.items()}) for s in ROWS},
     }
     result["cpu_cores"] = {"intake": cores_used(cpu[0], cpu[1]), "processing": cores_used(cpu[1], cpu[2])}
@@ -145,7 +145,7 @@ def describe(result: dict) -> str:
             f"202 p99 {result['latency_ms']['p99']} ms, others {result['other_statuses'] or '-'}; "
             f"{p['fully_processed']}/{result['accepted']} fully processed at "
             f"{p['fully_processed_per_s']}/s (drained {p['drained_after_s']} s after the last 202), "
-            f"202->inbox p99 {p['lead_to_notification_ms']['p99']} ms, "
+            f"202->inbox p99 {p['lead_to_step_ms']['notifications']['p99']} ms, "
             f"every count exact: {p['every_count_exact']}")
 
 

@@ -46,14 +46,11 @@ def dump_green_threads(*_) -> None:
     log.warning("%d green threads:\n%s", len(stacks), "\n----\n".join(stacks))
 
 
-def niceness_of(service: str, service_nice: int) -> int:
-    """How far below the gateway a service runs: ``SERVICE_NICE``, and half
-    of it for the leads service. The lead's assignment is what the
-    consultant waits for (the ``lead_assigned`` on their live stream, the
-    response clock), so on shared cores it comes second only to intake; the
-    customers, follow-ups and notifications services, which enrich the lead
-    after, take what is left and catch up when the load falls."""
-    return service_nice // 2 if service == "leads" else service_nice
+def niceness_of(service_cls, service_nice: int) -> int:
+    """How far below the gateway a service runs: ``SERVICE_NICE`` times the
+    service class's ``NICE_SHARE`` (1 unless it asks for less: the leads
+    service, whose assignment the consultant waits for, asks for half)."""
+    return int(service_nice * getattr(service_cls, "NICE_SHARE", 1))
 
 
 def lower_priority(niceness: int) -> None:
@@ -79,7 +76,7 @@ def run(service_path: str) -> None:
     service_cls = getattr(importlib.import_module(module_name), class_name)
     settings = config.nameko_config(service_cls.name)
     setup_logging(service_cls.name, settings["LOG_LEVEL"])
-    lower_priority(niceness_of(service_cls.name, config.env_int("SERVICE_NICE", 10)))
+    lower_priority(niceness_of(service_cls, config.env_int("SERVICE_NICE", 10)))
     signal.signal(signal.SIGUSR1, dump_green_threads)
     run_until_stopped(service_cls, settings, float(os.environ.get("STOP_GRACE_SECONDS", "25")))
 

@@ -50,8 +50,8 @@ class IntakePublisher:
         ``Unavailable`` when it cannot say so within the timeout."""
         headers = {"nameko.correlation_id": correlation_id.get() or "", PUBLISHED_AT_HEADER: time.time()}
         try:
-            with INTAKE_PUBLISH.time(), producers[self.connection].acquire(block=True,
-                                                                            timeout=self.queueing) as producer:
+            pool = producers[self.connection]
+            with INTAKE_PUBLISH.time(), pool.acquire(block=True, timeout=self.queueing) as producer:
                 producer.publish(json.dumps(message), exchange="", routing_key=self.queue.name,
                                  content_type="application/json", content_encoding="utf-8",
                                  headers=headers, delivery_mode=2, mandatory=True,

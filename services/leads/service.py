@@ -78,6 +78,10 @@ def detail(session, lead, actor) -> dict:
 
 class LeadsService(Reliable):
     name = "leads"
+    # half of SERVICE_NICE (dealerflow.runner): the lead's assignment is what the consultant waits
+    # for (lead_assigned on their live stream, the response clock), so on shared cores it comes
+    # right after intake; customers, followups and notifications enrich the lead after, and catch up
+    NICE_SHARE = 0.5
     relay = Relay(name, OutboxMessage, ProcessedMessage)
     db = Database(relay)
     correlation = Correlation()

@@ -1,8 +1,9 @@
 """The gateway as ops run it, against the running system (SQLite: none of
 this depends on the backend): its Prometheus metrics summed over both
 gunicorn workers by the master, every process's log free of customers'
-phones, emails and names, the processes' CPU priorities, and a quiet stop (SIGTERM) that ends the live
-streams with a reconnect event while a request in flight still completes.
+phones, emails and names, the processes' CPU priorities, and a quiet stop
+(SIGTERM) that ends the live streams with a reconnect event while a
+request in flight still completes.
 The stop is the module's last test: it stops the stack's gateway."""
 import http.client
 import json
