@@ -3,7 +3,7 @@ cannot diverge, and an event delivered twice changes nothing the second time.
 
 A handler records its events in its own database transaction
 (``record``); after the commit they are published with publisher confirms
-and marked sent. Every consumer's queue is declared by ``dealerflow
+(awaited per batch: ``dealerflow.publishing``) and marked sent. Every consumer's queue is declared by ``dealerflow
 migrate`` before any service runs, so an event is never published before
 its subscribers' queues exist; an event no service subscribes to (yet)
 is, correctly, delivered to no one. A crash between commit and publish leaves the row
@@ -17,7 +17,6 @@ import uuid
 from datetime import timedelta
 
 from kombu import Exchange
-from nameko.amqp.publish import Publisher
 from sqlalchemy import JSON, MetaData, String, Text, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -26,6 +25,7 @@ from dealerflow import config
 from dealerflow.contracts import SCHEMAS, schema
 from dealerflow.db import NAMING_CONVENTION, UTCDateTime, execute, utcnow
 from dealerflow.logs import correlation_id
+from dealerflow.publishing import ConfirmedPublisher
 
 log = logging.getLogger(__name__)
 
@@ -162,12 +162,7 @@ class Relay:
     @property
     def publisher(self):
         if self._publisher is None:
-            self._publisher = Publisher(
-                config.amqp_uri(), declare=[self.exchange],
-                retry_policy={"max_retries": 1, "interval_start": 0.5,
-                              "interval_step": 0.5, "interval_max": 1},
-                transport_options={"max_retries": 1, "interval_start": 0.5,
-                                   "interval_step": 0.5, "interval_max": 1})
+            self._publisher = ConfirmedPublisher(config.amqp_uri(), declare=[self.exchange], timeout=5.0)
         return self._publisher
 
     def publish_recorded(self, session) -> int:
@@ -218,18 +213,18 @@ class Relay:
             raise
 
     def _publish(self, events) -> int:
-        """Publish ``(id, type, payload, correlation id)`` tuples with confirms;
-        stop at the first failure and leave the rest to the relay."""
-        published = 0
-        try:
-            for event_id, event_type, payload, correlation in events:
-                headers = {PUBLISHED_AT_HEADER: time.time()}
-                if correlation:
-                    headers["nameko.correlation_id"] = correlation
-                self.publisher.publish(payload, exchange=self.exchange, routing_key=event_type,
-                                       headers=headers)
-                self.confirmed.append(event_id)
-                published += 1
-        except Exception as exc:  # broker away: the relay tries again later
-            log.warning("outbox: %d event(s) left for the relay: %r", len(events) - published, exc)
-        return published
+        """Publish ``(id, type, payload, correlation id)`` tuples, their
+        confirms awaited together (``dealerflow.publishing``); what the
+        broker did not confirm is left for the relay."""
+        messages = []
+        for _, event_type, payload, correlation in events:
+            headers = {PUBLISHED_AT_HEADER: time.time()}
+            if correlation:
+                headers["nameko.correlation_id"] = correlation
+            messages.append((payload, self.exchange.name, event_type, headers))
+        errors = self.publisher.publish_many(messages)
+        self.confirmed.extend(event[0] for event, error in zip(events, errors) if error is None)
+        failed = [error for error in errors if error is not None]
+        if failed:  # broker away: the relay tries again later
+            log.warning("outbox: %d event(s) left for the relay: %r", len(failed), failed[0])
+        return len(events) - len(failed)

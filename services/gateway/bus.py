@@ -13,57 +13,49 @@ from contextlib import contextmanager
 from amqp.exceptions import AMQPError
 from kombu import Connection
 from kombu.exceptions import KombuError
-from kombu.pools import producers
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from dealerflow.contracts import INTAKE_QUEUE
 from dealerflow.logs import correlation_id
 from dealerflow.outbox import PUBLISHED_AT_HEADER
+from dealerflow.publishing import ConfirmedPublisher, Refused
 from dealerflow.queues import durable_queue
 from services.gateway.errors import Unavailable, from_remote
 from services.gateway.metrics import INTAKE_PUBLISH
 
 # What a broken, cut or overloaded broker connection raises.
 BUS_ERRORS = (OSError, TimeoutError, queue.Empty, KombuError, AMQPError)
-FAST_FAIL = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
 
 class IntakePublisher:
-    """Each publish waits for its confirm on a pooled channel of its own
-    (kombu's pool: 10 a worker), and the broker confirms a persistent
-    message once it is written. ``dealerflow_intake_publish_seconds`` is
-    that wait, the wait for a free channel included (bench/README.md: 50-70
-    ms at the median under a burst, the broker's own time; more channels
-    made it longer)."""
+    """Each lead is published into ``leads.intake`` with a publisher
+    confirm, on the worker's one channel; the confirms of leads published
+    together are awaited together (``dealerflow.publishing``), and the
+    broker confirms a persistent message once it is written.
+    ``dealerflow_intake_publish_seconds`` is that wait, the wait for the
+    batch before included."""
 
-    def __init__(self, amqp_uri: str, timeout: float = 2.0, queueing: float = 10.0):
-        """``timeout`` bounds each wait on the broker; ``queueing`` how long a
-        request waits for one of the pooled channels when all are busy."""
-        self.connection = Connection(amqp_uri, connect_timeout=timeout,
-                                     transport_options={"confirm_publish": True, **FAST_FAIL})
+    def __init__(self, amqp_uri: str, timeout: float = 2.0):
+        """``timeout`` bounds connecting and each batch's wait for its confirms."""
         self.queue = durable_queue(INTAKE_QUEUE)  # the type QUEUE_TYPE asks, as the leads service declares it
-        self.timeout, self.queueing = timeout, queueing
+        self.publisher = ConfirmedPublisher(amqp_uri, declare=[self.queue], timeout=timeout)
+        self.amqp_uri, self.timeout = amqp_uri, timeout
 
     def publish(self, message: dict) -> None:
         """Return once the broker confirmed the message is safe; raise
         ``Unavailable`` when it cannot say so within the timeout."""
         headers = {"nameko.correlation_id": correlation_id.get() or "", PUBLISHED_AT_HEADER: time.time()}
         try:
-            pool = producers[self.connection]
-            with INTAKE_PUBLISH.time(), pool.acquire(block=True, timeout=self.queueing) as producer:
-                producer.publish(json.dumps(message), exchange="", routing_key=self.queue.name,
-                                 content_type="application/json", content_encoding="utf-8",
-                                 headers=headers, delivery_mode=2, mandatory=True,
-                                 declare=[self.queue], retry=True, retry_policy=FAST_FAIL,
-                                 timeout=self.timeout, confirm_timeout=self.timeout)
-        except BUS_ERRORS as exc:
+            with INTAKE_PUBLISH.time():
+                self.publisher.publish(json.dumps(message), routing_key=self.queue.name, headers=headers,
+                                       mandatory=True)
+        except (*BUS_ERRORS, Refused) as exc:
             raise Unavailable("The lead could not be made safe; it was not accepted. "
                               "Send it again shortly.", headers={"Retry-After": "5"}) from exc
 
     def ping(self) -> None:
-        with Connection(self.connection.as_uri(include_password=True),
-                        connect_timeout=self.timeout) as connection:
+        with Connection(self.amqp_uri, connect_timeout=self.timeout) as connection:
             connection.ensure_connection(max_retries=1)
 
 

@@ -37,7 +37,7 @@ HTTP_DURATION = Histogram("dealerflow_http_request_duration_seconds",
 INTAKE = Counter("dealerflow_intake", "Lead submissions (POST /v1/leads), accepted or refused, and why",
                  ["outcome", "reason"])
 INTAKE_PUBLISH = Histogram("dealerflow_intake_publish_seconds",
-                           "Time a lead waited for a channel and the broker's confirm")
+                           "Time a lead waited for the broker's confirm, the batch before it included")
 HTTP_IN_FLIGHT = Gauge("dealerflow_http_requests_in_flight", "Requests being answered now",
                        multiprocess_mode="livesum")
 STREAM_CONNECTIONS = Gauge("dealerflow_stream_connections", "Open live streams (/v1/stream)",
