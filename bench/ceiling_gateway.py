@@ -21,14 +21,6 @@ from services.gateway.platform_lead import LeadIn
 QUEUE = "bench.ceiling"
 
 
-class CeilingPublisher(IntakePublisher):
-    """The gateway's intake publisher, publishing into ``bench.ceiling``."""
-
-    def __init__(self, amqp_uri: str):
-        super().__init__(amqp_uri)
-        self.queue = Queue(QUEUE, durable=True)
-
-
 class Leads:
     def __init__(self, publisher):
         self.publisher = publisher
@@ -46,5 +38,5 @@ class Leads:
 
 def get_app() -> falcon.App:
     app = falcon.App()
-    app.add_route("/v1/leads", Leads(CeilingPublisher(config.amqp_uri())))
+    app.add_route("/v1/leads", Leads(IntakePublisher(config.amqp_uri(), queue=Queue(QUEUE, durable=True))))
     return app

@@ -36,9 +36,11 @@ class IntakePublisher:
     ``dealerflow_intake_publish_seconds`` is that wait, the wait for the
     batch before included."""
 
-    def __init__(self, amqp_uri: str, timeout: float = 2.0):
-        """``timeout`` bounds connecting and each batch's wait for its confirms."""
-        self.queue = durable_queue(INTAKE_QUEUE)  # the type QUEUE_TYPE asks, as the leads service declares it
+    def __init__(self, amqp_uri: str, timeout: float = 2.0, queue=None):
+        """``timeout`` bounds connecting and each batch's wait for its confirms;
+        ``queue``: ``leads.intake`` unless given (the bench's bare gateway)."""
+        # the type QUEUE_TYPE asks, as the leads service declares it
+        self.queue = queue or durable_queue(INTAKE_QUEUE)
         self.publisher = ConfirmedPublisher(amqp_uri, declare=[self.queue], timeout=timeout)
         self.amqp_uri, self.timeout = amqp_uri, timeout
 
