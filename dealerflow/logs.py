@@ -127,5 +127,15 @@ def logging_config(service: str, level: str = "INFO") -> dict:
     }
 
 
+def skip_unused_record_fields() -> None:
+    """A record need not learn what no line shows: its thread, process and
+    the caller's file and line (the logging HOWTO's "Optimization"). Under
+    eventlet, asking for the current thread alone was a fifth of a log
+    line's cost, and a lead costs a service one line."""
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None
+
+
 def setup_logging(service: str, level: str = "INFO") -> None:
+    skip_unused_record_fields()
     logging.config.dictConfig(logging_config(service, level))

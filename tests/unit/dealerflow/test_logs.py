@@ -88,6 +88,21 @@ def test_text_lines_are_one_readable_line(monkeypatch):
     assert "ValueError: customer [phone] <[email]> refused" in out and "13800138000" not in out
 
 
+def test_a_record_does_not_ask_for_what_no_line_shows(monkeypatch):
+    record_of(io.StringIO(), "json", monkeypatch)
+    seen = []
+    handler = logging.Handler()
+    handler.emit = seen.append
+    logging.getLogger("services.leads.handlers").addHandler(handler)
+    try:
+        logging.getLogger("services.leads.handlers").info("lead %s stored", "L-1")
+    finally:
+        logging.getLogger("services.leads.handlers").removeHandler(handler)
+    [record] = seen
+    assert (record.thread, record.threadName, record.process, record.processName) == (None, None, None, None)
+    assert record.lineno == 0  # the caller's frame was not looked up
+
+
 def test_an_unknown_log_format_is_refused(monkeypatch):
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(ValueError, match="LOG_FORMAT"):
