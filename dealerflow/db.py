@@ -23,6 +23,7 @@ broker heartbeats and gunicorn's worker heartbeat included.
 import logging
 import os
 import sqlite3
+import sys
 import time
 from datetime import datetime, timezone
 
@@ -51,6 +52,13 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def database_of(session) -> str:
+    """Which database the session works in (its URL), whether it is bound
+    to the engine or, in a batch (``Database.begin_batch``), to a connection:
+    a key for what a process keeps per database."""
+    return str(session.get_bind().engine.url)
 
 
 def execute(session, statement, params=None):
@@ -144,6 +152,20 @@ def is_sqlite_busy(exc: OperationalError) -> bool:
     return code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+BATCH = "dealerflow.batch"  # a batch session's info: its transaction (``Database.batch_session``)
+PENDING_COUNTS = "dealerflow.pending_counts"  # what counts once its transaction commits (``metrics``)
+
+
+class BatchRolledBack(Exception):
+    """A handler rolled a batch's transaction back: none of the batch may be acked."""
+
+
+def run_counts(session) -> None:
+    """Count what waited for the session's transaction to commit."""
+    for count in session.info.pop(PENDING_COUNTS, ()):
+        count()
+
+
 class Database(DependencyProvider):
     """Injects a SQLAlchemy session per worker, closed when the worker ends.
 
@@ -164,9 +186,57 @@ class Database(DependencyProvider):
         self.engine.dispose()
 
     def get_dependency(self, worker_ctx):
-        session = self.Session()
+        batching = getattr(worker_ctx.entrypoint, "batching", False)
+        session = self.Session(join_transaction_mode="rollback_only") if batching else self.Session()
         self.sessions[worker_ctx] = session
         return session
+
+    def begin_batch(self, worker_ctx) -> None:
+        """Begin the one transaction of a batch of deliveries
+        (``messaging.Batching``) and bind the worker's session to it: the
+        session's commits leave it open (SQLAlchemy's
+        ``join_transaction_mode="rollback_only"``), ``end_batch`` commits
+        it, and a rollback rolls all of it back. Called as the batch is
+        first read, inside the worker's method, where an outage is the
+        method's error like any other."""
+        session = self.sessions[worker_ctx]
+        if BATCH in session.info:
+            return
+        connection = self.engine.connect()
+        try:
+            transaction = connection.begin()
+        except BaseException:
+            connection.close()
+            raise
+        session.bind = connection
+        session.info[BATCH] = transaction
+
+    def end_batch(self, worker_ctx, exc_info):
+        """Commit a batch's transaction if its worker succeeded and nothing
+        rolled it back meanwhile, else roll it back; the ``exc_info`` the
+        batch ends with (the commit's own, when it is the commit that
+        failed). The connection goes back to the pool either way, so that
+        what the worker does next (acks, a retry's wait) holds nothing."""
+        session = self.sessions[worker_ctx]
+        transaction = session.info.get(BATCH)
+        if transaction is None:  # never begun: the batch failed before, or was never read
+            session.rollback()
+            return exc_info
+        try:
+            if exc_info is None and not transaction.is_active:
+                raise BatchRolledBack("a handler rolled the batch's transaction back")
+            if exc_info is None:
+                session.flush()
+                transaction.commit()
+                run_counts(session)
+                return None
+        except Exception:
+            exc_info = sys.exc_info()
+        finally:
+            if exc_info is not None:
+                session.rollback()
+            transaction.connection.close()
+        return exc_info
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         session = self.sessions.get(worker_ctx)

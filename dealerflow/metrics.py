@@ -20,7 +20,9 @@ Counted as things happen (a counter increment, no SQL):
   (requeued unchanged after the outage back-off: its database or the broker
   was unavailable, or its retry could not be published).
 - ``dealerflow_delivery_duration_seconds{queue}``: how long a delivery held
-  a worker, its retry publish or its outage back-off included.
+  a worker, its retry publish or its outage back-off included; on a queue
+  handled in batches (``messaging.Batching``: ``leads.intake`` and
+  ``lead_received``'s), how long a batch held its worker.
 - ``dealerflow_delivery_age_seconds{queue}``: from its publication to the
   moment a worker starts on it, for messages Dealerflow stamps
   (``outbox.PUBLISHED_AT_HEADER``: every outbox event, the gateway's
@@ -82,6 +84,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from dealerflow.db import BATCH, PENDING_COUNTS, run_counts
 from dealerflow.outbox import PUBLISHED_AT_HEADER
 
 log = logging.getLogger(__name__)
@@ -99,25 +102,24 @@ DELIVERY_DURATION = Histogram("dealerflow_delivery_duration_seconds", "Time a de
 DELIVERY_AGE = Histogram("dealerflow_delivery_age_seconds", "From a message's publication to its handling's start",
                          ["queue"], buckets=WAIT_BUCKETS)
 
-_PENDING = "dealerflow_metrics_pending"  # the session.info key of what counts at commit
-
-
 def count_on_commit(session, count) -> None:
     """Call ``count()`` when the session's transaction commits, never if it
     rolls back: a metric then agrees with the database, and a message
-    handled again after a failure counts once."""
-    session.info.setdefault(_PENDING, []).append(count)
+    handled again after a failure counts once. A batch's session counts
+    when the batch commits (``Database.end_batch``), not at each of its
+    handlers' commits."""
+    session.info.setdefault(PENDING_COUNTS, []).append(count)
 
 
 @event.listens_for(Session, "after_commit")
 def _count_committed(session):
-    for count in session.info.pop(_PENDING, ()):
-        count()
+    if BATCH not in session.info:
+        run_counts(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session):
-    session.info.pop(_PENDING, None)
+    session.info.pop(PENDING_COUNTS, None)
 
 
 def observe_worker(entrypoint, seconds: float, exc_info) -> None:

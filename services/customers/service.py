@@ -34,7 +34,7 @@ from dealerflow.customer_contracts import (
     TraitDecision,
 )
 from dealerflow.db import Database
-from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
+from dealerflow.messaging import Correlation, Reliable, batch_event_handler, event_handler, rpc
 from dealerflow.outbox import Relay
 from services.customers import (
     behaviours,
@@ -67,9 +67,10 @@ class CustomersService(Reliable):
     correlation = Correlation()
     worker_name = f"{socket.gethostname()}:{os.getpid()}"
 
-    @event_handler("leads", LEAD_RECEIVED)
-    def handle_lead_received(self, payload):
-        handlers.match_lead_customer(self.db, schema(LeadReceived).load(payload))
+    @batch_event_handler("leads", LEAD_RECEIVED)
+    def handle_lead_received(self, batch):
+        for payload in batch:
+            handlers.match_lead_customer(self.db, schema(LeadReceived).load(payload))
 
     @event_handler("leads", LEAD_ASSIGNED)
     def handle_lead_assigned(self, payload):

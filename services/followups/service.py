@@ -48,7 +48,7 @@ from dealerflow.followup_contracts import (
     VehicleIn,
     VehicleOut,
 )
-from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
+from dealerflow.messaging import Correlation, Reliable, batch_event_handler, event_handler, rpc
 from dealerflow.outbox import Relay
 from services.followups import (
     activity,
@@ -102,12 +102,13 @@ class FollowupsService(Reliable):
     def handle_lead_assigned(self, payload):
         handlers.schedule_first_contact(self.db, schema(LeadAssigned).load(payload))
 
-    @event_handler("leads", LEAD_RECEIVED)
-    def handle_lead_received(self, payload):
-        """A lead routed as it was stored: its first owner comes with it."""
-        assigned = assignment_of(schema(LeadReceived).load(payload))
-        if assigned:
-            handlers.schedule_first_contact(self.db, assigned)
+    @batch_event_handler("leads", LEAD_RECEIVED)
+    def handle_lead_received(self, batch):
+        """Leads routed as they were stored: each one's first owner comes with it."""
+        for payload in batch:
+            assigned = assignment_of(schema(LeadReceived).load(payload))
+            if assigned:
+                handlers.schedule_first_contact(self.db, assigned)
 
     @event_handler("leads", LEAD_CHANGED)
     def handle_lead_changed(self, payload):

@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import bindparam, delete, func, select
 
 from dealerflow.actor import GROUP_ADMIN, Actor
-from dealerflow.db import execute, utcnow
+from dealerflow.db import database_of, execute, utcnow
 from dealerflow.lead_contracts import PolicyIn, RuleIn
 from services.leads import routing
 from services.leads.exceptions import InvalidChange, LeadNotFound, NotAllowed
@@ -146,7 +146,7 @@ def compiled_rules(session):
     """Every active rule, compiled; recompiled only when a rule changed, which
     is checked at most every ``RULES_CHECK_S`` (a change made in this
     process applies at once)."""
-    database, clock = str(session.get_bind().url), time.monotonic()
+    database, clock = database_of(session), time.monotonic()
     known = _compiled.get(database)
     if known is not None and clock - known[0] < RULES_CHECK_S:
         return known[2]
@@ -165,4 +165,4 @@ def compiled_rules(session):
 
 
 def forget_rules(session) -> None:
-    _compiled.pop(str(session.get_bind().url), None)
+    _compiled.pop(database_of(session), None)

@@ -45,7 +45,7 @@ from dealerflow.lead_contracts import (
     StageIn,
     WinIn,
 )
-from dealerflow.messaging import Correlation, Reliable, consume, event_handler, rpc
+from dealerflow.messaging import Correlation, Reliable, batch_consume, event_handler, rpc
 from dealerflow.outbox import Relay
 from services.leads import analytics, assignment, changes, handlers, policies, training
 from services.leads.exceptions import InvalidChange, InvalidQuery, LeadConflict, LeadNotFound, NotAllowed
@@ -86,9 +86,10 @@ class LeadsService(Reliable):
     db = Database(relay)
     correlation = Correlation()
 
-    @consume(Queue(INTAKE_QUEUE, durable=True))
-    def handle_lead_submitted(self, body):
-        handlers.accept_lead(self.db, schema(LeadSubmitted).load(body))
+    @batch_consume(Queue(INTAKE_QUEUE, durable=True))
+    def handle_lead_submitted(self, batch):
+        for body in batch:
+            handlers.accept_lead(self.db, schema(LeadSubmitted).load(body))
 
     @event_handler("gateway", STORE_SAVED)
     def handle_store_saved(self, payload):

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from dealerflow.actor import Actor
-from dealerflow.db import utcnow
+from dealerflow.db import database_of, utcnow
 from services.leads import scoring
 from services.leads.changes import is_manager
 from services.leads.exceptions import NotAllowed
@@ -26,7 +26,7 @@ _models: dict = {}    # database URL -> (checked at, model or None)
 
 def scoring_model(session) -> dict | None:
     """The newest scoring model, looked up at most once a minute (a lead's hot path)."""
-    database, clock = str(session.get_bind().url), time.monotonic()
+    database, clock = database_of(session), time.monotonic()
     known = _models.get(database)
     if known is None or clock - known[0] > MODEL_CHECK_S:
         row = session.scalar(select(ScoringModel).order_by(ScoringModel.id.desc()).limit(1))
@@ -47,7 +47,7 @@ def train(session) -> ScoringModel:
     row = ScoringModel(trained_at=utcnow(), won=model["won"], lost=model["lost"], model=model)
     session.add(row)
     session.commit()
-    _models.pop(str(session.get_bind().url), None)  # this replica scores with it from now
+    _models.pop(database_of(session), None)  # this replica scores with it from now
     return row
 
 

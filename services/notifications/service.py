@@ -35,7 +35,7 @@ from dealerflow.contracts import (
     schema,
 )
 from dealerflow.db import Database
-from dealerflow.messaging import Correlation, Reliable, event_handler, rpc
+from dealerflow.messaging import Correlation, Reliable, batch_event_handler, event_handler, rpc
 from dealerflow.notification_contracts import (
     ChannelIn,
     ChannelOut,
@@ -110,12 +110,13 @@ class NotificationsService(Reliable):
     def handle_lead_assigned(self, payload):
         handlers.notify_assigned(self.db, schema(LeadAssigned).load(payload))
 
-    @event_handler("leads", LEAD_RECEIVED)
-    def handle_lead_received(self, payload):
-        """A lead routed as it was stored: its first owner comes with it."""
-        assigned = assignment_of(schema(LeadReceived).load(payload))
-        if assigned:
-            handlers.notify_assigned(self.db, assigned)
+    @batch_event_handler("leads", LEAD_RECEIVED)
+    def handle_lead_received(self, batch):
+        """Leads routed as they were stored: each one's first owner comes with it."""
+        for payload in batch:
+            assigned = assignment_of(schema(LeadReceived).load(payload))
+            if assigned:
+                handlers.notify_assigned(self.db, assigned)
 
     @event_handler("leads", LEAD_CHANGED)
     def handle_lead_changed(self, payload):
