@@ -45,7 +45,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from dealerflow import once
 from dealerflow.db import Database
 from dealerflow.logs import correlation_id
-from dealerflow.metrics import DELIVERIES, observe_delivery_start
+from dealerflow.metrics import BATCH_SIZE, DELIVERIES, observe_delivery_start
 from dealerflow.ops import OpsServer
 from dealerflow.queues import durable_queue, queue_type, typed
 
@@ -162,6 +162,14 @@ class QueueConsumer(nameko_messaging.QueueConsumer):
         super().__init__()
         self.unsettled = set()  # messages handed to a worker, neither acked nor requeued yet
         self.stopping = False
+
+    @property
+    def prefetch_count(self):
+        """nameko's (``MAX_WORKERS``), or two batches' worth when the service
+        takes batches (``Batching``): a batch holds its deliveries unacked
+        until it commits, and the next should be waiting meanwhile."""
+        batches = [2 * provider.LIMIT for provider in self._providers if getattr(provider, "batching", False)]
+        return max([self.container.max_workers, *batches])
 
     def start(self):
         super().start()
@@ -512,6 +520,7 @@ class Batching:
             batch = [self.alone.popleft()]
         else:
             batch = [self.waiting.popleft() for _ in range(min(self.LIMIT, len(self.waiting)))]
+        BATCH_SIZE.labels(self.queue.name).observe(len(batch))
         self.busy, deliveries = True, Batch(self, batch)
         try:
             # noted before the worker runs: spawning it did not switch green threads

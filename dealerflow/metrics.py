@@ -23,6 +23,8 @@ Counted as things happen (a counter increment, no SQL):
   a worker, its retry publish or its outage back-off included; on a queue
   handled in batches (``messaging.Batching``: ``leads.intake`` and
   ``lead_received``'s), how long a batch held its worker.
+- ``dealerflow_batch_deliveries{queue}``: how many deliveries each batch
+  took, on those queues: 1 while the queue is quiet, more as it backs up.
 - ``dealerflow_delivery_age_seconds{queue}``: from its publication to the
   moment a worker starts on it, for messages Dealerflow stamps
   (``outbox.PUBLISHED_AT_HEADER``: every outbox event, the gateway's
@@ -99,6 +101,8 @@ DELIVERIES = Counter("dealerflow_deliveries", "Messages handled, by queue and ou
                      "(ok, retried, parked, waited)", ["queue", "outcome"])
 DELIVERY_DURATION = Histogram("dealerflow_delivery_duration_seconds", "Time a delivery held a worker",
                               ["queue"])
+BATCH_SIZE = Histogram("dealerflow_batch_deliveries", "Deliveries a batch took (queues handled in batches)",
+                       ["queue"], buckets=(1, 2, 5, 10, 20, 50))
 DELIVERY_AGE = Histogram("dealerflow_delivery_age_seconds", "From a message's publication to its handling's start",
                          ["queue"], buckets=WAIT_BUCKETS)
 

@@ -162,3 +162,12 @@ def test_reading_a_batch_begins_its_transaction_and_sets_each_delivery_s_correla
     seen = [(payload["n"], correlation_id.get()) for payload in batch]
     assert seen == [(1, "corr-a"), (2, "corr-b")]
     assert entrypoint.db.begun == ["worker"]
+
+
+def test_a_service_that_takes_batches_prefetches_two_of_them():
+    consumer = messaging.QueueConsumer()
+    consumer.container = SimpleNamespace(max_workers=10)
+    consumer._providers = [SimpleNamespace(batching=False)]
+    assert consumer.prefetch_count == 10, "MAX_WORKERS, as nameko sets it"
+    consumer._providers.append(SimpleNamespace(batching=True, LIMIT=20))
+    assert consumer.prefetch_count == 40
