@@ -283,7 +283,8 @@ class OpsServer(DependencyProvider):
     def worker_setup(self, worker_ctx):
         entrypoint = worker_ctx.entrypoint
         self.workers.begin(worker_ctx, f"{self.container.service_name}.{entrypoint.method_name}")
-        metrics.observe_delivery_start(entrypoint, worker_ctx.context_data)
+        if not getattr(entrypoint, "batching", False):  # a batch observes each delivery as it reads it
+            metrics.observe_delivery_start(entrypoint, worker_ctx.context_data)
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         seconds = self.workers.end(worker_ctx)
