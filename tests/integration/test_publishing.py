@@ -77,31 +77,31 @@ def test_an_unroutable_mandatory_message_is_refused_and_the_rest_of_its_batch_is
     assert [body for body, _ in drain(queue)] == [1, 3]
 
 
-def test_a_cut_connection_fails_its_publish_and_the_next_publish_connects_again(queue):
+@pytest.fixture
+def proxied(queue):
+    """A proxy the test can cut, and a publisher that reaches the broker through it."""
     proxy = TcpProxy("127.0.0.1", BROKER[1])
     publisher = ConfirmedPublisher(f"amqp://guest:guest@127.0.0.1:{proxy.port}//", declare=[queue], timeout=2)
-    try:
-        publisher.publish({"i": 1}, routing_key=queue.name)
-        proxy.cut()
-        with pytest.raises(CONNECTION_ERRORS):
-            publisher.publish({"i": 2}, routing_key=queue.name)
-        proxy.restore()
-        publisher.publish({"i": 3}, routing_key=queue.name)
-    finally:
-        publisher.close()
-        proxy.close()
+    yield proxy, publisher
+    publisher.close()
+    proxy.close()
+
+
+def test_a_cut_connection_fails_its_publish_and_the_next_publish_connects_again(queue, proxied):
+    proxy, publisher = proxied
+    publisher.publish({"i": 1}, routing_key=queue.name)
+    proxy.cut()
+    with pytest.raises(CONNECTION_ERRORS):
+        publisher.publish({"i": 2}, routing_key=queue.name)
+    proxy.restore()
+    publisher.publish({"i": 3}, routing_key=queue.name)
     assert [body["i"] for body, _ in drain(queue)] == [1, 3]
 
 
-def test_an_idle_connection_the_broker_dropped_is_replaced_without_failing_the_publish(queue):
-    proxy = TcpProxy("127.0.0.1", BROKER[1])
-    publisher = ConfirmedPublisher(f"amqp://guest:guest@127.0.0.1:{proxy.port}//", declare=[queue], timeout=2)
-    try:
-        publisher.publish({"i": 1}, routing_key=queue.name)
-        proxy.cut()
-        proxy.restore()  # cut while idle: the publisher learns of it only when it writes or reads
-        publisher.publish({"i": 2}, routing_key=queue.name)
-    finally:
-        publisher.close()
-        proxy.close()
+def test_an_idle_connection_the_broker_dropped_is_replaced_without_failing_the_publish(queue, proxied):
+    proxy, publisher = proxied
+    publisher.publish({"i": 1}, routing_key=queue.name)
+    proxy.cut()
+    proxy.restore()  # cut while idle: the publisher learns of it only when it writes or reads
+    publisher.publish({"i": 2}, routing_key=queue.name)
     assert [body["i"] for body, _ in drain(queue)] == [1, 2]

@@ -68,24 +68,6 @@ class Entrypoint(messaging.RetryOnError):
         self.outage_backoff = messaging.OutageBackoff()
 
 
-@pytest.fixture
-def sleeps(monkeypatch):
-    slept = []
-    monkeypatch.setattr(messaging.time, "sleep", slept.append)
-    return slept
-
-
-@pytest.fixture
-def rescheduled(monkeypatch):
-    sent = []
-
-    def retry_or_park(amqp_uri, queue_name, message, exc_info):
-        sent.append(message)
-        return f"{queue_name}.retry.1s"
-    monkeypatch.setattr(messaging, "retry_or_park", retry_or_park)
-    return sent
-
-
 def failed(error):
     return (type(error), error, None)
 
