@@ -152,7 +152,7 @@ def is_sqlite_busy(exc: OperationalError) -> bool:
     return code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-BATCH = "dealerflow.batch"  # a batch session's info: its transaction (``Database.batch_session``)
+BATCH = "dealerflow.batch"  # a batch session's info: its transaction (``Database.begin_batch``)
 PENDING_COUNTS = "dealerflow.pending_counts"  # what counts once its transaction commits (``metrics``)
 
 

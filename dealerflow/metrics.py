@@ -106,6 +106,7 @@ BATCH_SIZE = Histogram("dealerflow_batch_deliveries", "Deliveries a batch took (
 DELIVERY_AGE = Histogram("dealerflow_delivery_age_seconds", "From a message's publication to its handling's start",
                          ["queue"], buckets=WAIT_BUCKETS)
 
+
 def count_on_commit(session, count) -> None:
     """Call ``count()`` when the session's transaction commits, never if it
     rolls back: a metric then agrees with the database, and a message

@@ -5,27 +5,21 @@ into the durable ``leads.intake`` queue and the gateway answers as soon as
 the broker has it on disk. Both objects are safe to share between the
 greenlets or threads of one gunicorn worker and are made after the fork.
 """
-import json
 import queue
 import time
 from contextlib import contextmanager
 
-from amqp.exceptions import AMQPError
 from kombu import Connection
-from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from dealerflow.contracts import INTAKE_QUEUE
 from dealerflow.logs import correlation_id
 from dealerflow.outbox import PUBLISHED_AT_HEADER
-from dealerflow.publishing import ConfirmedPublisher, Refused
+from dealerflow.publishing import CONNECTION_ERRORS, ConfirmedPublisher, Refused
 from dealerflow.queues import durable_queue
 from services.gateway.errors import Unavailable, from_remote
 from services.gateway.metrics import INTAKE_PUBLISH
-
-# What a broken, cut or overloaded broker connection raises.
-BUS_ERRORS = (OSError, TimeoutError, queue.Empty, KombuError, AMQPError)
 
 
 class IntakePublisher:
@@ -50,9 +44,9 @@ class IntakePublisher:
         headers = {"nameko.correlation_id": correlation_id.get() or "", PUBLISHED_AT_HEADER: time.time()}
         try:
             with INTAKE_PUBLISH.time():
-                self.publisher.publish(json.dumps(message), routing_key=self.queue.name, headers=headers,
+                self.publisher.publish(message, routing_key=self.queue.name, headers=headers,
                                        mandatory=True)
-        except (*BUS_ERRORS, Refused) as exc:
+        except (*CONNECTION_ERRORS, Refused) as exc:
             raise Unavailable("The lead could not be made safe; it was not accepted. "
                               "Send it again shortly.", headers={"Retry-After": "5"}) from exc
 
