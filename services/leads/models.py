@@ -29,9 +29,11 @@ class Lead(Base):
     external_id: Mapped[str | None] = mapped_column(String(128))
     channel: Mapped[str] = mapped_column(String(20))
     format: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    store_code: Mapped[str] = mapped_column(String(32), index=True)
-    consultant_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # status, store_code and consultant_id are each looked up through the
+    # two-column index they begin (above): a one-column twin would only cost writes
+    status: Mapped[str] = mapped_column(String(20))
+    store_code: Mapped[str] = mapped_column(String(32))
+    consultant_id: Mapped[str | None] = mapped_column(String(36))
     # No longer written: a lead's customer is the customers service's to know (get_lead_customer). Dropped
     # by a later release once no running code reads it (docs/operations.md, waiting for a contract release).
     customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
