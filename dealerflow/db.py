@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SQLITE_BLOCKING_WAIT_S = 0.1  # what SQLite may wait in C, blocking its whole process
 SQLITE_FIRST_PAUSE_S, SQLITE_LONGEST_PAUSE_S = 0.01, 0.5  # the green back-off between BEGINs
+PING_AFTER_IDLE_S = 1.0  # a PostgreSQL connection idle longer is pinged before it is used
 
 
 # Named constraints, so that migrations can alter them on SQLite too.
@@ -100,7 +101,9 @@ def make_engine(url: str, immediate: bool = True):
     take the write lock at BEGIN (right for a service, wrong for a read-mostly
     web tier with many processes)."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(url, pool_size=10, max_overflow=10)
+        ping_when_idle(engine, PING_AFTER_IDLE_S)
+        return engine
 
     # One connection per process: SQLite has one writer anyway, and a
     # greenlet waiting for the pool yields to the others, where one waiting
@@ -125,6 +128,33 @@ def make_engine(url: str, immediate: bool = True):
         begin_cooperatively(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN", lock_wait)
 
     return engine
+
+
+def ping_when_idle(engine, after: float) -> None:
+    """Ping a pooled connection before use only when it has been idle for
+    ``after`` seconds or more, and replace it when the ping fails.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: on PostgreSQL
+    that was 3 of the 12 statements the gateway sent for a lead (issue 13).
+    A connection returned within the second worked then. One that dies
+    within that second fails its first statement instead. SQLAlchemy reads
+    that as a disconnect and invalidates the pool, and the caller sees the
+    outage it would have met at the ping: a message waits for the database
+    (``dealerflow.messaging``), a request gets 503. A ``DisconnectionError``
+    raised at checkout makes the pool connect again (``PoolEvents.checkout``).
+    """
+    @event.listens_for(engine, "checkin")
+    def returned(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", float("-inf")) < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"the pooled connection is gone: {exc}") from exc
 
 
 def begin_cooperatively(connection, statement: str, lock_wait: float) -> None:
