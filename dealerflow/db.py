@@ -20,6 +20,7 @@ broker heartbeats and gunicorn's worker heartbeat included.
   ``OperationalError`` is raised (and the message waits for the database:
   ``dealerflow.messaging``).
 """
+import functools
 import logging
 import os
 import sqlite3
@@ -101,9 +102,7 @@ def make_engine(url: str, immediate: bool = True):
     take the write lock at BEGIN (right for a service, wrong for a read-mostly
     web tier with many processes)."""
     if not url.startswith("sqlite"):
-        engine = create_engine(url, pool_size=10, max_overflow=10)
-        ping_when_idle(engine, PING_AFTER_IDLE_S)
-        return engine
+        return postgres_engine(url)
 
     # One connection per process: SQLite has one writer anyway, and a
     # greenlet waiting for the pool yields to the others, where one waiting
@@ -125,8 +124,33 @@ def make_engine(url: str, immediate: bool = True):
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        begin_cooperatively(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN", lock_wait)
+        statement = connection.get_execution_options().get(SQLITE_BEGIN)
+        begin_cooperatively(connection, statement or ("BEGIN IMMEDIATE" if immediate else "BEGIN"), lock_wait)
 
+    return engine
+
+
+SQLITE_BEGIN = "dealerflow_sqlite_begin"  # an execution option: the BEGIN an engine's transactions use
+
+
+def for_reads(engine):
+    """The engine for work that only reads. On PostgreSQL its statements
+    run in autocommit: a read costs no ``BEGIN`` and ``ROLLBACK`` round
+    trips. It has a pool of its own, whose connections stay in autocommit:
+    switching a pooled connection in and out of it costs a ``SET`` each way.
+    On SQLite its transactions begin deferred, taking no write lock (in WAL
+    mode a reader never waits for the writer). Each statement sees what
+    was committed when it began; work that needs two reads to agree, or
+    that writes, uses the engine itself."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{SQLITE_BEGIN: "BEGIN"})
+    return postgres_engine(engine.url, isolation_level="AUTOCOMMIT")
+
+
+def postgres_engine(url, **options):
+    """A pool of 10 connections and 10 more at a peak, pinged when idle."""
+    engine = create_engine(url, pool_size=10, max_overflow=10, **options)
+    ping_when_idle(engine, PING_AFTER_IDLE_S)
     return engine
 
 
@@ -183,11 +207,32 @@ def is_sqlite_busy(exc: OperationalError) -> bool:
 
 
 BATCH = "dealerflow.batch"  # a batch session's info: its transaction (``Database.begin_batch``)
+BATCH_ROWS = "dealerflow.batch_rows"  # and the rows it writes as it commits ({table: [rows]})
 PENDING_COUNTS = "dealerflow.pending_counts"  # what counts once its transaction commits (``metrics``)
 
 
 class BatchRolledBack(Exception):
     """A handler rolled a batch's transaction back: none of the batch may be acked."""
+
+
+@functools.cache
+def plain_insert(table):
+    """``INSERT`` into ``table``, built once (its cache key too)."""
+    return table.insert()
+
+
+def insert_with_batch(session, table, row: dict) -> None:
+    """Insert ``row`` into ``table`` in the session's transaction. In a
+    batch (``Database.begin_batch``), as the batch commits, with the rows
+    its other deliveries gave the same table: one statement for all (a
+    multi-row ``INSERT`` on PostgreSQL), not one a delivery. Only for rows
+    nothing reads before the commit, such as outbox rows. Inside a
+    savepoint the row is written at once, so that the savepoint's rollback
+    takes it back."""
+    if BATCH in session.info and not session.in_nested_transaction():
+        session.info.setdefault(BATCH_ROWS, {}).setdefault(table, []).append(row)
+    else:
+        session.connection().execute(plain_insert(table), row)
 
 
 def run_counts(session) -> None:
@@ -256,6 +301,8 @@ class Database(DependencyProvider):
             if exc_info is None and not transaction.is_active:
                 raise BatchRolledBack("a handler rolled the batch's transaction back")
             if exc_info is None:
+                for table, rows in session.info.pop(BATCH_ROWS, {}).items():
+                    session.connection().execute(plain_insert(table), rows)
                 session.flush()
                 transaction.commit()
                 run_counts(session)
@@ -264,6 +311,7 @@ class Database(DependencyProvider):
             exc_info = sys.exc_info()
         finally:
             if exc_info is not None:
+                session.info.pop(BATCH_ROWS, None)
                 session.rollback()
             transaction.connection.close()
         return exc_info

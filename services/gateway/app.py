@@ -16,7 +16,7 @@ from falcon.routing import CompiledRouter
 from sqlalchemy.orm import sessionmaker
 
 from dealerflow import config
-from dealerflow.db import make_engine, utcnow
+from dealerflow.db import for_reads, make_engine, utcnow
 from dealerflow.logs import correlation_id, setup_logging
 from dealerflow.outbox import Relay
 from services.gateway import authn, errors, intake, metrics, openapi
@@ -67,6 +67,10 @@ class Gateway:
     max_body: int = 1024 * 1024
     offload: object = None         # runs CPU work off the event loop (None: inline)
     hub: StreamHub = field(default_factory=StreamHub)  # live push: one per process
+    reads: object = None           # sessionmaker for reads only (``db.for_reads``); None: ``sessions``
+
+    def __post_init__(self):
+        self.reads = self.reads or self.sessions
 
 
 class StorableQuery:
@@ -88,7 +92,7 @@ def create_app(gateway: Gateway) -> falcon.App:
     router = CompiledRouter()
     app = falcon.App(router=router, middleware=[
         metrics.HttpMetrics(router), RequestId(), StorableQuery(),
-        authn.Authentication(gateway.sessions, gateway.limiter)])
+        authn.Authentication(gateway.reads, gateway.limiter)])
     errors.install(app)
     for area in (health, leads, lead_actions, customers, followups, test_drives, notifications, analytics, auth,
                  me, admin, routing, stream, web, openapi):
@@ -149,8 +153,8 @@ def get_app() -> falcon.App:
     SQLite can only fail. They are all short."""
     setup_logging("gateway", os.environ.get("LOG_LEVEL", "INFO"))
     config.jwt_secret(), config.jwt_previous_secrets()  # a missing or short key: fail at start, not at sign-in
-    sessions = sessionmaker(make_engine(config.database_url("gateway")),
-                            expire_on_commit=False)
+    engine = make_engine(config.database_url("gateway"))
+    sessions = sessionmaker(engine, expire_on_commit=False)
     threading.Thread(target=housekeeping_forever, args=(sessions,), daemon=True).start()
     hub = StreamHub(config.amqp_uri())
     close_streams_on_sigterm(hub)
@@ -162,4 +166,5 @@ def get_app() -> falcon.App:
         max_body=config.env_int("MAX_BODY_BYTES", 1024 * 1024),
         offload=in_thread,
         hub=hub,
+        reads=sessionmaker(for_reads(engine), expire_on_commit=False),  # a key, a sign-in, a lead's store
     ))

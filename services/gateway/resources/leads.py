@@ -211,10 +211,12 @@ class LeadCollection:
 
     OFFLOAD_OVER = 64 * 1024  # bytes; smaller bodies parse in well under a millisecond
 
-    def __init__(self, sessions, clients, publisher, max_body: int, offload=None):
+    def __init__(self, sessions, clients, publisher, max_body: int, offload=None, reads=None):
+        """``reads``: the sessions for intake's reads (``db.for_reads``), ``sessions`` unless given."""
         self.sessions, self.clients = sessions, clients
         self.publisher, self.max_body = publisher, max_body
         self.offload = offload or inline
+        self.reads = reads or sessions
 
     def on_get(self, req, resp):
         """Staff: the leads in scope.
@@ -277,7 +279,7 @@ class LeadCollection:
         body_hash = intake.request_hash(body, store_code)
         replayed = None
         if idempotency_key:
-            with self.sessions() as session:
+            with self.reads() as session:
                 replayed = intake.replayed(session, platform, idempotency_key, body_hash)
         if replayed is not None:
             fmt, answer, new = intake.body_format(req.content_type), replayed, False
@@ -302,7 +304,7 @@ class LeadCollection:
         parse = self.offload if len(body) > self.OFFLOAD_OVER else inline
         fmt, _, accepted, refused = parse(intake.read_and_validate, content_type, body,
                                           platform.platform)
-        with self.sessions() as session:
+        with self.reads() as session:
             prepared = intake.prepare(session, platform, [lead for _, lead in accepted], fmt,
                                       idempotency_key, store_code)
         for item in prepared:
@@ -394,5 +396,5 @@ def present(sessions, lead: dict, **parts) -> dict:
 
 def add_routes(app, gateway) -> None:
     app.add_route("/v1/leads", LeadCollection(gateway.sessions, gateway.clients, gateway.publisher,
-                                              gateway.max_body, gateway.offload))
+                                              gateway.max_body, gateway.offload, gateway.reads))
     app.add_route("/v1/leads/{lead_id}", LeadItem(gateway.sessions, gateway.clients))

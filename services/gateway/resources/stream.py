@@ -86,4 +86,4 @@ def add_routes(app, gateway) -> None:
     tickets = Tokens(lifetime=TICKET_LIFETIME, audience=STREAM_AUDIENCE)
     app.add_route("/v1/stream/tickets", StreamTickets(tickets))
     app.add_route("/v1/stream", Stream(gateway.hub, tickets,
-                                       Authentication(gateway.sessions, gateway.limiter)))
+                                       Authentication(gateway.reads, gateway.limiter)))
