@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dealerflow import config
 from dealerflow.contracts import SCHEMAS, schema
-from dealerflow.db import NAMING_CONVENTION, UTCDateTime, execute, utcnow
+from dealerflow.db import NAMING_CONVENTION, UTCDateTime, execute, insert_with_batch, utcnow
 from dealerflow.logs import correlation_id
 from dealerflow.publishing import ConfirmedPublisher
 
@@ -78,17 +78,11 @@ def record(session, outbox_model, event_type: str, **data) -> dict:
     payload = schema(SCHEMAS[event_type]).dump(
         dict(data, event_id=str(uuid.uuid4()), occurred_at=utcnow(), version=SCHEMAS[event_type].VERSION))
     event = (payload["event_id"], event_type, payload, correlation_id.get())
-    session.connection().execute(plain_insert(outbox_model.__table__), {  # Core: no ORM object to track
+    insert_with_batch(session, outbox_model.__table__, {  # Core: no ORM object to track
         "id": event[0], "event_type": event_type, "payload": payload, "correlation_id": event[3],
         "created_at": utcnow()})
     session.info.setdefault("recorded_events", []).append(event)
     return payload
-
-
-@functools.cache
-def plain_insert(table):
-    """``INSERT`` into ``table``, built once (its cache key too)."""
-    return table.insert()
 
 
 @functools.cache

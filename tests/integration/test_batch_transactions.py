@@ -5,9 +5,9 @@ or that a handler rolled back, leaves nothing."""
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
-from dealerflow.db import BatchRolledBack, Database
+from dealerflow.db import BATCH_ROWS, BatchRolledBack, Database, insert_with_batch, utcnow
 from dealerflow.metrics import count_on_commit
 from dealerflow.outbox import first_delivery
 from services.customers.models import ProcessedMessage
@@ -75,3 +75,55 @@ def test_a_batch_a_handler_rolled_back_is_not_committed_and_says_so(db):
     db.worker_teardown(worker_ctx)
     assert ended[0] is BatchRolledBack
     assert db.marks() == 0 and counted == []
+
+
+def mark_row(mark: str) -> dict:
+    return {"message_id": mark, "handler": "test", "processed_at": utcnow()}
+
+
+def test_rows_a_batch_defers_are_written_in_one_statement_as_it_commits(db):
+    worker_ctx = WorkerContext()
+    session = db.get_dependency(worker_ctx)
+    db.begin_batch(worker_ctx)
+    for mark in ("m1", "m2", "m3"):  # three deliveries, each an outbox-like row and its handler's commit
+        insert_with_batch(session, ProcessedMessage.__table__, mark_row(mark))
+        session.commit()
+    inserts = []
+
+    def seen(_conn, _cursor, statement, *_):
+        if statement.startswith("INSERT INTO processed_messages"):
+            inserts.append(statement)
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert db.end_batch(worker_ctx, None) is None
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    db.worker_teardown(worker_ctx)
+    assert len(inserts) == 1, "one statement for the batch's rows of a table"
+    assert db.marks() == 3
+
+
+def test_a_failed_batch_writes_none_of_its_deferred_rows(db):
+    worker_ctx = WorkerContext()
+    session = db.get_dependency(worker_ctx)
+    db.begin_batch(worker_ctx)
+    insert_with_batch(session, ProcessedMessage.__table__, mark_row("m1"))
+    failure = (ValueError, ValueError("a later delivery was bad"), None)
+    assert db.end_batch(worker_ctx, failure) is failure
+    assert BATCH_ROWS not in session.info
+    db.worker_teardown(worker_ctx)
+    assert db.marks() == 0
+
+
+def test_a_row_inside_a_savepoint_goes_with_the_savepoint(db):
+    worker_ctx = WorkerContext()
+    session = db.get_dependency(worker_ctx)
+    db.begin_batch(worker_ctx)
+    insert_with_batch(session, ProcessedMessage.__table__, mark_row("kept"))
+    with pytest.raises(ValueError):
+        with session.begin_nested():
+            insert_with_batch(session, ProcessedMessage.__table__, mark_row("undone"))
+            raise ValueError("the nested change failed")
+    assert db.end_batch(worker_ctx, None) is None
+    db.worker_teardown(worker_ctx)
+    assert db.marks() == 1
