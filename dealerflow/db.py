@@ -102,7 +102,9 @@ def make_engine(url: str, immediate: bool = True):
     take the write lock at BEGIN (right for a service, wrong for a read-mostly
     web tier with many processes)."""
     if not url.startswith("sqlite"):
-        return postgres_engine(url)
+        engine = create_engine(url, pool_size=10, max_overflow=10)
+        ping_when_idle(engine, PING_AFTER_IDLE_S)
+        return engine
 
     # One connection per process: SQLite has one writer anyway, and a
     # greenlet waiting for the pool yields to the others, where one waiting
@@ -134,23 +136,17 @@ SQLITE_BEGIN = "dealerflow_sqlite_begin"  # an execution option: the BEGIN an en
 
 
 def for_reads(engine):
-    """The engine for work that only reads. On PostgreSQL its statements
-    run in autocommit: a read costs no ``BEGIN`` and ``ROLLBACK`` round
-    trips. It has a pool of its own, whose connections stay in autocommit:
-    switching a pooled connection in and out of it costs a ``SET`` each way.
-    On SQLite its transactions begin deferred, taking no write lock (in WAL
-    mode a reader never waits for the writer). Each statement sees what
-    was committed when it began; work that needs two reads to agree, or
-    that writes, uses the engine itself."""
+    """The engine for work that only reads. On SQLite its transactions
+    begin deferred, taking no write lock: in WAL mode a reader never waits
+    for the writer, where a ``BEGIN IMMEDIATE`` would queue behind it. On
+    PostgreSQL, where a read takes no lock anyway, the engine itself.
+    (Reads in autocommit would spare a ``BEGIN`` and a ``ROLLBACK`` each,
+    but need a pool of their own: switching a pooled connection in and out
+    of autocommit costs a ``SET`` each way. The gateway's second pool
+    exhausted PostgreSQL's 100 connections in the bench's burst with two
+    replicas, and its 503s cost more than the round trips, issue 13.)"""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{SQLITE_BEGIN: "BEGIN"})
-    return postgres_engine(engine.url, isolation_level="AUTOCOMMIT")
-
-
-def postgres_engine(url, **options):
-    """A pool of 10 connections and 10 more at a peak, pinged when idle."""
-    engine = create_engine(url, pool_size=10, max_overflow=10, **options)
-    ping_when_idle(engine, PING_AFTER_IDLE_S)
     return engine
 
 
