@@ -81,13 +81,19 @@ def mark_row(mark: str) -> dict:
     return {"message_id": mark, "handler": "test", "processed_at": utcnow()}
 
 
-def test_rows_a_batch_defers_are_written_in_one_statement_as_it_commits(db):
+def deferring_worker(db, marks: list[str]):
+    """A batching worker whose handlers each deferred a row and committed."""
     worker_ctx = WorkerContext()
     session = db.get_dependency(worker_ctx)
     db.begin_batch(worker_ctx)
-    for mark in ("m1", "m2", "m3"):  # three deliveries, each an outbox-like row and its handler's commit
+    for mark in marks:
         insert_with_batch(session, ProcessedMessage.__table__, mark_row(mark))
         session.commit()
+    return worker_ctx, session
+
+
+def test_rows_a_batch_defers_are_written_in_one_statement_as_it_commits(db):
+    worker_ctx, _ = deferring_worker(db, ["m1", "m2", "m3"])
     inserts = []
 
     def seen(_conn, _cursor, statement, *_):
@@ -95,6 +101,7 @@ def test_rows_a_batch_defers_are_written_in_one_statement_as_it_commits(db):
             inserts.append(statement)
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
+        assert db.marks() == 0, "nothing written before the batch's end"
         assert db.end_batch(worker_ctx, None) is None
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
@@ -104,10 +111,7 @@ def test_rows_a_batch_defers_are_written_in_one_statement_as_it_commits(db):
 
 
 def test_a_failed_batch_writes_none_of_its_deferred_rows(db):
-    worker_ctx = WorkerContext()
-    session = db.get_dependency(worker_ctx)
-    db.begin_batch(worker_ctx)
-    insert_with_batch(session, ProcessedMessage.__table__, mark_row("m1"))
+    worker_ctx, session = deferring_worker(db, ["m1"])
     failure = (ValueError, ValueError("a later delivery was bad"), None)
     assert db.end_batch(worker_ctx, failure) is failure
     assert BATCH_ROWS not in session.info
@@ -116,10 +120,7 @@ def test_a_failed_batch_writes_none_of_its_deferred_rows(db):
 
 
 def test_a_row_inside_a_savepoint_goes_with_the_savepoint(db):
-    worker_ctx = WorkerContext()
-    session = db.get_dependency(worker_ctx)
-    db.begin_batch(worker_ctx)
-    insert_with_batch(session, ProcessedMessage.__table__, mark_row("kept"))
+    worker_ctx, session = deferring_worker(db, ["kept"])
     with pytest.raises(ValueError):
         with session.begin_nested():
             insert_with_batch(session, ProcessedMessage.__table__, mark_row("undone"))
