@@ -2,13 +2,16 @@
 cannot diverge, and an event delivered twice changes nothing the second time.
 
 A handler records its events in its own database transaction
-(``record``); after the commit they are published with publisher confirms
-(awaited per batch: ``dealerflow.publishing``) and marked sent. Every
-consumer's queue is declared by ``dealerflow migrate`` before any service runs, so an event is never published before
-its subscribers' queues exist; an event no service subscribes to (yet)
-is, correctly, delivered to no one. A crash between commit and publish leaves the row
-unsent; the relay timer publishes it later. So delivery is at least once and
-every consumer dedupes on the event id (``first_delivery``).
+(``record``; in a batch of deliveries the rows are written as the batch
+commits, one statement for all: ``db.insert_with_batch``); after the
+commit they are published with publisher confirms (awaited per batch:
+``dealerflow.publishing``) and marked sent. Every consumer's queue is
+declared by ``dealerflow migrate`` before any service runs, so an event
+is never published before its subscribers' queues exist; an event no
+service subscribes to (yet) is, correctly, delivered to no one. A crash
+between commit and publish leaves the row unsent; the relay timer
+publishes it later. So delivery is at least once and every consumer
+dedupes on the event id (``first_delivery``).
 """
 import functools
 import logging

@@ -211,12 +211,11 @@ class LeadCollection:
 
     OFFLOAD_OVER = 64 * 1024  # bytes; smaller bodies parse in well under a millisecond
 
-    def __init__(self, sessions, clients, publisher, max_body: int, offload=None, reads=None):
-        """``reads``: the sessions for intake's reads (``db.for_reads``), ``sessions`` unless given."""
-        self.sessions, self.clients = sessions, clients
+    def __init__(self, sessions, reads, clients, publisher, max_body: int, offload=None):
+        """``reads``: the sessions for intake's reads (``db.for_reads``)."""
+        self.sessions, self.reads, self.clients = sessions, reads, clients
         self.publisher, self.max_body = publisher, max_body
         self.offload = offload or inline
-        self.reads = reads or sessions
 
     def on_get(self, req, resp):
         """Staff: the leads in scope.
@@ -395,6 +394,6 @@ def present(sessions, lead: dict, **parts) -> dict:
 
 
 def add_routes(app, gateway) -> None:
-    app.add_route("/v1/leads", LeadCollection(gateway.sessions, gateway.clients, gateway.publisher,
-                                              gateway.max_body, gateway.offload, gateway.reads))
+    app.add_route("/v1/leads", LeadCollection(gateway.sessions, gateway.reads, gateway.clients,
+                                              gateway.publisher, gateway.max_body, gateway.offload))
     app.add_route("/v1/leads/{lead_id}", LeadItem(gateway.sessions, gateway.clients))
