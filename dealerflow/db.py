@@ -104,6 +104,7 @@ def make_engine(url: str, immediate: bool = True):
     if not url.startswith("sqlite"):
         engine = create_engine(url, pool_size=10, max_overflow=10)
         ping_when_idle(engine, PING_AFTER_IDLE_S)
+        read_in_autocommit(engine)
         return engine
 
     # One connection per process: SQLite has one writer anyway, and a
@@ -126,28 +127,43 @@ def make_engine(url: str, immediate: bool = True):
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        statement = connection.get_execution_options().get(SQLITE_BEGIN)
-        begin_cooperatively(connection, statement or ("BEGIN IMMEDIATE" if immediate else "BEGIN"), lock_wait)
+        reads = connection.get_execution_options().get(READS_ONLY)
+        begin_cooperatively(connection, "BEGIN IMMEDIATE" if immediate and not reads else "BEGIN", lock_wait)
 
     return engine
 
 
-SQLITE_BEGIN = "dealerflow_sqlite_begin"  # an execution option: the BEGIN an engine's transactions use
+READS_ONLY = "dealerflow_reads_only"  # an execution option: the engine's transactions only read
 
 
 def for_reads(engine):
-    """The engine for work that only reads. On SQLite its transactions
-    begin deferred, taking no write lock: in WAL mode a reader never waits
-    for the writer, where a ``BEGIN IMMEDIATE`` would queue behind it. On
-    PostgreSQL, where a read takes no lock anyway, the engine itself.
-    (Reads in autocommit would spare a ``BEGIN`` and a ``ROLLBACK`` each,
-    but need a pool of their own: switching a pooled connection in and out
-    of autocommit costs a ``SET`` each way. The gateway's second pool
-    exhausted PostgreSQL's 100 connections in the bench's burst with two
-    replicas, and its 503s cost more than the round trips, issue 13.)"""
-    if engine.dialect.name == "sqlite":
-        return engine.execution_options(**{SQLITE_BEGIN: "BEGIN"})
-    return engine
+    """The engine (the same pool of connections) for work that only reads.
+    On SQLite its transactions begin deferred, taking no write lock: in WAL
+    mode a reader never waits for the writer, where a ``BEGIN IMMEDIATE``
+    would queue behind it. On PostgreSQL its statements run in autocommit
+    (``read_in_autocommit``). Nothing may write through it: on PostgreSQL a
+    write would commit at once, and two reads need not see one snapshot."""
+    return engine.execution_options(**{READS_ONLY: True})
+
+
+def read_in_autocommit(engine) -> None:
+    """On PostgreSQL, run a ``for_reads`` transaction's statements in
+    autocommit, and every other transaction's as usual. A read then costs
+    its one statement, where psycopg2 sent a ``BEGIN`` before it and the
+    pool a ``ROLLBACK`` after: two of the three round trips each read of the
+    gateway made (issue 13). psycopg2's ``autocommit`` is its own flag, set
+    without a statement; SQLAlchemy's ``AUTOCOMMIT`` isolation level would
+    send a ``SET`` when the connection returns to the pool, and a pool of
+    autocommit connections of their own doubled the gateway's connections
+    (PostgreSQL's 100 ran out in the bench's burst with two replicas, and
+    intake answered 503). Each transaction sets the flag as it begins, so
+    a connection's last use never decides its next."""
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        dbapi_connection = connection.connection.dbapi_connection
+        reads = bool(connection.get_execution_options().get(READS_ONLY))
+        if dbapi_connection.autocommit != reads:
+            dbapi_connection.autocommit = reads
 
 
 def ping_when_idle(engine, after: float) -> None:

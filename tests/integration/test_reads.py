@@ -1,8 +1,10 @@
-"""``dealerflow.db.for_reads`` on a real SQLite file: sessions that only
-read take no write lock, so they read while another process writes."""
+"""``dealerflow.db.for_reads``: on a real SQLite file, sessions that only
+read take no write lock, so they read while another process writes; on
+PostgreSQL they open no transaction, and share the pool with writes."""
 import sqlite3
 
 import pytest
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
@@ -38,9 +40,30 @@ def test_a_read_does_not_wait_for_a_writer(path):
         engine.dispose()
 
 
-def test_on_postgresql_reads_share_the_engine_and_its_pool():
+@pytest.fixture
+def pg_engine():
     engine = db.make_engine("postgresql+psycopg2://postgres@127.0.0.1:5432/test")
-    try:
-        assert db.for_reads(engine) is engine  # no second pool of connections (see for_reads)
-    finally:
-        engine.dispose()
+    with engine.begin() as connection:  # used one at a time, the pool holds this one connection
+        connection.execute(text("CREATE TEMPORARY TABLE things (id INTEGER)"))  # seen by it alone
+    yield engine
+    engine.dispose()
+
+
+def test_on_postgresql_a_read_opens_no_transaction_and_a_write_after_it_still_does(pg_engine):
+    reads = sessionmaker(db.for_reads(pg_engine))
+    with reads() as session:
+        assert session.execute(text("SELECT count(*) FROM things")).scalar() == 0
+        raw = session.connection().connection.dbapi_connection
+        assert raw.get_transaction_status() == TRANSACTION_STATUS_IDLE  # no BEGIN was sent
+    with sessionmaker(pg_engine)() as session:
+        session.execute(text("INSERT INTO things VALUES (1)"))
+        assert session.connection().connection.dbapi_connection is raw  # the same pooled connection
+        assert raw.get_transaction_status() == TRANSACTION_STATUS_INTRANS
+        session.rollback()
+    with reads() as session:
+        assert session.execute(text("SELECT count(*) FROM things")).scalar() == 0  # rolled back
+    with sessionmaker(pg_engine)() as session:
+        session.execute(text("INSERT INTO things VALUES (2)"))
+        session.commit()
+    with reads() as session:
+        assert session.execute(text("SELECT id FROM things")).scalars().all() == [2]
