@@ -233,18 +233,21 @@ def plain_insert(table):
     return table.insert()
 
 
-def insert_with_batch(session, table, row: dict) -> None:
-    """Insert ``row`` into ``table`` in the session's transaction. In a
-    batch (``Database.begin_batch``), as the batch commits, with the rows
-    its other deliveries gave the same table: one statement for all (a
-    multi-row ``INSERT`` on PostgreSQL), not one a delivery. Only for rows
-    nothing reads before the commit, such as outbox rows. Inside a
-    savepoint the row is written at once, so that the savepoint's rollback
-    takes it back."""
+def insert_with_batch(session, table, rows: list[dict]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in the
+    session's transaction. In a batch (``Database.begin_batch``), as the
+    batch commits, with the rows its other deliveries gave the same table:
+    one statement for all (a multi-row ``INSERT`` on PostgreSQL), not one a
+    delivery. Only for rows nothing reads before the commit, such as outbox
+    rows, a new lead's first event, a customer's timeline entries. Inside a
+    savepoint the rows are written at once, so that the savepoint's
+    rollback takes them back."""
+    if not rows:
+        return
     if BATCH in session.info and not session.in_nested_transaction():
-        session.info.setdefault(BATCH_ROWS, {}).setdefault(table, []).append(row)
+        session.info.setdefault(BATCH_ROWS, {}).setdefault(table, []).extend(rows)
     else:
-        session.connection().execute(plain_insert(table), row)
+        session.connection().execute(plain_insert(table), rows if len(rows) > 1 else rows[0])
 
 
 def run_counts(session) -> None:

@@ -81,9 +81,9 @@ def record(session, outbox_model, event_type: str, **data) -> dict:
     payload = schema(SCHEMAS[event_type]).dump(
         dict(data, event_id=str(uuid.uuid4()), occurred_at=utcnow(), version=SCHEMAS[event_type].VERSION))
     event = (payload["event_id"], event_type, payload, correlation_id.get())
-    insert_with_batch(session, outbox_model.__table__, {  # Core: no ORM object to track
+    insert_with_batch(session, outbox_model.__table__, [{  # Core: no ORM object to track
         "id": event[0], "event_type": event_type, "payload": payload, "correlation_id": event[3],
-        "created_at": utcnow()})
+        "created_at": utcnow()}])
     session.info.setdefault("recorded_events", []).append(event)
     return payload
 

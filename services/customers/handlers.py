@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from dealerflow.contracts import assignment_of
-from dealerflow.db import utcnow
+from dealerflow.db import insert_with_batch, utcnow
 from dealerflow.outbox import first_delivery
 from services.customers import contacts
 from services.customers.derived import learn_from_text
@@ -101,7 +101,7 @@ def match_lead_customer(session, received: dict) -> str | None:
                             lead_id=received["lead_id"], at=received["occurred_at"], entry_id=received["event_id"])]
     if assigned:
         entries.append(assigned_entry(customer_id, assigned, entry_id=None))
-    insert_rows(session, TimelineEntry.__table__, entries)
+    insert_with_batch(session, TimelineEntry.__table__, entries)  # written as the batch commits
     learn_from_text(session, customer_id, received.get("comments"), source="lead_comment",
                     at=received["occurred_at"], ref=received["lead_id"], new=created)
     session.commit()

@@ -3,11 +3,11 @@ functions on a SQLAlchemy session (changes by staff: ``changes.py``,
 ownership: ``assignment.py``)."""
 import logging
 
-from sqlalchemy import and_, bindparam, delete, insert, inspect, or_, select, update
+from sqlalchemy import and_, bindparam, delete, inspect, or_, select, update
 
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.contracts import LEAD_RECEIVED
-from dealerflow.db import execute, utcnow
+from dealerflow.db import execute, insert_with_batch, utcnow
 from dealerflow.logs import correlation_id
 from dealerflow.once import forget_replies
 from dealerflow.outbox import first_delivery, forget_sent, record, save_copy
@@ -36,7 +36,6 @@ SAME_ID_OR_EXTERNAL_ID = select(Lead.id).where(or_(
     Lead.id == bindparam("id"),
     and_(Lead.platform == bindparam("platform"), Lead.store_code == bindparam("store_code"),
          Lead.source == bindparam("source"), Lead.external_id == bindparam("external_id")))).limit(1)
-INSERT_EVENT = insert(LeadEvent)
 
 
 def accept_lead(session, submitted: dict) -> Lead | None:
@@ -81,10 +80,10 @@ def accept_lead(session, submitted: dict) -> Lead | None:
             assignment.route(session, lead, now=now)
         if inspect(lead).transient:  # joined, pooled, or waiting for the store's first consultant
             insert_new_lead(session, lead)
-        if open_lead is None:  # its history's first entry
-            session.connection().execute(INSERT_EVENT, {
+        if open_lead is None:  # its history's first entry, written as the batch commits
+            insert_with_batch(session, LeadEvent.__table__, [{
                 "lead_id": lead.id, "change": "graded", "actor_id": None, "at": now,
-                "reason": ", ".join(grade_reasons) or None, "details": {"from": None, "to": grade}})
+                "reason": ", ".join(grade_reasons) or None, "details": {"from": None, "to": grade}}])
         # one event for the lead and its first owner: one delivery to each consumer, not two
         record(session, OutboxMessage, LEAD_RECEIVED, lead_id=lead.id, store_code=lead.store_code,
                source=lead.source, channel=lead.channel, customer=lead.customer,

@@ -87,7 +87,7 @@ def deferring_worker(db, marks: list[str]):
     session = db.get_dependency(worker_ctx)
     db.begin_batch(worker_ctx)
     for mark in marks:
-        insert_with_batch(session, ProcessedMessage.__table__, mark_row(mark))
+        insert_with_batch(session, ProcessedMessage.__table__, [mark_row(mark)])
         session.commit()
     return worker_ctx, session
 
@@ -123,7 +123,7 @@ def test_a_row_inside_a_savepoint_goes_with_the_savepoint(db):
     worker_ctx, session = deferring_worker(db, ["kept"])
     with pytest.raises(ValueError):
         with session.begin_nested():
-            insert_with_batch(session, ProcessedMessage.__table__, mark_row("undone"))
+            insert_with_batch(session, ProcessedMessage.__table__, [mark_row("undone")])
             raise ValueError("the nested change failed")
     assert db.end_batch(worker_ctx, None) is None
     db.worker_teardown(worker_ctx)
