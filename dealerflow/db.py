@@ -242,11 +242,20 @@ def insert_with_batch(session, table, rows: list[dict]) -> None:
     rows, a new lead's first event, a customer's timeline entries. Inside a
     savepoint the rows are written at once, so that the savepoint's
     rollback takes them back."""
-    if not rows:
-        return
-    if BATCH in session.info and not session.in_nested_transaction():
+    if rows and BATCH in session.info and not session.in_nested_transaction():
         session.info.setdefault(BATCH_ROWS, {}).setdefault(table, []).extend(rows)
     else:
+        insert_rows(session, table, rows)
+
+
+def insert_rows(session, table, rows: list[dict]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` now, in
+    one statement (an executemany for several) on the session's
+    connection: no ORM object is made only to read its columns back, and
+    no unit-of-work flush runs for them. Its errors are SQLAlchemy's, by
+    which a handler's outage is told from a bad message
+    (``dealerflow.messaging``)."""
+    if rows:
         session.connection().execute(plain_insert(table), rows if len(rows) > 1 else rows[0])
 
 

@@ -10,9 +10,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 
 from dealerflow.actor import Actor
-from dealerflow.db import utcnow
+from dealerflow.db import insert_rows, utcnow
 from services.customers.exceptions import CustomerNotFound
-from services.customers.inserts import insert_rows
 from services.customers.models import Trait
 from services.customers.traits import Lexicon, confidence
 

@@ -14,12 +14,11 @@ import uuid
 from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from dealerflow.contracts import assignment_of
-from dealerflow.db import insert_with_batch, utcnow
+from dealerflow.db import insert_rows, insert_with_batch, utcnow
 from dealerflow.outbox import first_delivery
 from services.customers import contacts
 from services.customers.derived import learn_from_text
 from services.customers.exceptions import CustomerNotFound
-from services.customers.inserts import insert_rows
 from services.customers.models import (
     Customer,
     CustomerLead,

@@ -1,26 +1,10 @@
-"""Rows only ever inserted (a new customer's, its contacts', terms',
-timeline's and traits'), written as Core INSERTs on the session's
-connection, several rows to a table in one statement: no ORM object is made
-only to read its columns back, and no unit-of-work flush runs for them. A
-lead's new customer and the import's batches go through the same code."""
-import functools
-
+"""An import's batches of rows only ever inserted (customers, their
+contacts, terms, timeline and traits), several thousand to a table in one
+statement. A lead's new customer goes through ``dealerflow.db.insert_rows``,
+as the import does on SQLite."""
 from psycopg2.extras import execute_values
-from sqlalchemy import insert
 
-
-@functools.cache
-def inserting(table):
-    """``INSERT INTO table``, built once (its cache key is not worked out again at every call)."""
-    return insert(table)
-
-
-def insert_rows(session, table, rows: list[dict]) -> None:
-    """Rows (dicts with the same keys) into ``table``, in one statement
-    (an executemany for several rows). Its errors are SQLAlchemy's, by which
-    a handler's outage is told from a bad message (``dealerflow.messaging``)."""
-    if rows:
-        session.connection().execute(inserting(table), rows if len(rows) > 1 else rows[0])
+from dealerflow.db import insert_rows
 
 
 def insert_batch(session, table, rows: list[dict]) -> None:

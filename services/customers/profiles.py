@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, delete, literal_column, select, union_all
 
 from dealerflow.actor import CONSULTANT, Actor
 from dealerflow.customer_contracts import CustomerIn
-from dealerflow.db import execute, utcnow
+from dealerflow.db import execute, insert_rows, utcnow
 from services.customers import contacts
 from services.customers.derived import decide, traits_of
 from services.customers.exceptions import (
@@ -22,7 +22,6 @@ from services.customers.exceptions import (
     StaleRevision,
 )
 from services.customers.inputs import load
-from services.customers.inserts import insert_rows
 from services.customers.models import (
     Customer,
     CustomerEmail,
