@@ -326,7 +326,7 @@ class Database(DependencyProvider):
                 raise BatchRolledBack("a handler rolled the batch's transaction back")
             if exc_info is None:
                 for table, rows in session.info.pop(BATCH_ROWS, {}).items():
-                    session.connection().execute(plain_insert(table), rows)
+                    insert_rows(session, table, rows)
                 session.flush()
                 transaction.commit()
                 run_counts(session)
