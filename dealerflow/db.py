@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -220,11 +221,51 @@ def is_sqlite_busy(exc: OperationalError) -> bool:
 
 BATCH = "dealerflow.batch"  # a batch session's info: its transaction (``Database.begin_batch``)
 BATCH_ROWS = "dealerflow.batch_rows"  # and the rows it writes as it commits ({table: [rows]})
+BATCH_CLAIMS = "dealerflow.batch_claims"  # a batch of several: the keys it claims as it commits ({table: [rows]})
 PENDING_COUNTS = "dealerflow.pending_counts"  # what counts once its transaction commits (``metrics``)
 
 
 class BatchRolledBack(Exception):
     """A handler rolled a batch's transaction back: none of the batch may be acked."""
+
+
+class ClaimTaken(Exception):
+    """A batch claimed a key that was taken: an earlier delivery of one of
+    its messages did that message's work (``claim_with_batch``)."""
+
+
+@functools.cache
+def ignoring_insert(dialect_name: str, table):
+    """``INSERT ... ON CONFLICT DO NOTHING`` into ``table``, built once."""
+    return {"sqlite": sqlite, "postgresql": postgresql}[dialect_name].insert(table).on_conflict_do_nothing()
+
+
+def insert_ignoring(session, table, rows: list[dict]) -> int:
+    """Insert those of ``rows`` whose key is free, in one statement (a
+    multi-row ``VALUES`` for several, whose count of rows written is exact
+    on both backends, where an executemany's is not); how many it wrote.
+    The session is flushed first when it autoflushes, as for ``execute``."""
+    statement = ignoring_insert(session.get_bind().dialect.name, table)
+    if len(rows) > 1:
+        return execute(session, statement.values(rows)).rowcount
+    return execute(session, statement, rows[0]).rowcount
+
+
+def claim_with_batch(session, table, row: dict) -> bool:
+    """Insert ``row`` unless its key exists: True when this call took the
+    key (an event's dedupe mark, ``outbox.first_delivery``). In a batch of
+    several deliveries (``Database.begin_batch``) the key is claimed as the
+    batch commits, with the other deliveries' claims in one statement, and
+    True is answered now: should any key turn out to be taken (a
+    redelivery, rare), the batch fails with ``ClaimTaken``, its transaction
+    rolls back with the work done for the duplicate, and each of its
+    deliveries is handled again alone (``messaging.Batching``), where the
+    claim is made at once and the duplicate is told. Inside a savepoint
+    the key is claimed at once, so that the savepoint's rollback takes it back."""
+    if BATCH_CLAIMS in session.info and not session.in_nested_transaction():
+        session.info[BATCH_CLAIMS].setdefault(table, []).append(row)
+        return True
+    return insert_ignoring(session, table, [row]) == 1
 
 
 @functools.cache
@@ -290,14 +331,16 @@ class Database(DependencyProvider):
         self.sessions[worker_ctx] = session
         return session
 
-    def begin_batch(self, worker_ctx) -> None:
-        """Begin the one transaction of a batch of deliveries
+    def begin_batch(self, worker_ctx, deliveries: int) -> None:
+        """Begin the one transaction of a batch of ``deliveries``
         (``messaging.Batching``) and bind the worker's session to it: the
         session's commits leave it open (SQLAlchemy's
         ``join_transaction_mode="rollback_only"``), ``end_batch`` commits
         it, and a rollback rolls all of it back. Called as the batch is
         first read, inside the worker's method, where an outage is the
-        method's error like any other."""
+        method's error like any other. A batch of one claims its keys at
+        once (``claim_with_batch``): a duplicate is told there, not by
+        failing the batch."""
         session = self.sessions[worker_ctx]
         if BATCH in session.info:
             return
@@ -309,6 +352,8 @@ class Database(DependencyProvider):
             raise
         session.bind = connection
         session.info[BATCH] = transaction
+        if deliveries > 1:
+            session.info[BATCH_CLAIMS] = {}
 
     def end_batch(self, worker_ctx, exc_info):
         """Commit a batch's transaction if its worker succeeded and nothing
@@ -325,6 +370,10 @@ class Database(DependencyProvider):
             if exc_info is None and not transaction.is_active:
                 raise BatchRolledBack("a handler rolled the batch's transaction back")
             if exc_info is None:
+                for table, rows in session.info.pop(BATCH_CLAIMS, {}).items():
+                    if insert_ignoring(session, table, rows) != len(rows):
+                        raise ClaimTaken(f"a key of {len(rows)} in {table.name} was taken: an earlier "
+                                         f"delivery of one of the batch's messages did its work")
                 for table, rows in session.info.pop(BATCH_ROWS, {}).items():
                     insert_rows(session, table, rows)
                 session.flush()
@@ -336,6 +385,7 @@ class Database(DependencyProvider):
         finally:
             if exc_info is not None:
                 session.info.pop(BATCH_ROWS, None)
+                session.info.pop(BATCH_CLAIMS, None)
                 session.rollback()
             transaction.connection.close()
         return exc_info

@@ -454,7 +454,7 @@ class Batch:
         return len(self.deliveries)
 
     def __iter__(self):
-        self.entrypoint.db.begin_batch(self.worker_ctx)
+        self.entrypoint.db.begin_batch(self.worker_ctx, len(self.deliveries))
         for body, message in self.deliveries:
             headers = self.entrypoint.unpack_message_headers(message)
             correlation_id.set(headers.get("correlation_id"))

@@ -34,8 +34,7 @@ redelivered after that is answered ``AlreadyDone``, its work still done once.
 """
 from sqlalchemy import String, Text, column, select, table, update
 
-from dealerflow.db import UTCDateTime, utcnow
-from dealerflow.outbox import ignoring_insert
+from dealerflow.db import UTCDateTime, ignoring_insert, utcnow
 
 # the columns of every service's processed_messages this module uses (``outbox.ProcessedMixin``)
 PROCESSED = table("processed_messages", column("message_id", String), column("handler", String),

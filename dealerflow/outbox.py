@@ -13,7 +13,6 @@ between commit and publish leaves the row unsent; the relay timer
 publishes it later. So delivery is at least once and every consumer
 dedupes on the event id (``first_delivery``).
 """
-import functools
 import logging
 import time
 import uuid
@@ -21,12 +20,18 @@ from datetime import timedelta
 
 from kombu import Exchange
 from sqlalchemy import JSON, MetaData, String, Text, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dealerflow import config
 from dealerflow.contracts import SCHEMAS, schema
-from dealerflow.db import NAMING_CONVENTION, UTCDateTime, execute, insert_with_batch, utcnow
+from dealerflow.db import (
+    NAMING_CONVENTION,
+    UTCDateTime,
+    claim_with_batch,
+    insert_ignoring,
+    insert_with_batch,
+    utcnow,
+)
 from dealerflow.logs import correlation_id
 from dealerflow.publishing import ConfirmedPublisher
 
@@ -88,20 +93,13 @@ def record(session, outbox_model, event_type: str, **data) -> dict:
     return payload
 
 
-@functools.cache
-def ignoring_insert(dialect_name: str, table):
-    """``INSERT ... ON CONFLICT DO NOTHING`` into ``table``, built once."""
-    return {"sqlite": sqlite, "postgresql": postgresql}[dialect_name].insert(table).on_conflict_do_nothing()
-
-
 def insert_or_ignore(session, model, **values) -> bool:
     """INSERT the row unless its key exists (one statement, no read first,
     safe against a concurrent twin); True when it was inserted. A Core
     statement on the session's connection: the ORM's bulk-insert path cost
     a fifth of a handler's CPU for this one row (the session is flushed
     first, as the ORM would, unless autoflush is off)."""
-    statement = ignoring_insert(session.get_bind().dialect.name, model.__table__)
-    return execute(session, statement, values).rowcount == 1
+    return insert_ignoring(session, model.__table__, [values]) == 1
 
 
 def save_copy(session, model, key: dict, revision: int, **values) -> None:
@@ -140,9 +138,12 @@ def forget_sent(session, outbox_model, lead_ids) -> int:
 
 def first_delivery(session, processed_model, message_id: str, handler: str) -> bool:
     """True the first time ``handler`` sees ``message_id``; the mark commits
-    with the handler's own writes, so a crash before commit leaves no mark."""
-    return insert_or_ignore(session, processed_model, message_id=message_id, handler=handler,
-                            processed_at=utcnow())
+    with the handler's own writes, so a crash before commit leaves no mark.
+    In a batch of several deliveries the marks are written as the batch
+    commits, in one statement, and a duplicate fails the batch instead
+    (``db.claim_with_batch``)."""
+    return claim_with_batch(session, processed_model.__table__, {
+        "message_id": message_id, "handler": handler, "processed_at": utcnow()})
 
 
 class Relay:

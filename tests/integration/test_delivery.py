@@ -2,6 +2,7 @@
 twice changes nothing, and a message no handler can take is retried with
 back-off and then parked where an admin sees it."""
 import json
+import signal
 import uuid
 
 import pytest
@@ -49,15 +50,28 @@ def test_an_intake_message_delivered_twice_is_one_lead(stack):
     assert inbox_count(stack, message["id"]) == 1
 
 
+def lead_received(stack, lead_id: str) -> dict:
+    """The lead's ``lead_received`` event, once published: the lead and its
+    first owner, for every service that consumes it (customers, followups,
+    notifications)."""
+    received_event = eventually(lambda: stack.scalar(
+        "leads", "SELECT payload FROM outbox WHERE event_type = 'lead_received' AND sent_at IS NOT NULL "
+                 "AND CAST(payload AS TEXT) LIKE :id", id=f'%{lead_id}%'))
+    return received_event if isinstance(received_event, dict) else json.loads(received_event)
+
+
+def linked(stack, lead_id: str) -> tuple[int, int]:
+    """The customers service's links to the lead, and its timeline entries of the lead's assignment."""
+    return (stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE lead_id = :id", id=lead_id),
+            stack.scalar("customers", "SELECT count(*) FROM timeline_entries WHERE lead_id = :id "
+                                      "AND kind = 'assigned'", id=lead_id))
+
+
 def test_an_event_delivered_twice_changes_nothing(stack):
     message = submitted(stack)
     publish(stack, message)
     eventually(lambda: inbox_count(stack, message["id"]) == 1)
-    # the lead and its first owner: every service that consumes it (customers, followups, notifications)
-    received_event = eventually(lambda: stack.scalar(
-        "leads", "SELECT payload FROM outbox WHERE event_type = 'lead_received' AND sent_at IS NOT NULL "
-                 "AND CAST(payload AS TEXT) LIKE :id", id=f'%{message["id"]}%'))
-    payload = received_event if isinstance(received_event, dict) else json.loads(received_event)
+    payload = lead_received(stack, message["id"])
     assert payload["consultant_id"]
     publish(stack, payload, exchange="leads.events", routing_key="lead_received")
     publish(stack, payload, exchange="leads.events", routing_key="lead_received")
@@ -68,9 +82,47 @@ def test_an_event_delivered_twice_changes_nothing(stack):
                                     id=follow["id"]) == 1)
     assert inbox_count(stack, message["id"]) == 1
     assert stack.scalar("followups", "SELECT count(*) FROM tasks WHERE lead_id = :id", id=message["id"]) == 1
-    assert stack.scalar("customers", "SELECT count(*) FROM customer_leads WHERE lead_id = :id", id=message["id"]) == 1
-    assert stack.scalar("customers", "SELECT count(*) FROM timeline_entries WHERE lead_id = :id AND kind = 'assigned'",
-                        id=message["id"]) == 1
+    assert linked(stack, message["id"]) == (1, 1)
+
+
+def handled_once(stack, lead_id: str) -> bool:
+    """Each consumer of the lead's ``lead_received`` did its work once."""
+    return (linked(stack, lead_id) == (1, 1) and inbox_count(stack, lead_id) == 1
+            and stack.scalar("followups", "SELECT count(*) FROM tasks WHERE lead_id = :id", id=lead_id) == 1)
+
+
+def test_redeliveries_in_a_batch_with_other_events_are_told_and_the_others_handled_once(stack):
+    """A batch of several deliveries claims their marks as it commits
+    (``db.claim_with_batch``): a redelivered event in it, whether its first
+    delivery was handled long ago or waits in the same batch, fails the
+    batch, and each delivery is handled again alone, where the twin is told
+    before it does anything."""
+    consumers = ("customers", "followups", "notifications")
+    handled = submitted(stack)
+    publish(stack, handled)
+    eventually(lambda: handled_once(stack, handled["id"]))
+    for name in consumers:
+        stack.kill(name, signal.SIGTERM)
+    waiting = [submitted(stack) for _ in range(6)]
+    for message in waiting:
+        publish(stack, message)
+    for message in (handled, waiting[2]):
+        payload = lead_received(stack, message["id"])
+        publish(stack, payload, exchange="leads.events", routing_key="lead_received")
+    # each consumer finds 8 deliveries waiting: 6 first ones, one of them again, and one it handled
+    for name in consumers:
+        stack.start_process(name)
+    for message in (handled, *waiting):
+        eventually(lambda: handled_once(stack, message["id"]), message=f"lead {message['id']} handled")
+    after = submitted(stack)  # a later lead that has gone all the way: the twins were handled by then
+    publish(stack, after)
+    eventually(lambda: handled_once(stack, after["id"]))
+    for message in (handled, *waiting):
+        assert handled_once(stack, message["id"])
+    # the twin's work failed the batch (its claim, or a row written already); notifications has no
+    # claim for lead_received: its inbox messages and deliveries are keyed by the event
+    for name in ("customers", "followups"):
+        assert "each is handled again alone" in stack.log(name), name
 
 
 def test_a_poison_event_is_retried_then_parked_and_others_still_flow(stack):

@@ -29,7 +29,7 @@ class Database:
     def __init__(self):
         self.begun = []
 
-    def begin_batch(self, worker_ctx):
+    def begin_batch(self, worker_ctx, deliveries):
         self.begun.append(worker_ctx)
 
     def end_batch(self, worker_ctx, exc_info):
