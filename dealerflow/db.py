@@ -105,7 +105,7 @@ def make_engine(url: str, immediate: bool = True):
     if not url.startswith("sqlite"):
         engine = create_engine(url, pool_size=10, max_overflow=10)
         ping_when_idle(engine, PING_AFTER_IDLE_S)
-        read_in_autocommit(engine)
+        autocommit_when_asked(engine)
         return engine
 
     # One connection per process: SQLite has one writer anyway, and a
@@ -135,6 +135,7 @@ def make_engine(url: str, immediate: bool = True):
 
 
 READS_ONLY = "dealerflow_reads_only"  # an execution option: the engine's transactions only read
+AUTOCOMMIT = "dealerflow_autocommit"  # and one: on PostgreSQL, each of their statements commits by itself
 
 
 def for_reads(engine):
@@ -142,29 +143,41 @@ def for_reads(engine):
     On SQLite its transactions begin deferred, taking no write lock: in WAL
     mode a reader never waits for the writer, where a ``BEGIN IMMEDIATE``
     would queue behind it. On PostgreSQL its statements run in autocommit
-    (``read_in_autocommit``). Nothing may write through it: on PostgreSQL a
+    (``autocommit_when_asked``). Nothing may write through it: on PostgreSQL a
     write would commit at once, and two reads need not see one snapshot."""
-    return engine.execution_options(**{READS_ONLY: True})
+    return engine.execution_options(**{READS_ONLY: True, AUTOCOMMIT: True})
 
 
-def read_in_autocommit(engine) -> None:
-    """On PostgreSQL, run a ``for_reads`` transaction's statements in
-    autocommit, and every other transaction's as usual. A read then costs
-    its one statement, where psycopg2 sent a ``BEGIN`` before it and the
-    pool a ``ROLLBACK`` after: two of the three round trips each read of the
-    gateway made (issue 13). psycopg2's ``autocommit`` is its own flag, set
-    without a statement; SQLAlchemy's ``AUTOCOMMIT`` isolation level would
-    send a ``SET`` when the connection returns to the pool, and a pool of
-    autocommit connections of their own doubled the gateway's connections
-    (PostgreSQL's 100 ran out in the bench's burst with two replicas, and
-    intake answered 503). Each transaction sets the flag as it begins, so
-    a connection's last use never decides its next."""
+def for_single_writes(engine):
+    """The engine (the same pool of connections) for transactions of one
+    statement each, such as the ledger row of a lead the gateway accepted.
+    On PostgreSQL the statement commits by itself (``autocommit_when_asked``):
+    one round trip where ``BEGIN``, the statement and ``COMMIT`` made three.
+    On SQLite its transactions are the engine's own (the write lock taken at
+    ``BEGIN``, waited for cooperatively). A second statement in one of its
+    transactions would, on PostgreSQL, commit apart from the first."""
+    return engine.execution_options(**{AUTOCOMMIT: True})
+
+
+def autocommit_when_asked(engine) -> None:
+    """On PostgreSQL, run the statements of a transaction that asks for it
+    (``for_reads``, ``for_single_writes``) in autocommit, and every other
+    transaction's as usual. A read then costs its one statement, where
+    psycopg2 sent a ``BEGIN`` before it and the pool a ``ROLLBACK`` after:
+    two of the three round trips each read of the gateway made (issue 13).
+    psycopg2's ``autocommit`` is its own flag, set without a statement;
+    SQLAlchemy's ``AUTOCOMMIT`` isolation level would send a ``SET`` when the
+    connection returns to the pool, and a pool of autocommit connections of
+    their own doubled the gateway's connections (PostgreSQL's 100 ran out in
+    the bench's burst with two replicas, and intake answered 503). Each
+    transaction sets the flag as it begins, so a connection's last use
+    never decides its next."""
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         dbapi_connection = connection.connection.dbapi_connection
-        reads = bool(connection.get_execution_options().get(READS_ONLY))
-        if dbapi_connection.autocommit != reads:
-            dbapi_connection.autocommit = reads
+        autocommit = bool(connection.get_execution_options().get(AUTOCOMMIT))
+        if dbapi_connection.autocommit != autocommit:
+            dbapi_connection.autocommit = autocommit
 
 
 def ping_when_idle(engine, after: float) -> None:

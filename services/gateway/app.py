@@ -16,7 +16,7 @@ from falcon.routing import CompiledRouter
 from sqlalchemy.orm import sessionmaker
 
 from dealerflow import config
-from dealerflow.db import for_reads, make_engine, utcnow
+from dealerflow.db import for_reads, for_single_writes, make_engine, utcnow
 from dealerflow.logs import correlation_id, setup_logging
 from dealerflow.outbox import Relay
 from services.gateway import authn, errors, intake, metrics, openapi
@@ -68,9 +68,11 @@ class Gateway:
     offload: object = None         # runs CPU work off the event loop (None: inline)
     hub: StreamHub = field(default_factory=StreamHub)  # live push: one per process
     reads: object = None           # sessionmaker for reads only (``db.for_reads``); None: ``sessions``
+    single_writes: object = None   # sessionmaker for one write a transaction (``db.for_single_writes``); None: ``sessions``
 
     def __post_init__(self):
         self.reads = self.reads or self.sessions
+        self.single_writes = self.single_writes or self.sessions
 
 
 class StorableQuery:
@@ -167,4 +169,5 @@ def get_app() -> falcon.App:
         offload=in_thread,
         hub=hub,
         reads=sessionmaker(for_reads(engine), expire_on_commit=False),  # a key, a sign-in, a lead's store
+        single_writes=sessionmaker(for_single_writes(engine), expire_on_commit=False),  # an accepted lead's row
     ))

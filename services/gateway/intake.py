@@ -265,7 +265,8 @@ RECORD_INTAKE = insert(IntakeRecord)
 
 def remember(session, platform: Platform, item: dict) -> bool:
     """Write the ledger row of a published lead; False when a concurrent
-    twin wrote it first (then this one is a repeat)."""
+    twin wrote it first (then this one is a repeat). One statement: the
+    session may be ``db.for_single_writes``'s."""
     try:
         session.connection().execute(RECORD_INTAKE, {
             "lead_id": item["id"], "platform": platform.platform, "store_code": item["store_code"],
@@ -282,7 +283,8 @@ RECORD_IDEMPOTENCY_KEY = insert(IdempotencyKey)
 
 def remember_key(session, platform: Platform, idempotency_key: str, body_hash: str,
                  lead_ids: list[str]) -> None:
-    """Bind the key to this request; a concurrent twin may have done it first."""
+    """Bind the key to this request; a concurrent twin may have done it
+    first. One statement, as ``remember``."""
     try:
         session.connection().execute(RECORD_IDEMPOTENCY_KEY, {
             "platform": platform.platform, "key": idempotency_key, "request_hash": body_hash,

@@ -1,12 +1,14 @@
 """``dealerflow.db.for_reads``: on a real SQLite file, sessions that only
 read take no write lock, so they read while another process writes; on
-PostgreSQL they open no transaction, and share the pool with writes."""
+PostgreSQL they open no transaction, and share the pool with writes.
+``for_single_writes``: on PostgreSQL a write commits by itself; on SQLite
+it takes the write lock at ``BEGIN`` as every write does."""
 import sqlite3
 
 import pytest
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from dealerflow import db
@@ -32,8 +34,9 @@ def test_a_read_does_not_wait_for_a_writer(path):
     try:
         with sessionmaker(db.for_reads(engine))() as session:
             assert session.execute(text("SELECT count(*) FROM things")).scalar() == 1  # the committed row
-        with pytest.raises(OperationalError, match="locked"), sessionmaker(engine)() as session:
-            session.execute(text("SELECT count(*) FROM things"))  # a BEGIN IMMEDIATE waits, then fails
+        for writes in (engine, db.for_single_writes(engine)):
+            with pytest.raises(OperationalError, match="locked"), sessionmaker(writes)() as session:
+                session.execute(text("SELECT count(*) FROM things"))  # a BEGIN IMMEDIATE waits, then fails
     finally:
         writer.rollback()
         writer.close()
@@ -67,3 +70,26 @@ def test_on_postgresql_a_read_opens_no_transaction_and_a_write_after_it_still_do
         session.commit()
     with reads() as session:
         assert session.execute(text("SELECT id FROM things")).scalars().all() == [2]
+
+
+def test_on_postgresql_a_single_write_commits_by_itself_and_a_failed_one_leaves_the_connection_usable(pg_engine):
+    with pg_engine.begin() as connection:
+        connection.execute(text("CREATE TEMPORARY TABLE keyed (id INTEGER PRIMARY KEY)"))
+    single_writes = sessionmaker(db.for_single_writes(pg_engine))
+    with single_writes() as session:
+        session.execute(text("INSERT INTO keyed VALUES (1)"))
+        raw = session.connection().connection.dbapi_connection
+        assert raw.get_transaction_status() == TRANSACTION_STATUS_IDLE  # committed: no transaction is open
+        session.rollback()  # nothing to roll back
+    with single_writes() as session:
+        with pytest.raises(IntegrityError):
+            session.execute(text("INSERT INTO keyed VALUES (1)"))
+        session.rollback()
+    with sessionmaker(pg_engine)() as session:
+        assert session.execute(text("SELECT id FROM keyed")).scalars().all() == [1]
+        session.execute(text("INSERT INTO keyed VALUES (2)"))
+        assert session.connection().connection.dbapi_connection is raw  # the same pooled connection
+        assert raw.get_transaction_status() == TRANSACTION_STATUS_INTRANS  # an ordinary write's transaction
+        session.rollback()
+    with single_writes() as session:
+        assert session.execute(text("SELECT id FROM keyed")).scalars().all() == [1]

@@ -211,11 +211,12 @@ class LeadCollection:
 
     OFFLOAD_OVER = 64 * 1024  # bytes; smaller bodies parse in well under a millisecond
 
-    def __init__(self, sessions, reads, clients, publisher, max_body: int, offload=None):
-        """``reads``: the sessions for intake's reads (``db.for_reads``)."""
-        self.sessions, self.reads, self.clients = sessions, reads, clients
-        self.publisher, self.max_body = publisher, max_body
-        self.offload = offload or inline
+    def __init__(self, gateway):
+        """Intake reads through ``gateway.reads`` (``db.for_reads``) and writes
+        its one-row transactions through ``gateway.single_writes``."""
+        self.sessions, self.reads, self.single_writes = gateway.sessions, gateway.reads, gateway.single_writes
+        self.clients, self.publisher, self.max_body = gateway.clients, gateway.publisher, gateway.max_body
+        self.offload = gateway.offload or inline
 
     def on_get(self, req, resp):
         """Staff: the leads in scope.
@@ -287,7 +288,7 @@ class LeadCollection:
             fmt, answer, new = self.accept(platform, req.content_type, body, store_code, idempotency_key)
             req.context.intake = "new" if new else "duplicate"
             if idempotency_key:
-                with self.sessions() as session:
+                with self.single_writes() as session:
                     intake.remember_key(session, platform, idempotency_key, body_hash, answer)
         # the answer: a lead id for each accepted lead, {"index", "errors"} for each refused prospect
         answers = [{"id": lead_id, "status": "accepted", "status_url": f"/v1/leads/{lead_id}"}
@@ -309,7 +310,7 @@ class LeadCollection:
         for item in prepared:
             if item["new"]:
                 self.publisher.publish(item["message"])
-                with self.sessions() as session:
+                with self.single_writes() as session:
                     item["new"] = intake.remember(session, platform, item)
         answer = sorted([(index, item["id"]) for (index, _), item in zip(accepted, prepared)]
                         + [(item["index"], item) for item in refused], key=lambda entry: entry[0])
@@ -394,6 +395,5 @@ def present(sessions, lead: dict, **parts) -> dict:
 
 
 def add_routes(app, gateway) -> None:
-    app.add_route("/v1/leads", LeadCollection(gateway.sessions, gateway.reads, gateway.clients,
-                                              gateway.publisher, gateway.max_body, gateway.offload))
+    app.add_route("/v1/leads", LeadCollection(gateway))
     app.add_route("/v1/leads/{lead_id}", LeadItem(gateway.sessions, gateway.clients))
